@@ -1,0 +1,110 @@
+# pmbot - hand-written Makefile. `make run`, `make test`; V=1 shows commands.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+VERSION := 0.1.0
+
+# Debian packages the build and the tests need; `make deps` installs the
+# missing ones (as root, with apt-get).
+DEB_PKGS := gcc make libc6-dev pkg-config libsqlite3-dev libinih-dev \
+            libuv1-dev libwebsockets-dev libwebsockets-evlib-uv \
+            libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev \
+            sqlite3 valgrind
+PKGS     := sqlite3 inih libuv
+
+# pkg-config runs once, after `deps` has had its chance to install
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs cmocka))$(TEST_LIBS)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough
+BASE    := -std=c17 -D_DEFAULT_SOURCE -DPMBOT_VERSION='"$(VERSION)"' \
+           -Iinclude -MMD -MP $(WARN)
+RELEASE := -O2 -g
+SANITIZE := -O1 -g -fno-omit-frame-pointer \
+            -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
+        bot/config.c bot/loop.c bot/chat.c bot/bot.c \
+        bot/incident/incident.c bot/incident/report.c \
+        bot/adapters/console.c \
+        commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \
+        storage/store.c storage/migrate.c storage/store_incident.c \
+        storage/store_action.c
+MAIN  := bot/main.c
+TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+REL_OBJS  := $(SRCS:%.c=build/rel/%.o)
+ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps run test valgrind install uninstall clean
+
+all: build/pmbot
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | \
+	        grep -q '^ii' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends $$missing \
+	        >/dev/null || { echo "deps: apt-get failed (run as root)"; \
+	        exit 1; }; \
+	fi
+
+build/rel/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE) $(RELEASE) $(PKG_CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(BASE) $(SANITIZE) $(PKG_CFLAGS) -c $< -o $@
+
+build/pmbot: $(REL_OBJS) build/rel/bot/main.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(RELEASE) $^ $(PKG_LIBS) -o $@
+
+build/asan/pmbot: $(ASAN_OBJS) build/asan/bot/main.o
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) -o $@
+
+build/asan/tests/%: build/asan/tests/%.o $(ASAN_OBJS)
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
+
+run: build/pmbot
+	./build/pmbot shell -c config.example
+
+# Every test, under AddressSanitizer and UBSan; the last line counts them.
+test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot
+	@sh tests/run.sh build/asan $(TESTS)
+
+valgrind: build/pmbot
+	@sh tests/e2e_shell.sh build/pmbot valgrind
+
+install: build/pmbot
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/pmbot
+	install -m 755 build/pmbot $(DESTDIR)$(PREFIX)/bin/pmbot
+	install -m 644 config.example README.md \
+	    $(DESTDIR)$(PREFIX)/share/doc/pmbot/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pmbot
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/pmbot
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

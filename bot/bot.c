@@ -1,0 +1,313 @@
+/*
+ * bot.c - routing inbound events, one transaction each, and the outbox.
+ */
+#include "bot.h"
+
+#include "command.h"
+#include "config.h"
+#include "err.h"
+#include "incident.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+#include <string.h>
+
+struct outbox_item {
+    struct outbox_item *next;
+    char *room;            /* post here, or */
+    chat_reply_fn *reply;  /* reply through this */
+    void *reply_arg;
+    struct chat_msg msg;
+    char *filename; /* set: an upload of content to room, not a post */
+    char *title;
+    char *content;
+    size_t len;
+};
+
+int
+bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
+        char **why)
+{
+    struct bot *b = bot_calloc(1, sizeof(*b));
+    int rc;
+
+    if (!b)
+        return BOT_ENOMEM;
+    b->cfg = cfg;
+    b->loop = loop;
+    b->outbox_tail = &b->outbox;
+    rc = store_open(cfg->database, cfg->synchronous_full, &b->store, why);
+    if (rc) {
+        bot_free(b);
+        return rc;
+    }
+    *out = b;
+    return BOT_OK;
+}
+
+void
+bot_destroy(struct bot *b)
+{
+    if (!b)
+        return;
+    if (b->platform)
+        b->platform->ops->destroy(b->platform);
+    bot_outbox_drop(b);
+    store_close(b->store);
+    bot_free(b->opening);
+    bot_free(b);
+}
+
+void
+bot_set_platform(struct bot *b, struct chat_platform *p)
+{
+    b->platform = p;
+    p->bot = b;
+}
+
+void
+bot_start(struct bot *b)
+{
+    incident_open_pending(b);
+}
+
+int64_t
+bot_now_ms(const struct bot *b)
+{
+    return b->fixed_now ? b->fixed_now : timeutil_now_ms();
+}
+
+static void
+queue(struct bot *b, const char *room, chat_reply_fn *reply, void *reply_arg,
+      struct chat_msg *msg)
+{
+    struct outbox_item *it = bot_calloc(1, sizeof(*it));
+
+    if (!it || msg->err || (room && !(it->room = bot_strdup(room)))) {
+        log_err("bot: reply dropped: out of memory");
+        bot_free(it);
+        chat_msg_cleanup(msg);
+        return;
+    }
+    it->reply = reply;
+    it->reply_arg = reply_arg;
+    it->msg = *msg;
+    chat_msg_init(msg);
+    *b->outbox_tail = it;
+    b->outbox_tail = &it->next;
+}
+
+void
+bot_reply(struct bot *b, const struct chat_event *ev, struct chat_msg *msg)
+{
+    if (ev->reply)
+        queue(b, NULL, ev->reply, ev->reply_arg, msg);
+    else
+        queue(b, ev->room, NULL, NULL, msg);
+}
+
+void
+bot_post(struct bot *b, const char *room, struct chat_msg *msg)
+{
+    queue(b, room, NULL, NULL, msg);
+}
+
+void
+bot_upload(struct bot *b, const char *room, const char *filename,
+           const char *title, char *content, size_t len)
+{
+    struct outbox_item *it = bot_calloc(1, sizeof(*it));
+
+    if (!it || !(it->room = bot_strdup(room)) ||
+        !(it->filename = bot_strdup(filename)) ||
+        !(it->title = bot_strdup(title))) {
+        log_err("bot: upload dropped: out of memory");
+        if (it) {
+            bot_free(it->room);
+            bot_free(it->filename);
+        }
+        bot_free(it);
+        bot_free(content);
+        return;
+    }
+    it->content = content;
+    it->len = len;
+    *b->outbox_tail = it;
+    b->outbox_tail = &it->next;
+}
+
+static void
+send_item(struct bot *b, struct outbox_item *it)
+{
+    if (it->filename && b->platform)
+        b->platform->ops->upload(b->platform, it->room, it->filename,
+                                 it->title, it->content, it->len, NULL,
+                                 NULL);
+    else if (it->reply)
+        it->reply(it->reply_arg, &it->msg);
+    else if (b->platform)
+        b->platform->ops->post(b->platform, it->room, &it->msg, NULL, NULL);
+}
+
+static void
+free_item(struct outbox_item *it)
+{
+    chat_msg_cleanup(&it->msg);
+    bot_free(it->room);
+    bot_free(it->filename);
+    bot_free(it->title);
+    bot_free(it->content);
+    bot_free(it);
+}
+
+void
+bot_reply_now(struct bot *b, const struct chat_event *ev,
+              struct chat_msg *msg)
+{
+    struct outbox_item it = {0};
+
+    if (msg->err) {
+        chat_msg_cleanup(msg);
+        return;
+    }
+    it.room = (char *)ev->room;
+    it.reply = ev->reply;
+    it.reply_arg = ev->reply_arg;
+    it.msg = *msg;
+    send_item(b, &it);
+    chat_msg_cleanup(msg);
+}
+
+void
+bot_outbox_flush(struct bot *b)
+{
+    /* detach first: a post may (in the terminal) dispatch more events */
+    struct outbox_item *it = b->outbox, *next;
+
+    b->outbox = NULL;
+    b->outbox_tail = &b->outbox;
+    for (; it; it = next) {
+        next = it->next;
+        send_item(b, it);
+        free_item(it);
+    }
+}
+
+void
+bot_outbox_drop(struct bot *b)
+{
+    struct outbox_item *it = b->outbox, *next;
+
+    for (; it; it = next) {
+        next = it->next;
+        free_item(it);
+    }
+    b->outbox = NULL;
+    b->outbox_tail = &b->outbox;
+}
+
+int
+bot_opening_add(struct bot *b, int64_t id)
+{
+    if (b->nopening == b->capopening) {
+        size_t ncap = b->capopening ? b->capopening * 2 : 4;
+        int64_t *n = bot_realloc(b->opening, ncap * sizeof(*n));
+
+        if (!n)
+            return BOT_ENOMEM;
+        b->opening = n;
+        b->capopening = ncap;
+    }
+    b->opening[b->nopening++] = id;
+    return BOT_OK;
+}
+
+int
+bot_opening_has(const struct bot *b, int64_t id)
+{
+    for (size_t i = 0; i < b->nopening; i++) {
+        if (b->opening[i] == id)
+            return 1;
+    }
+    return 0;
+}
+
+void
+bot_opening_remove(struct bot *b, int64_t id)
+{
+    for (size_t i = 0; i < b->nopening; i++) {
+        if (b->opening[i] == id) {
+            b->opening[i] = b->opening[--b->nopening];
+            return;
+        }
+    }
+}
+
+static void
+reply_failure(struct bot *b, const struct chat_event *ev, int rc)
+{
+    struct chat_msg m;
+
+    chat_msg_init(&m);
+    chat_msg_text(&m, "Sorry, that could not be saved (%s); nothing was "
+                      "changed. Please try again.",
+                  bot_strerror(rc));
+    bot_reply_now(b, ev, &m);
+}
+
+/* run_command - one command, one transaction, replies after commit. */
+static void
+run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
+            void *arg)
+{
+    int rc, first = 1;
+
+    rc = store_tx_begin(b->store);
+    if (!rc && ev->event_id)
+        rc = store_event_claim(b->store, b->platform->ops->name,
+                               ev->event_id, bot_now_ms(b), &first);
+    if (!rc && first)
+        rc = command_run(b, ev);
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc) {
+        store_tx_rollback(b->store);
+        bot_outbox_drop(b);
+        /* a refused command was answered by its handler */
+        if (rc != BOT_EINVAL && rc != BOT_ENOTFOUND)
+            reply_failure(b, ev, rc);
+    } else {
+        bot_outbox_flush(b);
+        incident_open_pending(b);
+    }
+    if (done)
+        done(arg, rc == BOT_EINVAL || rc == BOT_ENOTFOUND ? BOT_OK : rc);
+}
+
+void
+bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
+             void *arg)
+{
+    switch (ev->kind) {
+    case CHAT_EV_MESSAGE:
+        if (ev->text && command_is_command(ev->text)) {
+            run_command(b, ev, done, arg);
+            return;
+        }
+        break;
+    case CHAT_EV_COMMAND:
+        run_command(b, ev, done, arg);
+        return;
+    case CHAT_EV_REACTION_ADDED:
+    case CHAT_EV_REACTION_REMOVED:
+    case CHAT_EV_MESSAGE_CHANGED:
+    case CHAT_EV_MESSAGE_DELETED:
+        incident_handle_event(b, ev, done, arg);
+        return;
+    }
+    if (done)
+        done(arg, BOT_OK);
+}

@@ -1,0 +1,373 @@
+/*
+ * config.c - the key table, the INI reader (inih) and the environment.
+ *
+ * One table drives parsing, defaults, environment overrides, validation of
+ * bounds and the dump, so a key is added in one place.
+ */
+#include "config.h"
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_STR, KEY_INT, KEY_BOOL };
+
+struct key {
+    const char *section;
+    const char *name;
+    int type;
+    size_t offset;
+    const char *def; /* default as text; NULL for none */
+    long min, max;   /* KEY_INT bounds */
+    const char *env; /* overriding environment variable; nullable */
+    int secret;
+    const char *help; /* one line for the dump */
+};
+
+#define STR(sec, nm, field, def, env, secret, help)                            \
+    {sec, nm, KEY_STR, offsetof(struct config, field), def, 0, 0, env,        \
+     secret, help}
+#define INT(sec, nm, field, def, min, max, help)                               \
+    {sec, nm, KEY_INT, offsetof(struct config, field), def, min, max, NULL,   \
+     0, help}
+#define BOOL(sec, nm, field, def, help)                                        \
+    {sec, nm, KEY_BOOL, offsetof(struct config, field), def, 0, 1, NULL, 0,   \
+     help}
+
+static const struct key keys[] = {
+    STR("pmbot", "platform", platform, "terminal", "PMBOT_PLATFORM", 0,
+        "terminal, slack or matrix"),
+    STR("pmbot", "database", database, "pmbot.db", "PMBOT_DB", 0,
+        "SQLite file"),
+    BOOL("pmbot", "synchronous_full", synchronous_full, "true",
+         "fsync every commit (survives power loss)"),
+    STR("pmbot", "timeline_emoji", timeline_emoji, "\xf0\x9f\x93\x8c", NULL, 0,
+        "reaction that tags a message into the timeline"),
+    STR("pmbot", "timeline_emoji_name", timeline_emoji_name, "pushpin", NULL,
+        0, "the same emoji's name on Slack"),
+    STR("pmbot", "channel_prefix", channel_prefix, "inc", NULL, 0,
+        "incident channels are <prefix>-YYYYMMDD-<title>"),
+    INT("pmbot", "default_severity", default_severity, "2", 0, 4,
+        "severity of an incident declared without one"),
+    STR("pmbot", "responders", responders, NULL, "PMBOT_RESPONDERS", 0,
+        "user ids invited to every incident channel"),
+    STR("pmbot", "review_channel", review_channel, NULL,
+        "PMBOT_REVIEW_CHANNEL", 0, "channel for the monthly actions review"),
+    STR("pmbot", "log_level", log_level, "info", "PMBOT_LOG_LEVEL", 0,
+        "error, warn, info or debug"),
+    STR("slack", "app_token", slack_app_token, NULL, "SLACK_APP_TOKEN", 1,
+        "xapp- app-level token (Socket Mode)"),
+    STR("slack", "bot_token", slack_bot_token, NULL, "SLACK_BOT_TOKEN", 1,
+        "xoxb- bot token (Web API)"),
+    STR("slack", "api_url", slack_api_url, "https://slack.com/api/",
+        "SLACK_API_URL", 0, "Web API base"),
+    STR("matrix", "homeserver", matrix_homeserver, NULL, "MATRIX_HOMESERVER",
+        0, "e.g. https://matrix.example.org"),
+    STR("matrix", "user_id", matrix_user_id, NULL, "MATRIX_USER_ID", 0,
+        "the bot's account, @pmbot:example.org"),
+    STR("matrix", "access_token", matrix_access_token, NULL,
+        "MATRIX_ACCESS_TOKEN", 1, "the bot's access token"),
+    STR("matrix", "password", matrix_password, NULL, "MATRIX_PASSWORD", 1,
+        "or its password, to log in"),
+    STR("webhook", "listen", webhook_listen, "127.0.0.1:8088", "PMBOT_LISTEN",
+        0, "address:port of the alarm listener"),
+    STR("webhook", "token", webhook_token, NULL, "PMBOT_WEBHOOK_TOKEN", 1,
+        "secret alarm senders present"),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static char **
+str_at(struct config *cfg, const struct key *k)
+{
+    return (char **)((char *)cfg + k->offset);
+}
+
+static int *
+int_at(struct config *cfg, const struct key *k)
+{
+    return (int *)((char *)cfg + k->offset);
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+
+    for (int i = 0; i < 4; i++) {
+        if (!strcmp(v, yes[i])) {
+            *out = 1;
+            return BOT_OK;
+        }
+        if (!strcmp(v, no[i])) {
+            *out = 0;
+            return BOT_OK;
+        }
+    }
+    return BOT_EINVAL;
+}
+
+/* set - store a textual value; *why gets a static reason on BOT_EINVAL. */
+static int
+set(struct config *cfg, const struct key *k, const char *v, const char **why)
+{
+    long n;
+    char *d;
+
+    switch (k->type) {
+    case KEY_INT:
+        if (parse_long(v, k->min, k->max, &n)) {
+            *why = "not a whole number in range";
+            return BOT_EINVAL;
+        }
+        *int_at(cfg, k) = (int)n;
+        return BOT_OK;
+    case KEY_BOOL:
+        if (parse_bool(v, int_at(cfg, k))) {
+            *why = "not true or false";
+            return BOT_EINVAL;
+        }
+        return BOT_OK;
+    }
+    d = *v ? bot_strdup(v) : NULL;
+    if (*v && !d)
+        return BOT_ENOMEM;
+    bot_free(*str_at(cfg, k));
+    *str_at(cfg, k) = d;
+    return BOT_OK;
+}
+
+int
+config_defaults(struct config *cfg)
+{
+    const char *why;
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].def && set(cfg, &keys[i], keys[i].def, &why)) {
+            config_cleanup(cfg);
+            return BOT_ENOMEM;
+        }
+    }
+    return BOT_OK;
+}
+
+struct parse_state {
+    struct config *cfg;
+    struct strbuf err;
+    int rc;
+};
+
+static int
+on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *ps = user;
+    const char *why = "unknown key";
+
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        int rc;
+
+        if (strcmp(k->section, section) || strcmp(k->name, name))
+            continue;
+        rc = set(ps->cfg, k, value, &why);
+        if (!rc)
+            return 1;
+        if (rc == BOT_ENOMEM) {
+            ps->rc = rc;
+            return 0;
+        }
+        break;
+    }
+    /* keep the first error only; a secret's value is never echoed */
+    if (!ps->rc) {
+        ps->rc = BOT_EINVAL;
+        strbuf_printf(&ps->err, "[%s] %s: %s", section, name, why);
+    }
+    return 0;
+}
+
+static int
+apply_env(struct config *cfg, char **why)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        const char *v = k->env ? getenv(k->env) : NULL;
+        const char *reason;
+        int rc;
+
+        if (!v)
+            continue;
+        rc = set(cfg, k, v, &reason);
+        if (rc == BOT_EINVAL) {
+            struct strbuf sb;
+
+            strbuf_init(&sb, 0);
+            strbuf_printf(&sb, "environment %s: %s", k->env, reason);
+            *why = strbuf_steal(&sb);
+        }
+        if (rc)
+            return rc;
+    }
+    return BOT_OK;
+}
+
+int
+config_load(struct config *cfg, const char *path, char **why)
+{
+    struct parse_state ps = {cfg, {0}, BOT_OK};
+    struct strbuf sb;
+    int rc, line;
+
+    *why = NULL;
+    rc = config_defaults(cfg);
+    if (rc)
+        return rc;
+    if (path) {
+        strbuf_init(&ps.err, 0);
+        line = ini_parse(path, on_ini, &ps);
+        if (line == -1) {
+            strbuf_cleanup(&ps.err);
+            strbuf_init(&sb, 0);
+            strbuf_printf(&sb, "cannot read configuration file '%s'", path);
+            *why = strbuf_steal(&sb);
+            rc = BOT_EIO;
+            goto fail;
+        }
+        if (line != 0 || ps.rc) {
+            strbuf_init(&sb, 0);
+            strbuf_printf(&sb, "%s:%d: %s", path, line,
+                          ps.err.len ? strbuf_str(&ps.err)
+                                     : "not a key = value line");
+            strbuf_cleanup(&ps.err);
+            *why = strbuf_steal(&sb);
+            rc = ps.rc ? ps.rc : BOT_EINVAL;
+            if (line < 0)
+                rc = BOT_ENOMEM;
+            goto fail;
+        }
+        strbuf_cleanup(&ps.err);
+    }
+    rc = apply_env(cfg, why);
+    if (rc)
+        goto fail;
+    return BOT_OK;
+
+fail:
+    config_cleanup(cfg);
+    return rc;
+}
+
+static int reason(char **why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+reason(char **why, const char *fmt, ...)
+{
+    va_list ap;
+    char line[512];
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    *why = bot_strdup(line);
+    return BOT_EINVAL;
+}
+
+int
+config_validate(const struct config *cfg, char **why)
+{
+    const char *p = cfg->platform;
+
+    *why = NULL;
+    if (strcmp(p, "terminal") && strcmp(p, "slack") && strcmp(p, "matrix"))
+        return reason(why,
+                      "[pmbot] platform: '%s' is not terminal, slack or "
+                      "matrix",
+                      p);
+    if (!cfg->database)
+        return reason(why, "[pmbot] database: %s", "must not be empty");
+    if (log_set_level_name(cfg->log_level))
+        return reason(why, "[pmbot] log_level: '%s' is not error, warn, "
+                           "info or debug",
+                      cfg->log_level);
+    if (!cfg->timeline_emoji || !cfg->timeline_emoji_name)
+        return reason(why, "[pmbot] timeline_emoji: %s", "must not be empty");
+    if (!cfg->channel_prefix || strlen(cfg->channel_prefix) > 20 ||
+        strspn(cfg->channel_prefix, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+            strlen(cfg->channel_prefix))
+        return reason(why, "[pmbot] channel_prefix: %s",
+                      "1 to 20 lowercase letters or digits");
+    if (!strcmp(p, "slack")) {
+        if (!cfg->slack_app_token || !cfg->slack_bot_token)
+            return reason(why, "%s",
+                          "[slack] app_token and bot_token are required "
+                          "(or SLACK_APP_TOKEN and SLACK_BOT_TOKEN)");
+        if (strncmp(cfg->slack_app_token, "xapp-", 5))
+            return reason(why, "%s",
+                          "[slack] app_token must be an app-level token "
+                          "(xapp-...)");
+        if (strncmp(cfg->slack_bot_token, "xoxb-", 5))
+            return reason(why, "%s",
+                          "[slack] bot_token must be a bot token (xoxb-...)");
+    }
+    if (!strcmp(p, "matrix")) {
+        if (!cfg->matrix_homeserver || !cfg->matrix_user_id)
+            return reason(why, "%s",
+                          "[matrix] homeserver and user_id are required");
+        if (!cfg->matrix_access_token && !cfg->matrix_password)
+            return reason(why, "%s",
+                          "[matrix] access_token or password is required");
+    }
+    return BOT_OK;
+}
+
+int
+config_dump(const struct config *cfg, struct strbuf *out)
+{
+    const char *section = "";
+
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        struct config *c = (struct config *)cfg;
+
+        if (strcmp(section, k->section)) {
+            strbuf_printf(out, "%s[%s]\n", *section ? "\n" : "", k->section);
+            section = k->section;
+        }
+        strbuf_printf(out, "; %s\n", k->help);
+        if (k->type == KEY_INT)
+            strbuf_printf(out, "%s = %d\n", k->name, *int_at(c, k));
+        else if (k->type == KEY_BOOL)
+            strbuf_printf(out, "%s = %s\n", k->name,
+                          *int_at(c, k) ? "true" : "false");
+        else if (!*str_at(c, k))
+            strbuf_printf(out, "; %s is not set\n", k->name);
+        else if (k->secret)
+            strbuf_printf(out, "%s = (set, hidden)\n", k->name);
+        else
+            strbuf_printf(out, "%s = %s\n", k->name, *str_at(c, k));
+    }
+    return strbuf_error(out);
+}
+
+void
+config_cleanup(struct config *cfg)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].type == KEY_STR) {
+            bot_free(*str_at(cfg, &keys[i]));
+            *str_at(cfg, &keys[i]) = NULL;
+        }
+    }
+}

@@ -1,0 +1,578 @@
+/*
+ * incident.c - declaring incidents, opening their channels, and keeping the
+ * timeline in step with reactions, edits and deletions.
+ *
+ * Opening a channel follows from the database, never from the command that
+ * asked for it: an incident without a channel is opened after every commit
+ * and at start. So a crash between the commit and the platform call is
+ * finished at restart, and the in-memory `opening` set keeps two openings
+ * of the same incident from running at once.
+ */
+#include "incident.h"
+
+#include "bot.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_NAME_ATTEMPTS 50
+
+static const char *const sev_names[] = {"SEV0", "SEV1", "SEV2", "SEV3",
+                                        "SEV4"};
+
+const char *
+incident_sev_name(int severity)
+{
+    if (severity < 0 || severity > 4)
+        return "SEV?";
+    return sev_names[severity];
+}
+
+int
+incident_parse_sev(const char *s, int *severity)
+{
+    long v;
+
+    if (!strncasecmp(s, "sev", 3))
+        s += 3;
+    if (parse_long(s, 0, 4, &v))
+        return BOT_EINVAL;
+    *severity = (int)v;
+    return BOT_OK;
+}
+
+int
+incident_parse_ref(const char *s, const char *prefix, int64_t *id)
+{
+    size_t n = strlen(prefix);
+    long v;
+
+    if (!strncasecmp(s, prefix, n) && s[n] == '-')
+        s += n + 1;
+    if (parse_long(s, 1, 2147483647L, &v))
+        return BOT_EINVAL;
+    *id = v;
+    return BOT_OK;
+}
+
+int
+incident_add_entry(struct bot *b, int64_t incident_id, int64_t at, int kind,
+                   const char *text)
+{
+    struct timeline_entry e = {0};
+
+    e.incident_id = incident_id;
+    e.at = at;
+    e.kind = kind;
+    e.text = (char *)text;
+    e.created_at = bot_now_ms(b);
+    return store_timeline_add(b->store, &e, NULL);
+}
+
+int
+incident_declare(struct bot *b, const char *title, int severity,
+                 const char *user, const char *origin_room,
+                 const char *alarm_key, int64_t at, int64_t *id_out)
+{
+    struct incident in = {0};
+    struct strbuf sb;
+    int64_t id;
+    int rc;
+
+    in.title = (char *)title;
+    in.severity = severity;
+    in.state = INCIDENT_OPEN;
+    in.platform = (char *)b->platform->ops->name;
+    in.origin_room = (char *)origin_room;
+    in.declared_by = (char *)user;
+    in.alarm_key = (char *)alarm_key;
+    in.declared_at = at;
+    rc = store_incident_insert(b->store, &in, &id);
+    if (rc)
+        return rc;
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "Incident declared (%s): %s",
+                  incident_sev_name(severity), title);
+    rc = strbuf_error(&sb);
+    if (!rc)
+        rc = incident_add_entry(b, id, at, TIMELINE_AUTO, strbuf_str(&sb));
+    strbuf_cleanup(&sb);
+    if (rc)
+        return rc;
+    *id_out = id;
+    return BOT_OK;
+}
+
+int
+incident_for_room(struct bot *b, const char *room, struct incident *out)
+{
+    if (!room || !b->platform)
+        return BOT_ENOTFOUND;
+    return store_incident_by_channel(b->store, b->platform->ops->name, room,
+                                     out);
+}
+
+int
+incident_lookup(struct bot *b, const char *ref, struct incident *out)
+{
+    int64_t id;
+
+    if (!incident_parse_ref(ref, "INC", &id))
+        return store_incident_get(b->store, id, out);
+    return store_incident_by_channel_name(b->store, ref, out);
+}
+
+int
+incident_summary(struct bot *b, const struct incident *inc,
+                 struct chat_msg *m)
+{
+    char t[TIMEUTIL_BUFLEN], d[TIMEUTIL_BUFLEN];
+    struct timeline_entry *tl = NULL;
+    struct action *acts = NULL;
+    size_t ntl = 0, nact = 0;
+    int64_t now = bot_now_ms(b);
+    int rc;
+
+    rc = store_timeline_list(b->store, inc->id, &tl, &ntl);
+    if (!rc)
+        rc = store_action_list(b->store, inc->id, 0, &acts, &nact);
+    if (rc)
+        goto out;
+    chat_msg_bold(m, "INC-%lld \xc2\xb7 %s \xc2\xb7 %s", (long long)inc->id,
+                  incident_sev_name(inc->severity), inc->title);
+    chat_msg_nl(m);
+    if (inc->state == INCIDENT_RESOLVED)
+        chat_msg_text(m, "Status: resolved %s UTC, after %s",
+                      timeutil_fmt_minute(inc->resolved_at, t),
+                      timeutil_fmt_duration(inc->resolved_at -
+                                                inc->declared_at,
+                                            d));
+    else
+        chat_msg_text(m, "Status: open for %s",
+                      timeutil_fmt_duration(now - inc->declared_at, d));
+    chat_msg_text(m, " \xc2\xb7 declared %s UTC",
+                  timeutil_fmt_minute(inc->declared_at, t));
+    if (inc->declared_by) {
+        chat_msg_text(m, " by ");
+        chat_msg_user(m, inc->declared_by);
+    }
+    chat_msg_nl(m);
+    if (inc->channel) {
+        chat_msg_text(m, "Channel: ");
+        chat_msg_room(m, inc->channel, inc->channel_name);
+        chat_msg_text(m, " \xc2\xb7 ");
+    }
+    chat_msg_text(m, "Timeline: %zu %s \xc2\xb7 Open actions: %zu", ntl,
+                  ntl == 1 ? "entry" : "entries", nact);
+    rc = m->err;
+out:
+    store_timeline_list_free(tl, ntl);
+    store_action_list_free(acts, nact);
+    return rc;
+}
+
+/* --- opening the channel --- */
+
+struct opening {
+    struct bot *b;
+    int64_t id;
+    int attempt;
+    char *room;
+    char *summary_msg;
+    char name[CHAT_CHANNEL_NAME_MAX + 1];
+};
+
+static void open_next(struct opening *op);
+
+static void
+opening_free(struct opening *op)
+{
+    bot_opening_remove(op->b, op->id);
+    bot_free(op->room);
+    bot_free(op);
+}
+
+static void
+on_summary_posted(void *arg, int rc, const char *msg_id)
+{
+    struct opening *op = arg;
+    struct chat_platform *p = op->b->platform;
+
+    if (!rc && msg_id)
+        p->ops->pin(p, op->room, msg_id, NULL, NULL);
+    opening_free(op);
+}
+
+/* invite_responders - the configured responders and whoever declared it. */
+static void
+invite_responders(struct bot *b, const char *room, const struct incident *in)
+{
+    const char *users[64];
+    char *list = bot_strdup(b->cfg->responders ? b->cfg->responders : "");
+    size_t n = 0;
+    char *p = list, *tok;
+
+    if (!list)
+        return;
+    while (p && n < 63) {
+        tok = p;
+        p = strchr(p, ',');
+        if (p)
+            *p++ = '\0';
+        while (isspace((unsigned char)*tok))
+            tok++;
+        for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)
+                                                                 e[-1]);)
+            *--e = '\0';
+        if (*tok && (!in->declared_by || strcmp(tok, in->declared_by)))
+            users[n++] = tok;
+    }
+    if (in->declared_by)
+        users[n++] = in->declared_by;
+    if (n)
+        b->platform->ops->invite(b->platform, room, users, n, NULL, NULL);
+    bot_free(list);
+}
+
+/* announce - after the channel is recorded: invite, topic, summary, pin,
+ * and a pointer in the room where the incident was declared. */
+static void
+announce(struct opening *op, const struct incident *in)
+{
+    struct bot *b = op->b;
+    struct chat_platform *p = b->platform;
+    struct chat_msg m;
+    struct strbuf topic;
+
+    invite_responders(b, op->room, in);
+    strbuf_init(&topic, 250);
+    strbuf_printf(&topic, "INC-%lld %s: %s", (long long)in->id,
+                  incident_sev_name(in->severity), in->title);
+    p->ops->set_topic(p, op->room, strbuf_str(&topic), NULL, NULL);
+    strbuf_cleanup(&topic);
+
+    if (in->origin_room && strcmp(in->origin_room, op->room)) {
+        chat_msg_init(&m);
+        chat_msg_text(&m, "INC-%lld (%s) declared: %s. Join ",
+                      (long long)in->id, incident_sev_name(in->severity),
+                      in->title);
+        chat_msg_room(&m, op->room, op->name);
+        if (!m.err)
+            p->ops->post(p, in->origin_room, &m, NULL, NULL);
+        chat_msg_cleanup(&m);
+    }
+    chat_msg_init(&m);
+    incident_summary(b, in, &m);
+    chat_msg_nl(&m);
+    chat_msg_text(&m, "React with %s to a message to put it on the "
+                      "timeline. /incident note, /incident sev, "
+                      "/incident resolve; /pm help for the rest.",
+                  b->cfg->timeline_emoji);
+    if (m.err) {
+        chat_msg_cleanup(&m);
+        opening_free(op);
+        return;
+    }
+    p->ops->post(p, op->room, &m, on_summary_posted, op);
+    chat_msg_cleanup(&m);
+}
+
+static void
+on_channel_opened(void *arg, int rc, const char *room_id,
+                  const char *room_name)
+{
+    struct opening *op = arg;
+    struct bot *b = op->b;
+    struct incident in = {0};
+    struct strbuf sb;
+
+    if (rc == BOT_EEXIST && op->attempt < MAX_NAME_ATTEMPTS) {
+        op->attempt++;
+        open_next(op);
+        return;
+    }
+    if (rc) {
+        if (rc != BOT_ECANCELED)
+            log_err("incident: INC-%lld: cannot open channel %s: %s",
+                    (long long)op->id, op->name, bot_strerror(rc));
+        opening_free(op);
+        return;
+    }
+    /* the platform may have adjusted the name; it may also pass ours back */
+    if (room_name && room_name != op->name)
+        snprintf(op->name, sizeof(op->name), "%s", room_name);
+    op->room = bot_strdup(room_id);
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "Emergency channel opened: #%s", op->name);
+    rc = op->room ? strbuf_error(&sb) : BOT_ENOMEM;
+    if (!rc)
+        rc = store_tx_begin(b->store);
+    if (!rc) {
+        rc = store_incident_set_channel(b->store, op->id, room_id, op->name);
+        if (!rc)
+            rc = incident_add_entry(b, op->id, bot_now_ms(b), TIMELINE_AUTO,
+                                    strbuf_str(&sb));
+        if (!rc)
+            rc = store_incident_get(b->store, op->id, &in);
+        if (!rc)
+            rc = store_tx_commit(b->store);
+        if (rc)
+            store_tx_rollback(b->store);
+    }
+    strbuf_cleanup(&sb);
+    if (rc) {
+        /* the room exists but is not recorded: say so, a human can fix it */
+        log_err("incident: INC-%lld: channel %s opened but not recorded: %s",
+                (long long)op->id, op->name, bot_strerror(rc));
+        store_incident_clear(&in);
+        opening_free(op);
+        return;
+    }
+    log_info("incident: INC-%lld: channel #%s open", (long long)op->id,
+             op->name);
+    announce(op, &in);
+    store_incident_clear(&in);
+}
+
+/* open_next - ask the platform for the next candidate name; names already
+ * used by an incident in the database are skipped without asking. */
+static void
+open_next(struct opening *op)
+{
+    struct bot *b = op->b;
+    struct incident in = {0};
+    int used = 1, rc;
+
+    rc = store_incident_get(b->store, op->id, &in);
+    while (!rc && used && op->attempt <= MAX_NAME_ATTEMPTS) {
+        chat_channel_name(b->cfg->channel_prefix, in.declared_at, in.title,
+                          op->attempt, op->name, sizeof(op->name));
+        rc = store_incident_channel_name_used(b->store, op->name, &used);
+        if (used)
+            op->attempt++;
+    }
+    store_incident_clear(&in);
+    if (rc || used) {
+        log_err("incident: INC-%lld: no channel name available",
+                (long long)op->id);
+        opening_free(op);
+        return;
+    }
+    b->platform->ops->open_channel(b->platform, op->name, on_channel_opened,
+                                   op);
+}
+
+void
+incident_open_pending(struct bot *b)
+{
+    struct incident *list = NULL;
+    size_t n = 0;
+
+    if (!b->platform || store_incident_list(b->store, 0, 1, &list, &n))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct opening *op;
+
+        if (strcmp(list[i].platform, b->platform->ops->name) ||
+            bot_opening_has(b, list[i].id))
+            continue;
+        op = bot_calloc(1, sizeof(*op));
+        if (!op || bot_opening_add(b, list[i].id)) {
+            bot_free(op);
+            break;
+        }
+        op->b = b;
+        op->id = list[i].id;
+        op->attempt = 1;
+        open_next(op);
+    }
+    store_incident_list_free(list, n);
+}
+
+/* --- reactions, edits, deletions --- */
+
+struct tagging {
+    struct bot *b;
+    int64_t incident_id;
+    char *event_id;
+    char *room;
+    char *msg_id;
+    chat_done_fn *done;
+    void *arg;
+};
+
+static void
+tagging_free(struct tagging *t)
+{
+    bot_free(t->event_id);
+    bot_free(t->room);
+    bot_free(t->msg_id);
+    bot_free(t);
+}
+
+/* claim - in tx: BOT_OK and *first for a new event (always new if it has
+ * no id). */
+static int
+claim(struct bot *b, const char *event_id, int *first)
+{
+    *first = 1;
+    if (!event_id)
+        return BOT_OK;
+    return store_event_claim(b->store, b->platform->ops->name, event_id,
+                             bot_now_ms(b), first);
+}
+
+static void
+on_tag_fetched(void *arg, int rc, const struct chat_message *m)
+{
+    struct tagging *t = arg;
+    struct bot *b = t->b;
+    struct timeline_entry e = {0}, old;
+    int first;
+
+    if (rc) {
+        log_warn("incident: INC-%lld: cannot fetch tagged message %s: %s",
+                 (long long)t->incident_id, t->msg_id, bot_strerror(rc));
+        goto out;
+    }
+    rc = store_tx_begin(b->store);
+    if (rc)
+        goto out;
+    rc = claim(b, t->event_id, &first);
+    if (!rc && first) {
+        rc = store_timeline_by_msg(b->store, t->incident_id, t->room,
+                                   t->msg_id, &old);
+        if (!rc) {
+            store_timeline_clear(&old); /* tagged already: one entry */
+        } else if (rc == BOT_ENOTFOUND) {
+            e.incident_id = t->incident_id;
+            e.at = m->at;
+            e.kind = TIMELINE_TAGGED;
+            e.text = (char *)m->text;
+            e.msg_room = t->room;
+            e.msg_id = t->msg_id;
+            e.author = (char *)m->user;
+            e.created_at = bot_now_ms(b);
+            rc = store_timeline_add(b->store, &e, NULL);
+        }
+    }
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc)
+        store_tx_rollback(b->store);
+out:
+    if (t->done)
+        t->done(t->arg, rc);
+    tagging_free(t);
+}
+
+static int
+is_timeline_emoji(const struct bot *b, const char *r)
+{
+    size_t n;
+
+    if (!r)
+        return 0;
+    if (!strcmp(r, b->cfg->timeline_emoji) ||
+        !strcmp(r, b->cfg->timeline_emoji_name))
+        return 1;
+    n = strlen(b->cfg->timeline_emoji_name);
+    return r[0] == ':' && !strncmp(r + 1, b->cfg->timeline_emoji_name, n) &&
+           !strcmp(r + 1 + n, ":");
+}
+
+/* change_entry - in one tx: untag/delete (text NULL) or edit the entry
+ * recorded from ev->msg_id, if there is one. */
+static int
+change_entry(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+             const char *text)
+{
+    struct timeline_entry e;
+    int rc, first;
+
+    rc = store_tx_begin(b->store);
+    if (rc)
+        return rc;
+    rc = claim(b, ev->event_id, &first);
+    if (!rc && first) {
+        rc = store_timeline_by_msg(b->store, incident_id, ev->room,
+                                   ev->msg_id, &e);
+        if (!rc) {
+            if (text)
+                rc = store_timeline_set_text(b->store, e.id, text,
+                                             bot_now_ms(b));
+            else
+                rc = store_timeline_remove(b->store, e.id);
+            store_timeline_clear(&e);
+        } else if (rc == BOT_ENOTFOUND) {
+            rc = BOT_OK; /* not a tagged message: nothing to do */
+        }
+    }
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc)
+        store_tx_rollback(b->store);
+    return rc;
+}
+
+void
+incident_handle_event(struct bot *b, const struct chat_event *ev,
+                      chat_done_fn *done, void *arg)
+{
+    struct incident inc;
+    struct tagging *t;
+    int rc;
+
+    rc = incident_for_room(b, ev->room, &inc);
+    if (rc || !ev->msg_id) {
+        /* not an incident channel: nothing of ours */
+        if (done)
+            done(arg, rc == BOT_ENOTFOUND || !ev->msg_id ? BOT_OK : rc);
+        if (!rc)
+            store_incident_clear(&inc);
+        return;
+    }
+    switch (ev->kind) {
+    case CHAT_EV_REACTION_ADDED:
+        if (!is_timeline_emoji(b, ev->reaction))
+            break;
+        t = bot_calloc(1, sizeof(*t));
+        if (!t || !(t->room = bot_strdup(ev->room)) ||
+            !(t->msg_id = bot_strdup(ev->msg_id)) ||
+            (ev->event_id && !(t->event_id = bot_strdup(ev->event_id)))) {
+            if (t)
+                tagging_free(t);
+            rc = BOT_ENOMEM;
+            break;
+        }
+        t->b = b;
+        t->incident_id = inc.id;
+        t->done = done;
+        t->arg = arg;
+        store_incident_clear(&inc);
+        b->platform->ops->fetch_message(b->platform, ev->room, ev->msg_id,
+                                        on_tag_fetched, t);
+        return;
+    case CHAT_EV_REACTION_REMOVED:
+        if (is_timeline_emoji(b, ev->reaction))
+            rc = change_entry(b, ev, inc.id, NULL);
+        break;
+    case CHAT_EV_MESSAGE_CHANGED:
+        rc = change_entry(b, ev, inc.id, ev->text ? ev->text : "");
+        break;
+    case CHAT_EV_MESSAGE_DELETED:
+        rc = change_entry(b, ev, inc.id, NULL);
+        break;
+    }
+    store_incident_clear(&inc);
+    if (done)
+        done(arg, rc);
+}

@@ -1,0 +1,313 @@
+/*
+ * main.c - the pmbot command line: parse arguments, load the configuration,
+ * open the database, run the chosen command, map failures to exit codes.
+ *
+ * Exit codes: 0 success; 1 the thing asked for does not exist (no such
+ * incident); 2 bad usage, configuration or database (one line on stderr).
+ */
+#include "bot.h"
+#include "config.h"
+#include "console.h"
+#include "err.h"
+#include "incident.h"
+#include "log.h"
+#include "loop.h"
+#include "mem.h"
+#include "report.h"
+#include "store.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PMBOT_VERSION
+#define PMBOT_VERSION "0.1.0"
+#endif
+
+#define EXIT_NOTFOUND 1
+#define EXIT_SETUP    2
+
+static const char usage_text[] =
+    "usage: pmbot <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run [-c FILE]                      the bot, on the configured platform\n"
+    "  shell [-c FILE]                    the bot in this terminal\n"
+    "  report <incident> [--format md|html] [-c FILE]\n"
+    "                                     the post-mortem document, to stdout\n"
+    "  actions [--all] [-c FILE]          open follow-up actions (--all: "
+    "done too)\n"
+    "  check-config [-c FILE]             validate and print the "
+    "configuration\n"
+    "  --help, --version\n"
+    "\n"
+    "<incident> is 3, INC-3 or the channel name. Without -c the built-in\n"
+    "defaults apply; the environment overrides both (see README).\n";
+
+struct opts {
+    const char *config;
+    const char *format;
+    const char *incident;
+    int all;
+};
+
+static int
+fail_setup(const char *what, char *why)
+{
+    fprintf(stderr, "pmbot: %s%s%s\n", what, why ? ": " : "", why ? why : "");
+    bot_free(why);
+    return EXIT_SETUP;
+}
+
+static int
+usage_error(const char *msg)
+{
+    fprintf(stderr, "pmbot: %s\n%s", msg, usage_text);
+    return EXIT_SETUP;
+}
+
+/* parse_opts - options after the command word; positional goes to
+ * o->incident (only `report` takes one). */
+static int
+parse_opts(int argc, char **argv, struct opts *o, int want_positional)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+            if (++i == argc)
+                return usage_error("-c needs a file");
+            o->config = argv[i];
+        } else if (!strcmp(a, "--format")) {
+            if (++i == argc)
+                return usage_error("--format needs md or html");
+            o->format = argv[i];
+        } else if (!strcmp(a, "--all")) {
+            o->all = 1;
+        } else if (a[0] != '-' && want_positional && !o->incident) {
+            o->incident = a;
+        } else {
+            fprintf(stderr, "pmbot: unknown argument '%s'\n", a);
+            return EXIT_SETUP;
+        }
+    }
+    return 0;
+}
+
+static int
+load_config(const struct opts *o, struct config *cfg)
+{
+    char *why = NULL;
+    int rc;
+
+    rc = config_load(cfg, o->config, &why);
+    if (rc)
+        return fail_setup("configuration", why);
+    rc = config_validate(cfg, &why);
+    if (rc) {
+        config_cleanup(cfg);
+        return fail_setup("configuration", why);
+    }
+    return 0;
+}
+
+static int
+open_bot(const struct config *cfg, struct loop *loop, struct bot **b)
+{
+    const char *now = getenv("PMBOT_NOW");
+    char *why = NULL;
+    int64_t fixed = 0;
+
+    if (now && *now && timeutil_parse_iso(now, &fixed))
+        return fail_setup("PMBOT_NOW is not YYYY-MM-DDTHH:MM[:SS]Z", NULL);
+    if (bot_new(cfg, loop, b, &why))
+        return fail_setup("database", why);
+    (*b)->fixed_now = fixed;
+    return 0;
+}
+
+static void
+on_stop_signal(void *arg, int signum)
+{
+    log_info("stopping on signal %d", signum);
+    loop_stop(arg);
+}
+
+static int
+cmd_shell(const struct config *cfg)
+{
+    struct loop *loop = NULL;
+    struct bot *b = NULL;
+    struct chat_platform *p = NULL;
+    const char *user = getenv("USER");
+    int rc;
+
+    if (strcmp(cfg->platform, "terminal")) {
+        fprintf(stderr, "pmbot: the %s platform is not available yet; use "
+                        "platform = terminal\n",
+                cfg->platform);
+        return EXIT_SETUP;
+    }
+    if (loop_new(&loop))
+        return fail_setup("cannot create the event loop", NULL);
+    rc = open_bot(cfg, loop, &b);
+    if (rc)
+        goto out;
+    if (console_new(stdout, user && *user ? user : "you", &p)) {
+        rc = fail_setup("out of memory", NULL);
+        goto out;
+    }
+    bot_set_platform(b, p);
+    if (console_attach(p, loop, STDIN_FILENO)) {
+        rc = fail_setup("cannot read standard input", NULL);
+        goto out;
+    }
+    loop_on_signal(loop, SIGINT, on_stop_signal, loop);
+    loop_on_signal(loop, SIGTERM, on_stop_signal, loop);
+    if (isatty(STDIN_FILENO))
+        printf("* pmbot %s on the terminal platform, database %s.\n"
+               "* Type messages and !incident / !pm commands; /help for the "
+               "shell, /quit to leave.\n",
+               PMBOT_VERSION, cfg->database);
+    bot_start(b);
+    loop_run(loop);
+    rc = 0;
+out:
+    bot_destroy(b);
+    loop_free(loop);
+    return rc;
+}
+
+static int
+cmd_report(const struct config *cfg, const struct opts *o)
+{
+    struct bot *b = NULL;
+    struct incident inc;
+    struct strbuf out;
+    int format = REPORT_MD, rc;
+
+    if (!o->incident)
+        return usage_error("report needs an incident: pmbot report 3");
+    if (o->format && !strcmp(o->format, "html"))
+        format = REPORT_HTML;
+    else if (o->format && strcmp(o->format, "md"))
+        return usage_error("--format is md or html");
+    rc = open_bot(cfg, NULL, &b);
+    if (rc)
+        return rc;
+    /* by number or by channel name, whatever the platform */
+    rc = incident_lookup(b, o->incident, &inc);
+    if (rc == BOT_ENOTFOUND) {
+        fprintf(stderr, "pmbot: no incident %s\n", o->incident);
+        bot_destroy(b);
+        return EXIT_NOTFOUND;
+    }
+    strbuf_init(&out, 0);
+    if (!rc)
+        rc = report_render(b->store, inc.id, format, bot_now_ms(b), &out);
+    if (!rc)
+        fwrite(out.buf, 1, out.len, stdout);
+    else
+        fprintf(stderr, "pmbot: report: %s\n", bot_strerror(rc));
+    if (!rc)
+        store_incident_clear(&inc);
+    strbuf_cleanup(&out);
+    bot_destroy(b);
+    return rc ? EXIT_SETUP : 0;
+}
+
+static int
+cmd_actions(const struct config *cfg, const struct opts *o)
+{
+    struct bot *b = NULL;
+    struct action *list = NULL;
+    char today[TIMEUTIL_BUFLEN], id[32], inc[32];
+    size_t n = 0;
+    int rc;
+
+    rc = open_bot(cfg, NULL, &b);
+    if (rc)
+        return rc;
+    rc = store_action_list(b->store, 0, o->all, &list, &n);
+    if (rc) {
+        bot_destroy(b);
+        return fail_setup("database", NULL);
+    }
+    timeutil_fmt_date(bot_now_ms(b), today);
+    if (!n)
+        printf("No %sfollow-up actions.\n", o->all ? "" : "open ");
+    else
+        printf("%-8s %-8s %-10s %-8s %-16s %s\n", "ACTION", "INCIDENT",
+               "TARGET", "STATUS", "ASSIGNED TO", "TEXT");
+    for (size_t i = 0; i < n; i++) {
+        const struct action *a = &list[i];
+        const char *status = a->status == ACTION_DONE ? "done"
+                             : strcmp(a->due_date, today) < 0 ? "overdue"
+                                                              : "open";
+
+        snprintf(id, sizeof(id), "ACT-%lld", (long long)a->id);
+        snprintf(inc, sizeof(inc), "INC-%lld", (long long)a->incident_id);
+        printf("%-8s %-8s %-10s %-8s @%-15s %s\n", id, inc, a->due_date,
+               status, a->assignee, a->text);
+    }
+    store_action_list_free(list, n);
+    bot_destroy(b);
+    return 0;
+}
+
+static int
+cmd_check_config(const struct config *cfg, const struct opts *o)
+{
+    struct strbuf out;
+
+    strbuf_init(&out, 0);
+    config_dump(cfg, &out);
+    fputs(strbuf_str(&out), stdout);
+    strbuf_cleanup(&out);
+    printf("\n; configuration OK (%s)\n",
+           o->config ? o->config : "built-in defaults");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct opts o = {0};
+    struct config cfg;
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+    int rc;
+
+    if (!cmd)
+        return usage_error("which command?");
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("pmbot %s\n", PMBOT_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") && strcmp(cmd, "shell") && strcmp(cmd, "report") &&
+        strcmp(cmd, "actions") && strcmp(cmd, "check-config"))
+        return usage_error("unknown command");
+    rc = parse_opts(argc, argv, &o, !strcmp(cmd, "report"));
+    if (rc)
+        return rc;
+    rc = load_config(&o, &cfg);
+    if (rc)
+        return rc;
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "shell"))
+        rc = cmd_shell(&cfg);
+    else if (!strcmp(cmd, "report"))
+        rc = cmd_report(&cfg, &o);
+    else if (!strcmp(cmd, "actions"))
+        rc = cmd_actions(&cfg, &o);
+    else
+        rc = cmd_check_config(&cfg, &o);
+    config_cleanup(&cfg);
+    return rc;
+}

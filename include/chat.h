@@ -1,0 +1,181 @@
+/*
+ * chat.h - the one interface between the incident logic and a chat platform.
+ *
+ * Owns: the platform-neutral message model (struct chat_msg: spans of plain
+ * text, bold, code, user and room mentions, links), the normalised inbound
+ * event (struct chat_event) and the operations a platform implements
+ * (struct chat_platform_ops). The incident code includes this header and
+ * never a platform's.
+ *
+ * Escaping rule: every span holds plain text exactly as a user typed it.
+ * Each platform escapes it for its own markup when rendering (Slack mrkdwn,
+ * Matrix HTML); the core never writes markup, so hostile text cannot become
+ * markup or a mass mention anywhere.
+ *
+ * Operations are asynchronous: each takes a completion callback (which may
+ * be NULL) and the platform calls it exactly once, possibly before the
+ * operation returns (the terminal does), with BOT_ECANCELED when the
+ * platform shuts down first. Strings passed in are borrowed for the call;
+ * a platform copies what it keeps. Strings passed to callbacks are borrowed
+ * for the callback.
+ */
+#ifndef PMBOT_CHAT_H
+#define PMBOT_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+
+/* --- outbound messages --- */
+
+enum chat_span_kind {
+    CHAT_SPAN_TEXT = 0,
+    CHAT_SPAN_BOLD,
+    CHAT_SPAN_CODE,
+    CHAT_SPAN_USER,    /* text = platform user id */
+    CHAT_SPAN_ROOM,    /* text = platform room id, url = its name */
+    CHAT_SPAN_LINK,    /* text = label, url = address */
+    CHAT_SPAN_NEWLINE
+};
+
+struct chat_span {
+    int kind;  /* enum chat_span_kind */
+    char *text;
+    char *url; /* nullable */
+};
+
+struct chat_msg {
+    struct chat_span *spans;
+    size_t n, cap;
+    int err; /* first failure of a builder call; sticky */
+};
+
+void chat_msg_init(struct chat_msg *m);
+void chat_msg_cleanup(struct chat_msg *m);
+
+/* Builders append one span. They return BOT_OK or BOT_ENOMEM, which also
+ * sticks in m->err so a message can be built and checked once. */
+int chat_msg_text(struct chat_msg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int chat_msg_bold(struct chat_msg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int chat_msg_code(struct chat_msg *m, const char *text);
+int chat_msg_user(struct chat_msg *m, const char *user_id);
+int chat_msg_room(struct chat_msg *m, const char *room_id, const char *name);
+int chat_msg_link(struct chat_msg *m, const char *url, const char *label);
+int chat_msg_nl(struct chat_msg *m);
+
+/* chat_msg_plain - append the message as plain text (the fallback every
+ * platform can show): users as @id, rooms as #name, no escaping. */
+int chat_msg_plain(const struct chat_msg *m, struct strbuf *out);
+
+/* --- inbound events --- */
+
+enum chat_event_kind {
+    CHAT_EV_MESSAGE = 0,     /* text may be a '!'/'/' command */
+    CHAT_EV_COMMAND,         /* a slash command: text = "incident start x" */
+    CHAT_EV_REACTION_ADDED,  /* msg_id = the message reacted to */
+    CHAT_EV_REACTION_REMOVED,
+    CHAT_EV_MESSAGE_CHANGED, /* msg_id, text = the new text */
+    CHAT_EV_MESSAGE_DELETED  /* msg_id */
+};
+
+struct chat_event;
+
+/* chat_reply_fn - deliver a command's reply privately (e.g. Slack's
+ * ephemeral slash-command response); msg is borrowed. */
+typedef void chat_reply_fn(void *arg, const struct chat_msg *msg);
+
+/* All strings borrowed from the adapter for the duration of dispatch. */
+struct chat_event {
+    int kind;             /* enum chat_event_kind */
+    const char *event_id; /* platform dedupe id; NULL if the platform has none */
+    const char *room;     /* platform room id */
+    const char *user;     /* platform user id of the actor */
+    const char *text;
+    const char *msg_id;
+    const char *thread_id; /* nullable */
+    const char *reaction;  /* emoji as the platform names it */
+    int64_t at;            /* UTC ms: the message's time, or the event's */
+    int is_dm;             /* a direct conversation with the bot */
+    char cmd_prefix;       /* '/' or '!': how usage lines are shown */
+    chat_reply_fn *reply;  /* nullable: replies are posted in room */
+    void *reply_arg;
+};
+
+/* --- the platform --- */
+
+/* A message as fetched from the platform. */
+struct chat_message {
+    const char *room;
+    const char *id;
+    const char *user;
+    const char *text;
+    const char *thread_id; /* nullable */
+    int64_t at;
+};
+
+typedef void chat_done_fn(void *arg, int rc);
+typedef void chat_room_fn(void *arg, int rc, const char *room_id,
+                          const char *room_name);
+typedef void chat_posted_fn(void *arg, int rc, const char *msg_id);
+typedef void chat_fetched_fn(void *arg, int rc, const struct chat_message *m);
+
+struct chat_platform;
+
+struct chat_platform_ops {
+    const char *name; /* "terminal", "slack", "matrix": stored with incidents */
+
+    /* open_channel - create a room named `name` (already valid for every
+     * platform: a-z 0-9 - _, at most 80 bytes). BOT_EEXIST if the name is
+     * taken, so the caller can try another. */
+    void (*open_channel)(struct chat_platform *p, const char *name,
+                         chat_room_fn *cb, void *arg);
+    void (*invite)(struct chat_platform *p, const char *room,
+                   const char *const *users, size_t n, chat_done_fn *cb,
+                   void *arg);
+    void (*set_topic)(struct chat_platform *p, const char *room,
+                      const char *topic, chat_done_fn *cb, void *arg);
+    void (*post)(struct chat_platform *p, const char *room,
+                 const struct chat_msg *msg, chat_posted_fn *cb, void *arg);
+    void (*dm)(struct chat_platform *p, const char *user,
+               const struct chat_msg *msg, chat_posted_fn *cb, void *arg);
+    void (*fetch_message)(struct chat_platform *p, const char *room,
+                          const char *msg_id, chat_fetched_fn *cb, void *arg);
+    void (*pin)(struct chat_platform *p, const char *room, const char *msg_id,
+                chat_done_fn *cb, void *arg);
+    /* upload - publish a document (content is borrowed, len bytes). */
+    void (*upload)(struct chat_platform *p, const char *room,
+                   const char *filename, const char *title,
+                   const char *content, size_t len, chat_done_fn *cb,
+                   void *arg);
+    /* parse_user - a mention token as the platform writes it ("@alice",
+     * "<@U123|alice>") to a user id (new string). BOT_EINVAL if the token
+     * is not a mention. Synchronous. */
+    int (*parse_user)(struct chat_platform *p, const char *token,
+                      char **user_out);
+    /* destroy - cancel what is pending (callbacks get BOT_ECANCELED) and free
+     * the platform. */
+    void (*destroy)(struct chat_platform *p);
+};
+
+struct chat_platform {
+    const struct chat_platform_ops *ops;
+    void *priv;       /* the adapter's state */
+    struct bot *bot;  /* where inbound events go (bot_dispatch) */
+};
+
+/*
+ * chat_channel_name - the incident channel name inc-YYYYMMDD-<slug>[-n]
+ * for a title (any UTF-8; transliterated to ASCII where possible, other
+ * characters dropped), valid on every platform: lowercase a-z 0-9 and '-',
+ * at most 80 bytes. suffix > 1 appends "-<suffix>". Writes a NUL-terminated
+ * name into out (at least 81 bytes).
+ */
+void chat_channel_name(const char *prefix, int64_t day_ms, const char *title,
+                       int suffix, char *out, size_t outlen);
+
+#define CHAT_CHANNEL_NAME_MAX 80
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * config.h - pmbot's configuration: an INI file, then the environment.
+ *
+ * Owns: the table of every key (section, name, type, default, bounds,
+ * environment variable, secret or not) and the parsed values.
+ * Order of precedence: built-in default < file < environment.
+ * Secrets (tokens, passwords) are never printed: config_dump() shows only
+ * whether they are set.
+ * Errors: config_load returns BOT_EIO when the file cannot be read and
+ * BOT_EINVAL when a line or value is wrong; *why gets a new one-line reason
+ * naming the file and line (free with bot_free).
+ */
+#ifndef PMBOT_CONFIG_H
+#define PMBOT_CONFIG_H
+
+struct strbuf;
+
+struct config {
+    /* [pmbot] */
+    char *platform; /* terminal | slack | matrix */
+    char *database;
+    int synchronous_full;
+    char *timeline_emoji;      /* the character, e.g. 📌 */
+    char *timeline_emoji_name; /* its name on Slack, e.g. pushpin */
+    char *channel_prefix;
+    int default_severity;
+    char *responders;     /* comma-separated user ids; nullable */
+    char *review_channel; /* nullable */
+    char *log_level;
+    /* [slack] */
+    char *slack_app_token; /* secret */
+    char *slack_bot_token; /* secret */
+    char *slack_api_url;
+    /* [matrix] */
+    char *matrix_homeserver;
+    char *matrix_user_id;
+    char *matrix_access_token; /* secret */
+    char *matrix_password;     /* secret */
+    /* [webhook] */
+    char *webhook_listen;
+    char *webhook_token; /* secret */
+};
+
+/* config_defaults - fill cfg with the built-in defaults (no file, no env). */
+int config_defaults(struct config *cfg);
+
+/*
+ * config_load - defaults, then path (NULL: none), then the environment.
+ * On failure cfg is left cleared.
+ */
+int config_load(struct config *cfg, const char *path, char **why);
+
+/* config_validate - cross-key checks (tokens present for the platform...);
+ * BOT_EINVAL with a new reason in *why. */
+int config_validate(const struct config *cfg, char **why);
+
+/* config_dump - the effective configuration as INI, secrets hidden. */
+int config_dump(const struct config *cfg, struct strbuf *out);
+
+void config_cleanup(struct config *cfg);
+
+#endif

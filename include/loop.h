@@ -1,0 +1,59 @@
+/*
+ * loop.h - the one event loop of pmbot.
+ *
+ * Owns: the backend loop (libuv) and the handles made through this API.
+ * Only bot/loop.c knows libuv; transports that must share the loop (lws,
+ * curl) get the backend handle from loop_backend().
+ * Callbacks run on the loop's single thread; none may block.
+ * Errors: constructors return BOT_ENOMEM or BOT_EIO and set *out only on
+ * success.
+ */
+#ifndef PMBOT_LOOP_H
+#define PMBOT_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+struct loop_lines;
+
+typedef void loop_timer_fn(void *arg);
+typedef void loop_signal_fn(void *arg, int signum);
+/* A complete line without its newline, borrowed for the call. NULL at end of
+ * input (the reader then stops by itself). */
+typedef void loop_line_fn(void *arg, const char *line);
+
+int loop_new(struct loop **out);
+/* loop_free - closes every handle still open, then the loop. NULL is ok. */
+void loop_free(struct loop *l);
+
+/* loop_run - run until loop_stop() or nothing is left to wait for. */
+int loop_run(struct loop *l);
+void loop_stop(struct loop *l);
+
+/* loop_backend - the uv_loop_t *, for transports that join the loop. */
+void *loop_backend(struct loop *l);
+
+/* Timers: one-shot when repeat_ms is 0. Restarting replaces the schedule. */
+int loop_timer_new(struct loop *l, loop_timer_fn *cb, void *arg,
+                   struct loop_timer **out);
+void loop_timer_start(struct loop_timer *t, uint64_t after_ms,
+                      uint64_t repeat_ms);
+void loop_timer_stop(struct loop_timer *t);
+/* loop_timer_free - stops it; memory is released once the loop lets go. */
+void loop_timer_free(struct loop_timer *t);
+
+/* loop_on_signal - cb runs on the loop (not in the handler) for signum. */
+int loop_on_signal(struct loop *l, int signum, loop_signal_fn *cb, void *arg);
+
+/*
+ * loop_read_lines - read fd line by line (a tty, a pipe, or a regular file)
+ * and call cb for each, then cb(arg, NULL) at end of input. Lines longer
+ * than max_line are cut at max_line bytes.
+ */
+int loop_read_lines(struct loop *l, int fd, size_t max_line,
+                    loop_line_fn *cb, void *arg, struct loop_lines **out);
+void loop_lines_free(struct loop_lines *r);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * store.h - pmbot's storage: the only module that speaks SQL.
+ *
+ * Owns: the database connection, its prepared statements and the schema
+ * (see storage/schema.sql, migrated forward by storage/migrate.c).
+ * Does not own: any decision about incidents; it stores and answers.
+ * Invariants:
+ *   - every value reaches SQL through a bound parameter;
+ *   - times are UTC epoch milliseconds;
+ *   - nothing SQLite-specific crosses this API, so another engine can
+ *     implement it;
+ *   - a change spanning several calls is wrapped in store_tx_begin() /
+ *     store_tx_commit(); store_tx_rollback() undoes it. Single calls outside
+ *     a transaction are atomic on their own.
+ * Errors: BOT_EDB for an engine failure (the reason goes to the log once),
+ * BOT_ENOTFOUND when a looked-up row does not exist, BOT_ENOMEM.
+ * Ownership: structs filled by store_*_get / lists are **new**: free with the
+ * matching *_clear / *_list_free. Strings passed in are borrowed.
+ */
+#ifndef PMBOT_STORE_H
+#define PMBOT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* The schema version this build writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
+
+struct incident {
+    int64_t id;
+    char *title;
+    int severity; /* 0 (SEV0, worst) .. 4 */
+    int state;    /* enum incident_state */
+    char *platform;
+    char *channel;      /* platform room id; NULL until the channel is open */
+    char *channel_name; /* human name, e.g. inc-20261122-db-down; nullable */
+    char *origin_room;  /* where it was declared; nullable */
+    char *declared_by;  /* platform user id; nullable (alarms) */
+    char *alarm_key;    /* dedup key of the alarm that opened it; nullable */
+    int64_t declared_at;
+    int64_t resolved_at; /* 0 while open */
+    char *root_cause;    /* nullable */
+};
+
+enum timeline_kind {
+    TIMELINE_AUTO = 0,
+    TIMELINE_TAGGED,
+    TIMELINE_NOTE,
+    TIMELINE_BACKFILL
+};
+
+struct timeline_entry {
+    int64_t id;
+    int64_t incident_id;
+    int64_t at; /* when the event itself happened */
+    int kind;   /* enum timeline_kind */
+    char *text;
+    char *msg_room; /* platform message it came from; nullable */
+    char *msg_id;
+    char *author; /* nullable */
+    int64_t created_at;
+};
+
+/* An earlier text of a timeline entry, replaced at replaced_at. */
+struct timeline_edit {
+    int64_t entry_id;
+    int64_t entry_at;
+    char *text;
+    int64_t replaced_at;
+};
+
+enum action_status { ACTION_OPEN = 0, ACTION_DONE = 1 };
+
+struct action {
+    int64_t id;
+    int64_t incident_id;
+    char *text;
+    char *assignee; /* platform user id */
+    char *due_date; /* YYYY-MM-DD, a valid calendar date */
+    int status;     /* enum action_status */
+    char *created_by;
+    int64_t created_at;
+    int64_t completed_at; /* 0 while open */
+    char *completed_by;
+    char *incident_title; /* filled by lists, for display; nullable */
+};
+
+/*
+ * store_open - open (creating if needed) the database at path and migrate it
+ * to STORE_SCHEMA_VERSION. ":memory:" gives a private in-memory database.
+ * `synchronous_full` chooses synchronous=FULL (survives power loss) over
+ * NORMAL. On failure *why (if not NULL) gets a new string describing the
+ * reason for the user (free with bot_free); BOT_ENEWER when the file was
+ * written by a newer pmbot, BOT_EDB or BOT_EIO otherwise.
+ */
+int store_open(const char *path, int synchronous_full, struct store **out,
+               char **why);
+void store_close(struct store *s);
+
+/* store_schema_version - the version the open database is at. */
+int store_schema_version(struct store *s);
+
+int store_tx_begin(struct store *s);
+int store_tx_commit(struct store *s);
+void store_tx_rollback(struct store *s);
+
+/* --- incidents --- */
+int store_incident_insert(struct store *s, const struct incident *in,
+                          int64_t *id_out);
+int store_incident_get(struct store *s, int64_t id, struct incident *out);
+int store_incident_by_channel(struct store *s, const char *platform,
+                              const char *channel, struct incident *out);
+/* store_incident_by_channel_name - by human name (with or without '#'). */
+int store_incident_by_channel_name(struct store *s, const char *name,
+                                   struct incident *out);
+int store_incident_set_channel(struct store *s, int64_t id,
+                               const char *channel, const char *name);
+int store_incident_set_severity(struct store *s, int64_t id, int severity);
+int store_incident_resolve(struct store *s, int64_t id, int64_t at);
+int store_incident_set_root_cause(struct store *s, int64_t id,
+                                  const char *text);
+/* store_incident_channel_name_used - *used = 1 if any incident has it. */
+int store_incident_channel_name_used(struct store *s, const char *name,
+                                     int *used);
+/* store_incident_list - incidents, newest first; only open ones if
+ * only_open; only those with no channel yet if pending_channel. */
+int store_incident_list(struct store *s, int only_open, int pending_channel,
+                        struct incident **out, size_t *n);
+void store_incident_clear(struct incident *in);
+void store_incident_list_free(struct incident *arr, size_t n);
+
+/* --- timeline --- */
+int store_timeline_add(struct store *s, const struct timeline_entry *e,
+                       int64_t *id_out);
+/* store_timeline_by_msg - the entry recorded from that message. */
+int store_timeline_by_msg(struct store *s, int64_t incident_id,
+                          const char *room, const char *msg_id,
+                          struct timeline_entry *out);
+/* store_timeline_set_text - replace the text, keeping the old one as
+ * history (at replaced_at). BOT_ENOTFOUND if no such entry. */
+int store_timeline_set_text(struct store *s, int64_t entry_id,
+                            const char *text, int64_t replaced_at);
+/* store_timeline_remove - delete an entry and its history. */
+int store_timeline_remove(struct store *s, int64_t entry_id);
+/* store_timeline_list - an incident's entries, oldest first (ties in the
+ * order they were recorded). */
+int store_timeline_list(struct store *s, int64_t incident_id,
+                        struct timeline_entry **out, size_t *n);
+int store_timeline_edits(struct store *s, int64_t incident_id,
+                         struct timeline_edit **out, size_t *n);
+void store_timeline_clear(struct timeline_entry *e);
+void store_timeline_list_free(struct timeline_entry *arr, size_t n);
+void store_timeline_edits_free(struct timeline_edit *arr, size_t n);
+
+/* --- follow-up actions --- */
+int store_action_add(struct store *s, const struct action *a,
+                     int64_t *id_out);
+int store_action_get(struct store *s, int64_t id, struct action *out);
+/* store_action_complete - mark done; BOT_EEXIST if it already was. */
+int store_action_complete(struct store *s, int64_t id, int64_t at,
+                          const char *by);
+/* store_action_list - incident_id 0 means every incident; include_done 0
+ * lists open actions only. Ordered by target date, then id. */
+int store_action_list(struct store *s, int64_t incident_id, int include_done,
+                      struct action **out, size_t *n);
+void store_action_clear(struct action *a);
+void store_action_list_free(struct action *arr, size_t n);
+
+/* --- platform event dedupe --- */
+/* store_event_claim - record that (platform, event_id) is processed.
+ * *first = 1 if it was new, 0 if it had been processed before. */
+int store_event_claim(struct store *s, const char *platform,
+                      const char *event_id, int64_t at, int *first);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * migrate.c - forward-only schema migrations.
+ *
+ * Owns: the ordered list of migrations. Entry i takes the schema from
+ * version i to i + 1 and runs in one transaction together with the
+ * user_version bump, so a crash leaves the database at i or at i + 1,
+ * never between. Migrations are history: never edit one that has shipped,
+ * add the next. storage/schema.sql shows the result for readers.
+ */
+#include "store_int.h"
+
+#include "err.h"
+#include "mem.h"
+#include "strbuf.h"
+
+#include <stdio.h>
+
+static const char *const migrations[] = {
+    /* 0 -> 1: the foundation */
+    "CREATE TABLE incidents ("
+    " id INTEGER PRIMARY KEY,"
+    " title TEXT NOT NULL,"
+    " severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 4),"
+    " state TEXT NOT NULL DEFAULT 'open'"
+    "  CHECK (state IN ('open', 'resolved')),"
+    " platform TEXT NOT NULL,"
+    " channel TEXT,"
+    " channel_name TEXT,"
+    " origin_room TEXT,"
+    " declared_by TEXT,"
+    " alarm_key TEXT,"
+    " declared_at INTEGER NOT NULL,"
+    " resolved_at INTEGER,"
+    " root_cause TEXT,"
+    " UNIQUE (platform, channel));"
+    "CREATE TABLE timeline ("
+    " id INTEGER PRIMARY KEY,"
+    " incident_id INTEGER NOT NULL REFERENCES incidents (id)"
+    "  ON DELETE CASCADE,"
+    " at INTEGER NOT NULL,"
+    " kind TEXT NOT NULL"
+    "  CHECK (kind IN ('auto', 'tagged', 'note', 'backfill')),"
+    " text TEXT NOT NULL,"
+    " msg_room TEXT,"
+    " msg_id TEXT,"
+    " author TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " UNIQUE (incident_id, msg_room, msg_id));"
+    "CREATE INDEX timeline_by_incident ON timeline (incident_id, at, id);"
+    "CREATE TABLE timeline_history ("
+    " id INTEGER PRIMARY KEY,"
+    " entry_id INTEGER NOT NULL REFERENCES timeline (id) ON DELETE CASCADE,"
+    " text TEXT NOT NULL,"
+    " replaced_at INTEGER NOT NULL);"
+    "CREATE TABLE actions ("
+    " id INTEGER PRIMARY KEY,"
+    " incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+    " text TEXT NOT NULL,"
+    " assignee TEXT NOT NULL,"
+    " due_date TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'open'"
+    "  CHECK (status IN ('open', 'done')),"
+    " created_by TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " completed_at INTEGER,"
+    " completed_by TEXT);"
+    "CREATE INDEX actions_by_incident ON actions (incident_id, id);"
+    "CREATE TABLE answers ("
+    " incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+    " question TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " answer TEXT NOT NULL,"
+    " answered_by TEXT,"
+    " answered_at INTEGER NOT NULL,"
+    " PRIMARY KEY (incident_id, question, seq));"
+    "CREATE TABLE processed_events ("
+    " platform TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " processed_at INTEGER NOT NULL,"
+    " PRIMARY KEY (platform, event_id));"
+    "CREATE TABLE reminders_sent ("
+    " kind TEXT NOT NULL,"
+    " subject_id INTEGER NOT NULL,"
+    " period TEXT NOT NULL,"
+    " sent_at INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, subject_id, period));",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+                   STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+static char *
+reason(const char *what, sqlite3 *db)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "%s: %s", what, sqlite3_errmsg(db));
+    return strbuf_steal(&sb);
+}
+
+static int
+read_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL))
+        return BOT_EDB;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? BOT_OK : BOT_EDB;
+}
+
+int
+store_migrate(sqlite3 *db, int *version, char **why)
+{
+    struct strbuf sb;
+    int v, rc;
+
+    if (read_version(db, &v)) {
+        *why = reason("cannot read the schema version", db);
+        return BOT_EDB;
+    }
+    if (v > STORE_SCHEMA_VERSION) {
+        strbuf_init(&sb, 0);
+        strbuf_printf(&sb,
+                      "the database was written by a newer pmbot (schema "
+                      "version %d; this pmbot knows up to %d): upgrade "
+                      "pmbot, or use another database",
+                      v, STORE_SCHEMA_VERSION);
+        *why = strbuf_steal(&sb);
+        return BOT_ENEWER;
+    }
+    for (; v < STORE_SCHEMA_VERSION; v++) {
+        char bump[64];
+
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, bump, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            *why = reason("migration failed", db);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return BOT_EDB;
+        }
+    }
+    *version = v;
+    return BOT_OK;
+}

@@ -1,0 +1,85 @@
+-- pmbot's current schema, for readers. storage/migrate.c is the source of
+-- truth; tests/test_store.c checks that migrating an empty database gives
+-- exactly these tables. All times are UTC epoch milliseconds.
+
+CREATE TABLE incidents (
+    id           INTEGER PRIMARY KEY,
+    title        TEXT    NOT NULL,
+    severity     INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 4),
+    state        TEXT    NOT NULL DEFAULT 'open'
+                         CHECK (state IN ('open', 'resolved')),
+    platform     TEXT    NOT NULL,
+    channel      TEXT,
+    channel_name TEXT,
+    origin_room  TEXT,
+    declared_by  TEXT,
+    alarm_key    TEXT,
+    declared_at  INTEGER NOT NULL,
+    resolved_at  INTEGER,
+    root_cause   TEXT,
+    UNIQUE (platform, channel)
+);
+
+CREATE TABLE timeline (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    at          INTEGER NOT NULL,
+    kind        TEXT    NOT NULL
+                        CHECK (kind IN ('auto', 'tagged', 'note', 'backfill')),
+    text        TEXT    NOT NULL,
+    msg_room    TEXT,
+    msg_id      TEXT,
+    author      TEXT,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (incident_id, msg_room, msg_id)
+);
+
+CREATE INDEX timeline_by_incident ON timeline (incident_id, at, id);
+
+CREATE TABLE timeline_history (
+    id          INTEGER PRIMARY KEY,
+    entry_id    INTEGER NOT NULL REFERENCES timeline (id) ON DELETE CASCADE,
+    text        TEXT    NOT NULL,
+    replaced_at INTEGER NOT NULL
+);
+
+CREATE TABLE actions (
+    id           INTEGER PRIMARY KEY,
+    incident_id  INTEGER NOT NULL REFERENCES incidents (id),
+    text         TEXT    NOT NULL,
+    assignee     TEXT    NOT NULL,
+    due_date     TEXT    NOT NULL,
+    status       TEXT    NOT NULL DEFAULT 'open'
+                         CHECK (status IN ('open', 'done')),
+    created_by   TEXT,
+    created_at   INTEGER NOT NULL,
+    completed_at INTEGER,
+    completed_by TEXT
+);
+
+CREATE INDEX actions_by_incident ON actions (incident_id, id);
+
+CREATE TABLE answers (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    question    TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,
+    answer      TEXT    NOT NULL,
+    answered_by TEXT,
+    answered_at INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, question, seq)
+);
+
+CREATE TABLE processed_events (
+    platform     TEXT    NOT NULL,
+    event_id     TEXT    NOT NULL,
+    processed_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, event_id)
+);
+
+CREATE TABLE reminders_sent (
+    kind       TEXT    NOT NULL,
+    subject_id INTEGER NOT NULL,
+    period     TEXT    NOT NULL,
+    sent_at    INTEGER NOT NULL,
+    PRIMARY KEY (kind, subject_id, period)
+);

@@ -1,0 +1,339 @@
+/*
+ * store.c - opening the database, the statement cache, transactions.
+ *
+ * Owns: the sqlite3 handle and every prepared statement. The SQL of all of
+ * pmbot lives in the table below, next to the enum that names it.
+ */
+#include "store_int.h"
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "strbuf.h"
+
+#include <string.h>
+
+#define INC_COLS                                                              \
+    "id, title, severity, state, platform, channel, channel_name,"            \
+    " origin_room, declared_by, alarm_key, declared_at,"                      \
+    " coalesce(resolved_at, 0), root_cause"
+#define TL_COLS                                                               \
+    "id, incident_id, at, kind, text, msg_room, msg_id, author, created_at"
+#define ACT_COLS                                                              \
+    "a.id, a.incident_id, a.text, a.assignee, a.due_date, a.status,"          \
+    " a.created_by, a.created_at, coalesce(a.completed_at, 0),"               \
+    " a.completed_by, i.title"
+
+static const char *const sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_INC_INSERT] =
+        "INSERT INTO incidents (title, severity, state, platform, channel,"
+        " channel_name, origin_room, declared_by, alarm_key, declared_at,"
+        " resolved_at, root_cause)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [ST_INC_GET] = "SELECT " INC_COLS " FROM incidents WHERE id = ?1",
+    [ST_INC_BY_CHANNEL] = "SELECT " INC_COLS " FROM incidents"
+                          " WHERE platform = ?1 AND channel = ?2",
+    [ST_INC_BY_CHANNEL_NAME] = "SELECT " INC_COLS " FROM incidents"
+                               " WHERE channel_name = ?1"
+                               " ORDER BY id DESC LIMIT 1",
+    [ST_INC_SET_CHANNEL] =
+        "UPDATE incidents SET channel = ?2, channel_name = ?3 WHERE id = ?1",
+    [ST_INC_SET_SEV] = "UPDATE incidents SET severity = ?2 WHERE id = ?1",
+    [ST_INC_RESOLVE] = "UPDATE incidents SET state = 'resolved',"
+                       " resolved_at = ?2 WHERE id = ?1",
+    [ST_INC_SET_ROOT_CAUSE] =
+        "UPDATE incidents SET root_cause = ?2 WHERE id = ?1",
+    [ST_INC_NAME_USED] =
+        "SELECT 1 FROM incidents WHERE channel_name = ?1 LIMIT 1",
+    [ST_INC_LIST] = "SELECT " INC_COLS " FROM incidents"
+                    " WHERE (?1 = 0 OR state = 'open')"
+                    " AND (?2 = 0 OR channel IS NULL) ORDER BY id DESC",
+    [ST_TL_ADD] = "INSERT INTO timeline (incident_id, at, kind, text,"
+                  " msg_room, msg_id, author, created_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_TL_BY_MSG] = "SELECT " TL_COLS " FROM timeline WHERE incident_id = ?1"
+                     " AND msg_room = ?2 AND msg_id = ?3",
+    [ST_TL_GET_TEXT] = "SELECT text FROM timeline WHERE id = ?1",
+    [ST_TL_HISTORY_ADD] = "INSERT INTO timeline_history (entry_id, text,"
+                          " replaced_at) VALUES (?1, ?2, ?3)",
+    [ST_TL_SET_TEXT] = "UPDATE timeline SET text = ?2 WHERE id = ?1",
+    [ST_TL_REMOVE] = "DELETE FROM timeline WHERE id = ?1",
+    [ST_TL_LIST] = "SELECT " TL_COLS " FROM timeline WHERE incident_id = ?1"
+                   " ORDER BY at, id",
+    [ST_TL_EDITS] = "SELECT h.entry_id, t.at, h.text, h.replaced_at"
+                    " FROM timeline_history h JOIN timeline t"
+                    " ON t.id = h.entry_id WHERE t.incident_id = ?1"
+                    " ORDER BY t.at, t.id, h.replaced_at, h.id",
+    [ST_ACT_ADD] = "INSERT INTO actions (incident_id, text, assignee,"
+                   " due_date, status, created_by, created_at)"
+                   " VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6)",
+    [ST_ACT_GET] = "SELECT " ACT_COLS " FROM actions a JOIN incidents i"
+                   " ON i.id = a.incident_id WHERE a.id = ?1",
+    [ST_ACT_COMPLETE] = "UPDATE actions SET status = 'done',"
+                        " completed_at = ?2, completed_by = ?3"
+                        " WHERE id = ?1 AND status = 'open'",
+    [ST_ACT_LIST] = "SELECT " ACT_COLS " FROM actions a JOIN incidents i"
+                    " ON i.id = a.incident_id"
+                    " WHERE (?1 = 0 OR a.incident_id = ?1)"
+                    " AND (?2 = 1 OR a.status = 'open')"
+                    " ORDER BY a.due_date, a.id",
+    [ST_EVENT_CLAIM] = "INSERT INTO processed_events (platform, event_id,"
+                       " processed_at) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT DO NOTHING",
+};
+
+sqlite3_stmt *
+store_stmt(struct store *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->st[id];
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+int
+store_fail(struct store *s, sqlite3_stmt *st, const char *what)
+{
+    log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
+    if (st)
+        sqlite3_reset(st);
+    return BOT_EDB;
+}
+
+int
+store_done(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_DONE)
+        return store_fail(s, st, sqlite3_sql(st));
+    sqlite3_reset(st);
+    return BOT_OK;
+}
+
+int
+store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+store_bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (!v)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_int64(st, i, v);
+}
+
+char *
+store_col_text(sqlite3_stmt *st, int i, int *rc)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    char *d;
+
+    if (!t)
+        return NULL;
+    d = bot_strdup((const char *)t);
+    if (!d)
+        *rc = BOT_ENOMEM;
+    return d;
+}
+
+/* store_update_one - run a bound UPDATE; BOT_ENOTFOUND if it touched no row. */
+int
+store_update_one(struct store *s, sqlite3_stmt *st)
+{
+    int rc = store_done(s, st);
+
+    if (rc)
+        return rc;
+    return sqlite3_changes(s->db) ? BOT_OK : BOT_ENOTFOUND;
+}
+
+/*
+ * store_collect - step st to the end, reading each row into a growing array of
+ * elements of `size` bytes with `read`. On failure frees what it read.
+ */
+int
+store_collect(struct store *s, sqlite3_stmt *st, size_t size,
+        int (*read)(sqlite3_stmt *, void *), void (*clear)(void *),
+        void **out, size_t *n)
+{
+    unsigned char *arr = NULL;
+    size_t len = 0, cap = 0;
+    int rc = BOT_OK, step;
+
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            unsigned char *na = bot_realloc(arr, ncap * size);
+
+            if (!na) {
+                rc = BOT_ENOMEM;
+                break;
+            }
+            arr = na;
+            cap = ncap;
+        }
+        rc = read(st, arr + len * size);
+        if (rc)
+            break;
+        len++;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_fail(s, st, "list");
+    sqlite3_reset(st);
+    if (rc) {
+        for (size_t i = 0; i < len; i++)
+            clear(arr + i * size);
+        bot_free(arr);
+        return rc;
+    }
+    *out = arr;
+    *n = len;
+    return BOT_OK;
+}
+
+static char *
+open_reason(const char *path, const char *what)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "cannot open database '%s': %s", path, what);
+    return strbuf_steal(&sb);
+}
+
+/* pragmas - WAL for concurrent readers, foreign keys for integrity. Also
+ * proves the file is a database: the first read fails on anything else. */
+static int
+pragmas(sqlite3 *db, int synchronous_full)
+{
+    const char *sync = synchronous_full ? "PRAGMA synchronous = FULL"
+                                        : "PRAGMA synchronous = NORMAL";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL))
+        return BOT_EDB;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL))
+        return BOT_EDB;
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return BOT_EDB;
+    if (sqlite3_exec(db, sync, NULL, NULL, NULL))
+        return BOT_EDB;
+    return BOT_OK;
+}
+
+int
+store_open(const char *path, int synchronous_full, struct store **out,
+           char **why)
+{
+    struct store *s;
+    char *reason = NULL;
+    int rc;
+
+    s = bot_calloc(1, sizeof(*s));
+    if (!s)
+        return BOT_ENOMEM;
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        reason = open_reason(path, s->db ? sqlite3_errmsg(s->db)
+                                         : "out of memory");
+        rc = BOT_EIO;
+        goto fail_close;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* another pmbot (a report while the daemon runs) may hold the lock */
+    sqlite3_busy_timeout(s->db, 5000);
+    if (pragmas(s->db, synchronous_full)) {
+        reason = open_reason(path, sqlite3_errmsg(s->db));
+        rc = BOT_EIO;
+        goto fail_close;
+    }
+    rc = store_migrate(s->db, &s->version, &reason);
+    if (rc)
+        goto fail_close;
+    for (int i = 0; i < ST__COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->st[i], NULL)) {
+            reason = open_reason(path, sqlite3_errmsg(s->db));
+            rc = BOT_EDB;
+            goto fail_close;
+        }
+    }
+    *out = s;
+    return BOT_OK;
+
+fail_close:
+    if (why)
+        *why = reason;
+    else
+        bot_free(reason);
+    store_close(s);
+    return rc;
+}
+
+void
+store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    bot_free(s);
+}
+
+int
+store_schema_version(struct store *s)
+{
+    return s->version;
+}
+
+int
+store_tx_begin(struct store *s)
+{
+    return store_done(s, store_stmt(s, ST_BEGIN));
+}
+
+int
+store_tx_commit(struct store *s)
+{
+    return store_done(s, store_stmt(s, ST_COMMIT));
+}
+
+void
+store_tx_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        store_done(s, store_stmt(s, ST_ROLLBACK));
+}
+
+int
+store_event_claim(struct store *s, const char *platform, const char *event_id,
+                  int64_t at, int *first)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_EVENT_CLAIM);
+    int rc;
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, event_id);
+    sqlite3_bind_int64(st, 3, at);
+    rc = store_done(s, st);
+    if (rc)
+        return rc;
+    *first = sqlite3_changes(s->db) > 0;
+    return BOT_OK;
+}

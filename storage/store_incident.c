@@ -1,0 +1,424 @@
+/*
+ * store_incident.c - incidents and their timelines.
+ */
+#include "store_int.h"
+
+#include "err.h"
+#include "mem.h"
+
+#include <string.h>
+
+static const char *const kind_names[] = {"auto", "tagged", "note",
+                                         "backfill"};
+
+static int
+kind_from_name(const unsigned char *name)
+{
+    for (int i = 0; i < 4; i++) {
+        if (name && !strcmp((const char *)name, kind_names[i]))
+            return i;
+    }
+    return TIMELINE_AUTO;
+}
+
+void
+store_incident_clear(struct incident *in)
+{
+    if (!in)
+        return;
+    bot_free(in->title);
+    bot_free(in->platform);
+    bot_free(in->channel);
+    bot_free(in->channel_name);
+    bot_free(in->origin_room);
+    bot_free(in->declared_by);
+    bot_free(in->alarm_key);
+    bot_free(in->root_cause);
+    memset(in, 0, sizeof(*in));
+}
+
+void
+store_incident_list_free(struct incident *arr, size_t n)
+{
+    for (size_t i = 0; arr && i < n; i++)
+        store_incident_clear(&arr[i]);
+    bot_free(arr);
+}
+
+static int
+read_incident(sqlite3_stmt *st, struct incident *in)
+{
+    int rc = BOT_OK;
+
+    memset(in, 0, sizeof(*in));
+    in->id = sqlite3_column_int64(st, 0);
+    in->title = store_col_text(st, 1, &rc);
+    in->severity = sqlite3_column_int(st, 2);
+    in->state = !strcmp((const char *)sqlite3_column_text(st, 3), "resolved")
+                    ? INCIDENT_RESOLVED
+                    : INCIDENT_OPEN;
+    in->platform = store_col_text(st, 4, &rc);
+    in->channel = store_col_text(st, 5, &rc);
+    in->channel_name = store_col_text(st, 6, &rc);
+    in->origin_room = store_col_text(st, 7, &rc);
+    in->declared_by = store_col_text(st, 8, &rc);
+    in->alarm_key = store_col_text(st, 9, &rc);
+    in->declared_at = sqlite3_column_int64(st, 10);
+    in->resolved_at = sqlite3_column_int64(st, 11);
+    in->root_cause = store_col_text(st, 12, &rc);
+    if (rc)
+        store_incident_clear(in);
+    return rc;
+}
+
+/* one_incident - step a bound lookup that yields at most one row. */
+static int
+one_incident(struct store *s, sqlite3_stmt *st, struct incident *out)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return BOT_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW)
+        return store_fail(s, st, "incident lookup");
+    rc = read_incident(st, out);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int
+store_incident_insert(struct store *s, const struct incident *in,
+                      int64_t *id_out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_INSERT);
+    int rc;
+
+    store_bind_text(st, 1, in->title);
+    sqlite3_bind_int(st, 2, in->severity);
+    store_bind_text(st, 3,
+                    in->state == INCIDENT_RESOLVED ? "resolved" : "open");
+    store_bind_text(st, 4, in->platform);
+    store_bind_text(st, 5, in->channel);
+    store_bind_text(st, 6, in->channel_name);
+    store_bind_text(st, 7, in->origin_room);
+    store_bind_text(st, 8, in->declared_by);
+    store_bind_text(st, 9, in->alarm_key);
+    sqlite3_bind_int64(st, 10, in->declared_at);
+    store_bind_opt_int(st, 11, in->resolved_at);
+    store_bind_text(st, 12, in->root_cause);
+    rc = store_done(s, st);
+    if (rc)
+        return rc;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return BOT_OK;
+}
+
+int
+store_incident_get(struct store *s, int64_t id, struct incident *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_GET);
+
+    sqlite3_bind_int64(st, 1, id);
+    return one_incident(s, st, out);
+}
+
+int
+store_incident_by_channel(struct store *s, const char *platform,
+                          const char *channel, struct incident *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_BY_CHANNEL);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, channel);
+    return one_incident(s, st, out);
+}
+
+int
+store_incident_by_channel_name(struct store *s, const char *name,
+                               struct incident *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_BY_CHANNEL_NAME);
+
+    store_bind_text(st, 1, name[0] == '#' ? name + 1 : name);
+    return one_incident(s, st, out);
+}
+
+int
+store_incident_set_channel(struct store *s, int64_t id, const char *channel,
+                           const char *name)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_SET_CHANNEL);
+
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, channel);
+    store_bind_text(st, 3, name);
+    return store_update_one(s, st);
+}
+
+int
+store_incident_set_severity(struct store *s, int64_t id, int severity)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_SET_SEV);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, severity);
+    return store_update_one(s, st);
+}
+
+int
+store_incident_resolve(struct store *s, int64_t id, int64_t at)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_RESOLVE);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    return store_update_one(s, st);
+}
+
+int
+store_incident_set_root_cause(struct store *s, int64_t id, const char *text)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_SET_ROOT_CAUSE);
+
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, text);
+    return store_update_one(s, st);
+}
+
+int
+store_incident_channel_name_used(struct store *s, const char *name,
+                                 int *used)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_NAME_USED);
+    int rc;
+
+    store_bind_text(st, 1, name);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, st, "channel name lookup");
+    *used = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return BOT_OK;
+}
+
+static int
+read_incident_v(sqlite3_stmt *st, void *p)
+{
+    return read_incident(st, p);
+}
+
+static void
+clear_incident_v(void *p)
+{
+    store_incident_clear(p);
+}
+
+int
+store_incident_list(struct store *s, int only_open, int pending_channel,
+                    struct incident **out, size_t *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_LIST);
+
+    sqlite3_bind_int(st, 1, only_open);
+    sqlite3_bind_int(st, 2, pending_channel);
+    return store_collect(s, st, sizeof(**out), read_incident_v, clear_incident_v,
+                   (void **)out, n);
+}
+
+/* --- timeline --- */
+
+void
+store_timeline_clear(struct timeline_entry *e)
+{
+    if (!e)
+        return;
+    bot_free(e->text);
+    bot_free(e->msg_room);
+    bot_free(e->msg_id);
+    bot_free(e->author);
+    memset(e, 0, sizeof(*e));
+}
+
+void
+store_timeline_list_free(struct timeline_entry *arr, size_t n)
+{
+    for (size_t i = 0; arr && i < n; i++)
+        store_timeline_clear(&arr[i]);
+    bot_free(arr);
+}
+
+static int
+read_entry(sqlite3_stmt *st, void *p)
+{
+    struct timeline_entry *e = p;
+    int rc = BOT_OK;
+
+    memset(e, 0, sizeof(*e));
+    e->id = sqlite3_column_int64(st, 0);
+    e->incident_id = sqlite3_column_int64(st, 1);
+    e->at = sqlite3_column_int64(st, 2);
+    e->kind = kind_from_name(sqlite3_column_text(st, 3));
+    e->text = store_col_text(st, 4, &rc);
+    e->msg_room = store_col_text(st, 5, &rc);
+    e->msg_id = store_col_text(st, 6, &rc);
+    e->author = store_col_text(st, 7, &rc);
+    e->created_at = sqlite3_column_int64(st, 8);
+    if (rc)
+        store_timeline_clear(e);
+    return rc;
+}
+
+static void
+clear_entry_v(void *p)
+{
+    store_timeline_clear(p);
+}
+
+int
+store_timeline_add(struct store *s, const struct timeline_entry *e,
+                   int64_t *id_out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TL_ADD);
+    int rc;
+
+    if (e->kind < 0 || e->kind > TIMELINE_BACKFILL)
+        return BOT_EINVAL;
+    sqlite3_bind_int64(st, 1, e->incident_id);
+    sqlite3_bind_int64(st, 2, e->at);
+    store_bind_text(st, 3, kind_names[e->kind]);
+    store_bind_text(st, 4, e->text);
+    store_bind_text(st, 5, e->msg_room);
+    store_bind_text(st, 6, e->msg_id);
+    store_bind_text(st, 7, e->author);
+    sqlite3_bind_int64(st, 8, e->created_at);
+    rc = store_done(s, st);
+    if (rc)
+        return rc;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return BOT_OK;
+}
+
+int
+store_timeline_by_msg(struct store *s, int64_t incident_id, const char *room,
+                      const char *msg_id, struct timeline_entry *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TL_BY_MSG);
+    int rc;
+
+    sqlite3_bind_int64(st, 1, incident_id);
+    store_bind_text(st, 2, room);
+    store_bind_text(st, 3, msg_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return BOT_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW)
+        return store_fail(s, st, "timeline lookup");
+    rc = read_entry(st, out);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int
+store_timeline_set_text(struct store *s, int64_t entry_id, const char *text,
+                        int64_t replaced_at)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TL_GET_TEXT);
+    char *old;
+    int rc;
+
+    sqlite3_bind_int64(st, 1, entry_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return BOT_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW)
+        return store_fail(s, st, "timeline text");
+    rc = BOT_OK;
+    old = store_col_text(st, 0, &rc);
+    sqlite3_reset(st);
+    if (rc)
+        return rc;
+    if (old && !strcmp(old, text)) {
+        bot_free(old);
+        return BOT_OK; /* same text: nothing to record */
+    }
+    st = store_stmt(s, ST_TL_HISTORY_ADD);
+    sqlite3_bind_int64(st, 1, entry_id);
+    store_bind_text(st, 2, old ? old : "");
+    sqlite3_bind_int64(st, 3, replaced_at);
+    rc = store_done(s, st);
+    bot_free(old);
+    if (rc)
+        return rc;
+    st = store_stmt(s, ST_TL_SET_TEXT);
+    sqlite3_bind_int64(st, 1, entry_id);
+    store_bind_text(st, 2, text);
+    return store_update_one(s, st);
+}
+
+int
+store_timeline_remove(struct store *s, int64_t entry_id)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TL_REMOVE);
+
+    sqlite3_bind_int64(st, 1, entry_id);
+    return store_update_one(s, st);
+}
+
+int
+store_timeline_list(struct store *s, int64_t incident_id,
+                    struct timeline_entry **out, size_t *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TL_LIST);
+
+    sqlite3_bind_int64(st, 1, incident_id);
+    return store_collect(s, st, sizeof(**out), read_entry, clear_entry_v,
+                   (void **)out, n);
+}
+
+void
+store_timeline_edits_free(struct timeline_edit *arr, size_t n)
+{
+    for (size_t i = 0; arr && i < n; i++)
+        bot_free(arr[i].text);
+    bot_free(arr);
+}
+
+static int
+read_edit(sqlite3_stmt *st, void *p)
+{
+    struct timeline_edit *e = p;
+    int rc = BOT_OK;
+
+    e->entry_id = sqlite3_column_int64(st, 0);
+    e->entry_at = sqlite3_column_int64(st, 1);
+    e->text = store_col_text(st, 2, &rc);
+    e->replaced_at = sqlite3_column_int64(st, 3);
+    return rc;
+}
+
+static void
+clear_edit_v(void *p)
+{
+    struct timeline_edit *e = p;
+
+    bot_free(e->text);
+}
+
+int
+store_timeline_edits(struct store *s, int64_t incident_id,
+                     struct timeline_edit **out, size_t *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TL_EDITS);
+
+    sqlite3_bind_int64(st, 1, incident_id);
+    return store_collect(s, st, sizeof(**out), read_edit, clear_edit_v,
+                   (void **)out, n);
+}

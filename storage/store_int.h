@@ -1,0 +1,82 @@
+/*
+ * store_int.h - what the storage/ files share and nobody else sees.
+ *
+ * Every statement is prepared once at store_open(); store_stmt() hands one
+ * out reset and with cleared bindings, so no call can see another's values.
+ */
+#ifndef PMBOT_STORE_INT_H
+#define PMBOT_STORE_INT_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_INC_INSERT,
+    ST_INC_GET,
+    ST_INC_BY_CHANNEL,
+    ST_INC_BY_CHANNEL_NAME,
+    ST_INC_SET_CHANNEL,
+    ST_INC_SET_SEV,
+    ST_INC_RESOLVE,
+    ST_INC_SET_ROOT_CAUSE,
+    ST_INC_NAME_USED,
+    ST_INC_LIST,
+    ST_TL_ADD,
+    ST_TL_BY_MSG,
+    ST_TL_GET_TEXT,
+    ST_TL_HISTORY_ADD,
+    ST_TL_SET_TEXT,
+    ST_TL_REMOVE,
+    ST_TL_LIST,
+    ST_TL_EDITS,
+    ST_ACT_ADD,
+    ST_ACT_GET,
+    ST_ACT_COMPLETE,
+    ST_ACT_LIST,
+    ST_EVENT_CLAIM,
+    ST__COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    int version; /* schema version after migration */
+};
+
+/* migrate.c: bring db to STORE_SCHEMA_VERSION; *why new on failure. */
+int store_migrate(sqlite3 *db, int *version, char **why);
+
+/* store_stmt - the prepared statement, reset and unbound (borrowed). */
+sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id);
+
+/* store_done - step a statement that returns no rows; BOT_OK or BOT_EDB.
+ * Leaves the statement reset. */
+int store_done(struct store *s, sqlite3_stmt *st);
+
+/* store_fail - log the engine's reason once, reset st; returns BOT_EDB. */
+int store_fail(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* Binding helpers: NULL text binds SQL NULL; 0 binds NULL for opt_int. */
+int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+int store_bind_opt_int(sqlite3_stmt *st, int i, int64_t v);
+
+/* store_col_text - new copy of a text column (NULL stays NULL); *rc gets
+ * BOT_ENOMEM on failure, else is untouched. */
+char *store_col_text(sqlite3_stmt *st, int i, int *rc);
+
+/* store_update_one - run a bound UPDATE/DELETE; BOT_ENOTFOUND if it
+ * touched no row. */
+int store_update_one(struct store *s, sqlite3_stmt *st);
+
+/* store_collect - step st to the end, reading each row with `read` into a
+ * new array of `size`-byte elements (*out, *n); frees what it read with
+ * `clear` on failure. */
+int store_collect(struct store *s, sqlite3_stmt *st, size_t size,
+                  int (*read)(sqlite3_stmt *, void *), void (*clear)(void *),
+                  void **out, size_t *n);
+
+#endif
