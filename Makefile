@@ -35,6 +35,8 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         storage/store_action.c
 MAIN  := bot/main.c
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+# fakes every unit test may link: real implementations, not mock scripts
+TEST_SUPPORT := $(patsubst %.c,build/asan/%.o,$(wildcard tests/fake_*.c))
 
 REL_OBJS  := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
@@ -80,7 +82,7 @@ build/asan/pmbot: $(ASAN_OBJS) build/asan/bot/main.o
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) -o $@
 
-build/asan/tests/%: build/asan/tests/%.o $(ASAN_OBJS)
+build/asan/tests/%: build/asan/tests/%.o $(TEST_SUPPORT) $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
 

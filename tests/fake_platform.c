@@ -1,0 +1,232 @@
+/*
+ * fake_platform.c - the recording chat platform of the unit tests.
+ */
+#include "fake_platform.h"
+
+#include "err.h"
+#include "mem.h"
+#include "strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fake_platform *
+fake_of(struct chat_platform *p)
+{
+    return p->priv;
+}
+
+static void
+op_open_channel(struct chat_platform *p, const char *name, chat_room_fn *cb,
+                void *arg)
+{
+    struct fake_platform *f = fake_of(p);
+    char id[32];
+
+    if (f->taken_names > 0) {
+        f->taken_names--;
+        cb(arg, BOT_EEXIST, NULL, NULL);
+        return;
+    }
+    f->rooms = realloc(f->rooms, (f->nrooms + 1) * sizeof(*f->rooms));
+    f->rooms[f->nrooms++] = strdup(name);
+    snprintf(id, sizeof(id), "C%zu", f->nrooms);
+    cb(arg, BOT_OK, id, name);
+}
+
+static void
+op_invite(struct chat_platform *p, const char *room, const char *const *users,
+          size_t n, chat_done_fn *cb, void *arg)
+{
+    (void)room;
+    (void)users;
+    fake_of(p)->ninvites += n;
+    if (cb)
+        cb(arg, BOT_OK);
+}
+
+static void
+op_set_topic(struct chat_platform *p, const char *room, const char *topic,
+             chat_done_fn *cb, void *arg)
+{
+    (void)room;
+    (void)topic;
+    fake_of(p)->ntopics++;
+    if (cb)
+        cb(arg, BOT_OK);
+}
+
+static void
+op_post(struct chat_platform *p, const char *room, const struct chat_msg *msg,
+        chat_posted_fn *cb, void *arg)
+{
+    struct fake_platform *f = fake_of(p);
+    struct strbuf sb;
+    char id[32];
+
+    strbuf_init(&sb, 0);
+    chat_msg_plain(msg, &sb);
+    f->posts = realloc(f->posts, (f->nposts + 1) * sizeof(*f->posts));
+    f->posts[f->nposts].room = strdup(room);
+    f->posts[f->nposts].text = strdup(strbuf_str(&sb));
+    f->nposts++;
+    strbuf_cleanup(&sb);
+    snprintf(id, sizeof(id), "m%zu", f->nposts);
+    if (cb)
+        cb(arg, BOT_OK, id);
+}
+
+static void
+op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
+      chat_posted_fn *cb, void *arg)
+{
+    op_post(p, user, msg, cb, arg);
+}
+
+static void
+op_fetch_message(struct chat_platform *p, const char *room,
+                 const char *msg_id, chat_fetched_fn *cb, void *arg)
+{
+    struct fake_platform *f = fake_of(p);
+
+    if (f->fetch_defer) {
+        f->pending_cb = cb;
+        f->pending_arg = arg;
+        free(f->pending_id);
+        f->pending_id = strdup(msg_id);
+        return;
+    }
+    for (size_t i = 0; i < f->nmsgs; i++) {
+        if (!strcmp(f->msgs[i].room, room) && !strcmp(f->msgs[i].id, msg_id)) {
+            cb(arg, BOT_OK, &f->msgs[i]);
+            return;
+        }
+    }
+    cb(arg, BOT_ENOTFOUND, NULL);
+}
+
+void
+fake_platform_fire(struct chat_platform *p)
+{
+    struct fake_platform *f = fake_of(p);
+    chat_fetched_fn *cb = f->pending_cb;
+
+    f->pending_cb = NULL;
+    f->fetch_defer = 0;
+    if (cb)
+        op_fetch_message(p, f->msgs[0].room, f->pending_id, cb,
+                         f->pending_arg);
+}
+
+static void
+op_pin(struct chat_platform *p, const char *room, const char *msg_id,
+       chat_done_fn *cb, void *arg)
+{
+    (void)room;
+    (void)msg_id;
+    fake_of(p)->npins++;
+    if (cb)
+        cb(arg, BOT_OK);
+}
+
+static void
+op_upload(struct chat_platform *p, const char *room, const char *filename,
+          const char *title, const char *content, size_t len,
+          chat_done_fn *cb, void *arg)
+{
+    struct fake_platform *f = fake_of(p);
+
+    (void)room;
+    (void)filename;
+    (void)title;
+    f->nuploads++;
+    free(f->last_upload);
+    f->last_upload = strndup(content, len);
+    if (cb)
+        cb(arg, BOT_OK);
+}
+
+static int
+op_parse_user(struct chat_platform *p, const char *token, char **user_out)
+{
+    (void)p;
+    if (token[0] != '@' || !token[1])
+        return BOT_EINVAL;
+    *user_out = bot_strdup(token + 1);
+    return *user_out ? BOT_OK : BOT_ENOMEM;
+}
+
+static void
+op_destroy(struct chat_platform *p)
+{
+    struct fake_platform *f = fake_of(p);
+
+    if (f->pending_cb)
+        f->pending_cb(f->pending_arg, BOT_ECANCELED, NULL);
+    for (size_t i = 0; i < f->nposts; i++) {
+        free(f->posts[i].room);
+        free(f->posts[i].text);
+    }
+    for (size_t i = 0; i < f->nrooms; i++)
+        free(f->rooms[i]);
+    for (size_t i = 0; i < f->nmsgs; i++) {
+        free((char *)f->msgs[i].room);
+        free((char *)f->msgs[i].id);
+        free((char *)f->msgs[i].user);
+        free((char *)f->msgs[i].text);
+    }
+    free(f->posts);
+    free(f->rooms);
+    free(f->last_upload);
+    free(f->pending_id);
+    free(f);
+    free(p);
+}
+
+static const struct chat_platform_ops fake_ops = {
+    .name = "fake",
+    .open_channel = op_open_channel,
+    .invite = op_invite,
+    .set_topic = op_set_topic,
+    .post = op_post,
+    .dm = op_dm,
+    .fetch_message = op_fetch_message,
+    .pin = op_pin,
+    .upload = op_upload,
+    .parse_user = op_parse_user,
+    .destroy = op_destroy,
+};
+
+struct chat_platform *
+fake_platform_new(void)
+{
+    struct chat_platform *p = calloc(1, sizeof(*p));
+
+    p->ops = &fake_ops;
+    p->priv = calloc(1, sizeof(struct fake_platform));
+    return p;
+}
+
+void
+fake_platform_add_message(struct chat_platform *p, const char *room,
+                          const char *id, const char *user, const char *text,
+                          int64_t at)
+{
+    struct fake_platform *f = fake_of(p);
+    struct chat_message *m = &f->msgs[f->nmsgs++];
+
+    m->room = strdup(room);
+    m->id = strdup(id);
+    m->user = strdup(user);
+    m->text = strdup(text);
+    m->at = at;
+}
+
+const char *
+fake_last_post(struct chat_platform *p)
+{
+    struct fake_platform *f = fake_of(p);
+
+    return f->nposts ? f->posts[f->nposts - 1].text : "";
+}

@@ -1,0 +1,52 @@
+/*
+ * fake_platform.h - a chat platform for unit tests that records what the
+ * bot does (rooms opened, posts, invites, pins, uploads) and can be told to
+ * refuse channel names, so tests assert on behaviour, not on scripts.
+ * Owns its records; fake_platform_* accessors return borrowed strings.
+ */
+#ifndef PMBOT_FAKE_PLATFORM_H
+#define PMBOT_FAKE_PLATFORM_H
+
+#include "chat.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fake_post {
+    char *room;
+    char *text; /* plain rendering */
+};
+
+struct fake_platform {
+    struct fake_post *posts;
+    size_t nposts;
+    char **rooms; /* opened */
+    size_t nrooms;
+    size_t ninvites, npins, nuploads, ntopics;
+    char *last_upload;
+    int taken_names; /* open_channel answers BOT_EEXIST this many times */
+    /* messages fetch_message can return */
+    struct chat_message msgs[16];
+    size_t nmsgs;
+    int fetch_defer; /* 1: keep the fetch callback for fake_platform_fire */
+    chat_fetched_fn *pending_cb;
+    void *pending_arg;
+    char *pending_id;
+};
+
+/* fake_platform_new - a platform whose priv is a struct fake_platform. */
+struct chat_platform *fake_platform_new(void);
+struct fake_platform *fake_of(struct chat_platform *p);
+
+/* fake_platform_add_message - a message fetch_message will find. */
+void fake_platform_add_message(struct chat_platform *p, const char *room,
+                               const char *id, const char *user,
+                               const char *text, int64_t at);
+
+/* fake_platform_fire - complete a deferred fetch. */
+void fake_platform_fire(struct chat_platform *p);
+
+/* fake_last_post - the text of the newest post, or "" if none. */
+const char *fake_last_post(struct chat_platform *p);
+
+#endif

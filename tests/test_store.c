@@ -1,0 +1,478 @@
+/*
+ * test_store.c - storage: migrations, the schema file, persistence and the
+ * queries the incident code relies on.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "mem.h"
+#include "store.h"
+#include "strbuf.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dbpath[64];
+
+static int
+tmpdb_setup(void **state)
+{
+    int fd;
+
+    (void)state;
+    snprintf(dbpath, sizeof(dbpath), "/tmp/pmbot-test-XXXXXX");
+    fd = mkstemp(dbpath);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(dbpath); /* sqlite creates it */
+    return 0;
+}
+
+static int
+tmpdb_teardown(void **state)
+{
+    char p[96];
+
+    (void)state;
+    unlink(dbpath);
+    snprintf(p, sizeof(p), "%s-wal", dbpath);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", dbpath);
+    unlink(p);
+    return 0;
+}
+
+static struct store *
+open_mem(void)
+{
+    struct store *s = NULL;
+    char *why = NULL;
+
+    assert_int_equal(store_open(":memory:", 1, &s, &why), BOT_OK);
+    assert_null(why);
+    return s;
+}
+
+static int64_t
+add_incident(struct store *s, const char *title, int64_t at)
+{
+    struct incident in = {0};
+    int64_t id = 0;
+
+    in.title = (char *)title;
+    in.severity = 2;
+    in.platform = "terminal";
+    in.declared_at = at;
+    assert_int_equal(store_incident_insert(s, &in, &id), BOT_OK);
+    return id;
+}
+
+static int64_t
+add_entry(struct store *s, int64_t inc, int64_t at, int kind,
+          const char *text, const char *msg_id)
+{
+    struct timeline_entry e = {0};
+    int64_t id = 0;
+
+    e.incident_id = inc;
+    e.at = at;
+    e.kind = kind;
+    e.text = (char *)text;
+    e.msg_room = msg_id ? "C1" : NULL;
+    e.msg_id = (char *)msg_id;
+    e.created_at = 1;
+    assert_int_equal(store_timeline_add(s, &e, &id), BOT_OK);
+    return id;
+}
+
+/* schema_of - every table and index SQL of db, normalised, sorted */
+static char *
+schema_of(sqlite3 *db)
+{
+    struct strbuf sb;
+    sqlite3_stmt *st;
+
+    strbuf_init(&sb, 0);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT type, name, tbl_name FROM sqlite_master"
+                           " WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        strbuf_printf(&sb, "%s %s %s\n", sqlite3_column_text(st, 0),
+                      sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+    sqlite3_finalize(st);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT m.name, p.name, p.type, p.\"notnull\","
+                           " p.pk FROM sqlite_master m, pragma_table_info"
+                           "(m.name) p WHERE m.type = 'table'"
+                           " ORDER BY m.name, p.cid",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        strbuf_printf(&sb, "%s.%s %s %d %d\n", sqlite3_column_text(st, 0),
+                      sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+                      sqlite3_column_int(st, 3), sqlite3_column_int(st, 4));
+    sqlite3_finalize(st);
+    return strbuf_steal(&sb);
+}
+
+static char *
+read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    struct strbuf sb;
+    char buf[4096];
+    size_t n;
+
+    assert_non_null(f);
+    strbuf_init(&sb, 0);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        strbuf_append(&sb, buf, n);
+    fclose(f);
+    return strbuf_steal(&sb);
+}
+
+static void
+store_open__migrates_to_schema_sql(void **state)
+{
+    sqlite3 *fresh;
+    char *sql = read_file("storage/schema.sql"), *want, *got;
+    struct store *s;
+
+    (void)state;
+    assert_int_equal(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(fresh, sql, NULL, NULL, NULL), SQLITE_OK);
+    want = schema_of(fresh);
+    sqlite3_close(fresh);
+    bot_free(sql);
+
+    s = NULL;
+    assert_int_equal(store_open(dbpath, 1, &s, NULL), BOT_OK);
+    assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+    store_close(s);
+    assert_int_equal(sqlite3_open(dbpath, &fresh), SQLITE_OK);
+    got = schema_of(fresh);
+    sqlite3_close(fresh);
+
+    assert_string_equal(got, want);
+    bot_free(want);
+    bot_free(got);
+}
+
+static void
+store_open__refuses_newer_schema(void **state)
+{
+    sqlite3 *db;
+    struct store *s = NULL;
+    char *why = NULL;
+
+    (void)state;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(dbpath, 1, &s, &why), BOT_ENEWER);
+    assert_null(s);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "newer pmbot"));
+    assert_non_null(strstr(why, "99"));
+    bot_free(why);
+}
+
+static void
+store_open__refuses_a_file_that_is_not_a_database(void **state)
+{
+    FILE *f = fopen(dbpath, "w");
+    struct store *s = NULL;
+    char *why = NULL;
+
+    (void)state;
+    fputs("this is not a database, just text that is long enough\n", f);
+    fclose(f);
+    assert_int_equal(store_open(dbpath, 1, &s, &why), BOT_EIO);
+    assert_non_null(strstr(why, dbpath));
+    bot_free(why);
+}
+
+static void
+store_open__missing_directory_fails_clearly(void **state)
+{
+    struct store *s = NULL;
+    char *why = NULL;
+
+    (void)state;
+    assert_int_equal(store_open("/nonexistent-dir/x/pmbot.db", 1, &s, &why),
+                     BOT_EIO);
+    assert_non_null(strstr(why, "/nonexistent-dir/x/pmbot.db"));
+    bot_free(why);
+}
+
+static void
+store__reopen_keeps_everything(void **state)
+{
+    struct store *s = NULL;
+    struct incident in;
+    struct timeline_entry *tl;
+    size_t n;
+    int64_t id;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 1, &s, NULL), BOT_OK);
+    id = add_incident(s, "Disk full", 1000);
+    add_entry(s, id, 2000, TIMELINE_NOTE, "cleaned /var", NULL);
+    assert_int_equal(store_incident_set_channel(s, id, "C9", "inc-x"),
+                     BOT_OK);
+    store_close(s);
+
+    s = NULL;
+    assert_int_equal(store_open(dbpath, 1, &s, NULL), BOT_OK);
+    assert_int_equal(store_incident_by_channel(s, "terminal", "C9", &in),
+                     BOT_OK);
+    assert_string_equal(in.title, "Disk full");
+    assert_string_equal(in.channel_name, "inc-x");
+    assert_int_equal(store_timeline_list(s, in.id, &tl, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(tl[0].text, "cleaned /var");
+    store_timeline_list_free(tl, n);
+    store_incident_clear(&in);
+    store_close(s);
+}
+
+static void
+store_timeline_list__orders_by_event_time_then_insertion(void **state)
+{
+    struct store *s = open_mem();
+    struct timeline_entry *tl;
+    int64_t id = add_incident(s, "t", 0);
+    size_t n;
+
+    (void)state;
+    add_entry(s, id, 3000, TIMELINE_AUTO, "third", NULL);
+    add_entry(s, id, 1000, TIMELINE_BACKFILL, "first", NULL);
+    add_entry(s, id, 3000, TIMELINE_NOTE, "fourth", NULL);
+    add_entry(s, id, 2000, TIMELINE_TAGGED, "second", "1.0");
+
+    assert_int_equal(store_timeline_list(s, id, &tl, &n), BOT_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(tl[0].text, "first");
+    assert_int_equal(tl[0].kind, TIMELINE_BACKFILL);
+    assert_string_equal(tl[1].text, "second");
+    assert_int_equal(tl[1].kind, TIMELINE_TAGGED);
+    assert_string_equal(tl[2].text, "third");
+    assert_string_equal(tl[3].text, "fourth");
+    store_timeline_list_free(tl, n);
+    store_close(s);
+}
+
+static void
+store_timeline_add__one_entry_per_message(void **state)
+{
+    struct store *s = open_mem();
+    struct timeline_entry e = {0};
+    int64_t id = add_incident(s, "t", 0);
+
+    (void)state;
+    add_entry(s, id, 1000, TIMELINE_TAGGED, "x", "1.5");
+    e.incident_id = id;
+    e.at = 1000;
+    e.kind = TIMELINE_TAGGED;
+    e.text = "x again";
+    e.msg_room = "C1";
+    e.msg_id = "1.5";
+    assert_int_equal(store_timeline_add(s, &e, NULL), BOT_EDB);
+    store_close(s);
+}
+
+static void
+store_timeline_set_text__keeps_history(void **state)
+{
+    struct store *s = open_mem();
+    struct timeline_entry e, *tl;
+    struct timeline_edit *ed;
+    int64_t id = add_incident(s, "t", 0);
+    size_t n, ne;
+
+    (void)state;
+    add_entry(s, id, 1000, TIMELINE_TAGGED, "v1", "9.9");
+    assert_int_equal(store_timeline_by_msg(s, id, "C1", "9.9", &e), BOT_OK);
+    assert_int_equal(store_timeline_set_text(s, e.id, "v2", 5000), BOT_OK);
+    assert_int_equal(store_timeline_set_text(s, e.id, "v2", 6000), BOT_OK);
+    assert_int_equal(store_timeline_set_text(s, e.id, "v3", 7000), BOT_OK);
+
+    assert_int_equal(store_timeline_list(s, id, &tl, &n), BOT_OK);
+    assert_string_equal(tl[0].text, "v3");
+    assert_int_equal(store_timeline_edits(s, id, &ed, &ne), BOT_OK);
+    assert_int_equal(ne, 2); /* the unchanged "v2" is not an edit */
+    assert_string_equal(ed[0].text, "v1");
+    assert_int_equal(ed[0].replaced_at, 5000);
+    assert_string_equal(ed[1].text, "v2");
+
+    assert_int_equal(store_timeline_remove(s, e.id), BOT_OK);
+    store_timeline_edits_free(ed, ne);
+    assert_int_equal(store_timeline_edits(s, id, &ed, &ne), BOT_OK);
+    assert_int_equal(ne, 0); /* history goes with its entry */
+    assert_int_equal(store_timeline_remove(s, e.id), BOT_ENOTFOUND);
+    store_timeline_edits_free(ed, ne);
+    store_timeline_list_free(tl, n);
+    store_timeline_clear(&e);
+    store_close(s);
+}
+
+static void
+store_action_complete__twice_is_refused(void **state)
+{
+    struct store *s = open_mem();
+    struct action a = {0}, got;
+    struct action *list;
+    int64_t inc = add_incident(s, "t", 0), id;
+    size_t n;
+
+    (void)state;
+    a.incident_id = inc;
+    a.text = "add alert";
+    a.assignee = "bob";
+    a.due_date = "2026-12-01";
+    a.created_at = 10;
+    assert_int_equal(store_action_add(s, &a, &id), BOT_OK);
+    assert_int_equal(store_action_complete(s, id, 20, "bob"), BOT_OK);
+    assert_int_equal(store_action_complete(s, id, 30, "bob"), BOT_EEXIST);
+    assert_int_equal(store_action_complete(s, id + 1, 30, "bob"),
+                     BOT_ENOTFOUND);
+    assert_int_equal(store_action_get(s, id, &got), BOT_OK);
+    assert_int_equal(got.status, ACTION_DONE);
+    assert_int_equal(got.completed_at, 20);
+    assert_string_equal(got.incident_title, "t");
+    store_action_clear(&got);
+
+    assert_int_equal(store_action_list(s, 0, 0, &list, &n), BOT_OK);
+    assert_int_equal(n, 0);
+    store_action_list_free(list, n);
+    assert_int_equal(store_action_list(s, inc, 1, &list, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    store_action_list_free(list, n);
+    store_close(s);
+}
+
+static void
+store_tx_rollback__undoes_every_change(void **state)
+{
+    struct store *s = open_mem();
+    struct incident *list;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    add_incident(s, "half", 1);
+    store_tx_rollback(s);
+    assert_int_equal(store_incident_list(s, 0, 0, &list, &n), BOT_OK);
+    assert_int_equal(n, 0);
+    store_incident_list_free(list, n);
+    store_close(s);
+}
+
+static void
+store_event_claim__second_claim_is_not_first(void **state)
+{
+    struct store *s = open_mem();
+    int first = -1;
+
+    (void)state;
+    assert_int_equal(store_event_claim(s, "slack", "Ev1", 1, &first), BOT_OK);
+    assert_int_equal(first, 1);
+    assert_int_equal(store_event_claim(s, "slack", "Ev1", 2, &first), BOT_OK);
+    assert_int_equal(first, 0);
+    assert_int_equal(store_event_claim(s, "matrix", "Ev1", 2, &first),
+                     BOT_OK);
+    assert_int_equal(first, 1);
+    store_close(s);
+}
+
+static void
+store_incident__lookups_and_pending_channels(void **state)
+{
+    struct store *s = open_mem();
+    struct incident in, *list;
+    int64_t a = add_incident(s, "a", 1), b = add_incident(s, "b", 2);
+    size_t n;
+    int used = -1;
+
+    (void)state;
+    assert_int_equal(store_incident_set_channel(s, a, "C1", "inc-a"), BOT_OK);
+    assert_int_equal(store_incident_list(s, 0, 1, &list, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, b);
+    store_incident_list_free(list, n);
+
+    assert_int_equal(store_incident_by_channel_name(s, "#inc-a", &in),
+                     BOT_OK);
+    assert_int_equal(in.id, a);
+    store_incident_clear(&in);
+    assert_int_equal(store_incident_channel_name_used(s, "inc-a", &used),
+                     BOT_OK);
+    assert_int_equal(used, 1);
+    assert_int_equal(store_incident_channel_name_used(s, "inc-b", &used),
+                     BOT_OK);
+    assert_int_equal(used, 0);
+    assert_int_equal(store_incident_get(s, 99, &in), BOT_ENOTFOUND);
+    assert_int_equal(store_incident_resolve(s, b, 50), BOT_OK);
+    assert_int_equal(store_incident_list(s, 1, 0, &list, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, a);
+    store_incident_list_free(list, n);
+    assert_int_equal(store_incident_set_severity(s, 99, 1), BOT_ENOTFOUND);
+    store_close(s);
+}
+
+static void
+store__hostile_text_is_data(void **state)
+{
+    struct store *s = open_mem();
+    struct incident in;
+    int64_t id = add_incident(s, "x'); DROP TABLE incidents; --", 1);
+
+    (void)state;
+    assert_int_equal(store_incident_get(s, id, &in), BOT_OK);
+    assert_string_equal(in.title, "x'); DROP TABLE incidents; --");
+    store_incident_clear(&in);
+    store_close(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(store_open__migrates_to_schema_sql,
+                                        tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(store_open__refuses_newer_schema,
+                                        tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_open__refuses_a_file_that_is_not_a_database, tmpdb_setup,
+            tmpdb_teardown),
+        cmocka_unit_test(store_open__missing_directory_fails_clearly),
+        cmocka_unit_test_setup_teardown(store__reopen_keeps_everything,
+                                        tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test(
+            store_timeline_list__orders_by_event_time_then_insertion),
+        cmocka_unit_test(store_timeline_add__one_entry_per_message),
+        cmocka_unit_test(store_timeline_set_text__keeps_history),
+        cmocka_unit_test(store_action_complete__twice_is_refused),
+        cmocka_unit_test(store_tx_rollback__undoes_every_change),
+        cmocka_unit_test(store_event_claim__second_claim_is_not_first),
+        cmocka_unit_test(store_incident__lookups_and_pending_channels),
+        cmocka_unit_test(store__hostile_text_is_data),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
