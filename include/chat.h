@@ -126,6 +126,7 @@ struct chat_platform;
 
 struct chat_platform_ops {
     const char *name; /* "terminal", "slack", "matrix": stored with incidents */
+    char cmd_prefix;  /* how users type commands here: '/' or '!' */
 
     /* open_channel - create a room named `name` (already valid for every
      * platform: a-z 0-9 - _, at most 80 bytes). BOT_EEXIST if the name is

@@ -186,6 +186,7 @@ op_destroy(struct chat_platform *p)
 
 static const struct chat_platform_ops fake_ops = {
     .name = "fake",
+    .cmd_prefix = '/',
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,

@@ -341,6 +341,7 @@ op_destroy(struct chat_platform *p)
 
 static const struct chat_platform_ops console_ops = {
     .name = "terminal",
+    .cmd_prefix = '!',
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,
@@ -364,7 +365,7 @@ dispatch(struct chat_platform *p, struct chat_event *ev)
         ev->room = c->room;
     ev->user = c->user;
     ev->is_dm = c->room[0] == '@';
-    ev->cmd_prefix = '!';
+    ev->cmd_prefix = p->ops->cmd_prefix;
     bot_dispatch(p->bot, ev, NULL, NULL);
 }
 

@@ -273,9 +273,11 @@ announce(struct opening *op, const struct incident *in)
     incident_summary(b, in, &m);
     chat_msg_nl(&m);
     chat_msg_text(&m, "React with %s to a message to put it on the "
-                      "timeline. /incident note, /incident sev, "
-                      "/incident resolve; /pm help for the rest.",
-                  b->cfg->timeline_emoji);
+                      "timeline. %cincident note, %cincident sev, "
+                      "%cincident resolve; %cpm help for the rest.",
+                  b->cfg->timeline_emoji, p->ops->cmd_prefix,
+                  p->ops->cmd_prefix, p->ops->cmd_prefix,
+                  p->ops->cmd_prefix);
     if (m.err) {
         chat_msg_cleanup(&m);
         opening_free(op);
