@@ -202,6 +202,8 @@ to_ascii(const char *in, char *out, size_t outlen)
         if (errno == E2BIG)
             break;
         /* EILSEQ/EINVAL: skip the bad byte, mark a separator */
+        if (!ol)
+            break;
         ip++;
         il--;
         *op++ = '?';

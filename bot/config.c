@@ -290,6 +290,8 @@ config_validate(const struct config *cfg, char **why)
     const char *p = cfg->platform;
 
     *why = NULL;
+    if (!p)
+        return reason(why, "[pmbot] platform: %s", "must not be empty");
     if (strcmp(p, "terminal") && strcmp(p, "slack") && strcmp(p, "matrix"))
         return reason(why,
                       "[pmbot] platform: '%s' is not terminal, slack or "
@@ -297,10 +299,10 @@ config_validate(const struct config *cfg, char **why)
                       p);
     if (!cfg->database)
         return reason(why, "[pmbot] database: %s", "must not be empty");
-    if (log_set_level_name(cfg->log_level))
+    if (!cfg->log_level || log_set_level_name(cfg->log_level))
         return reason(why, "[pmbot] log_level: '%s' is not error, warn, "
                            "info or debug",
-                      cfg->log_level);
+                      cfg->log_level ? cfg->log_level : "");
     if (!cfg->timeline_emoji || !cfg->timeline_emoji_name)
         return reason(why, "[pmbot] timeline_emoji: %s", "must not be empty");
     if (!cfg->channel_prefix || strlen(cfg->channel_prefix) > 20 ||

@@ -34,6 +34,14 @@ struct loop_timer {
     void *arg;
 };
 
+struct loop_fd {
+    struct owner own;
+    uv_poll_t h;
+    int fd;
+    loop_fd_fn *cb;
+    void *arg;
+};
+
 struct sig {
     struct owner own;
     uv_signal_t h;
@@ -166,6 +174,65 @@ loop_timer_free(struct loop_timer *t)
         return;
     uv_timer_stop(&t->h);
     uv_close((uv_handle_t *)&t->h, free_on_close);
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+    struct loop_fd *w = h->data;
+    int ev = 0;
+
+    if (status < 0)
+        ev = LOOP_ERROR;
+    if (events & UV_READABLE)
+        ev |= LOOP_READ;
+    if (events & UV_WRITABLE)
+        ev |= LOOP_WRITE;
+    w->cb(w->arg, w->fd, ev);
+}
+
+int
+loop_fd_new(struct loop *l, int fd, loop_fd_fn *cb, void *arg,
+            struct loop_fd **out)
+{
+    struct loop_fd *w = bot_calloc(1, sizeof(*w));
+
+    if (!w)
+        return BOT_ENOMEM;
+    if (uv_poll_init_socket(&l->uv, &w->h, fd)) {
+        bot_free(w);
+        return BOT_EIO;
+    }
+    w->own.release = bot_free;
+    w->h.data = w;
+    w->fd = fd;
+    w->cb = cb;
+    w->arg = arg;
+    *out = w;
+    return BOT_OK;
+}
+
+int
+loop_fd_set(struct loop_fd *w, int events)
+{
+    int uvev = 0;
+
+    if (!events)
+        return uv_poll_stop(&w->h) ? BOT_EIO : BOT_OK;
+    if (events & LOOP_READ)
+        uvev |= UV_READABLE;
+    if (events & LOOP_WRITE)
+        uvev |= UV_WRITABLE;
+    return uv_poll_start(&w->h, uvev, on_poll) ? BOT_EIO : BOT_OK;
+}
+
+void
+loop_fd_free(struct loop_fd *w)
+{
+    if (!w)
+        return;
+    uv_poll_stop(&w->h);
+    uv_close((uv_handle_t *)&w->h, free_on_close);
 }
 
 static void

@@ -126,11 +126,12 @@ timeutil_parse_iso(const char *s, int64_t *ms_out)
     const char *p;
     char hm[6];
 
-    if (parse_ymd(s, &y, &mo, &d) || (s[10] != 'T' && s[10] != ' '))
+    if (strlen(s) < 16 || parse_ymd(s, &y, &mo, &d) ||
+        (s[10] != 'T' && s[10] != ' '))
         return BOT_EINVAL;
     memcpy(hm, s + 11, 5);
     hm[5] = '\0';
-    if (strlen(s) < 16 || timeutil_parse_hhmm(hm, &mins))
+    if (timeutil_parse_hhmm(hm, &mins))
         return BOT_EINVAL;
     p = s + 16;
     if (*p == ':') {

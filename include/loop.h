@@ -17,6 +17,7 @@
 struct loop;
 struct loop_timer;
 struct loop_lines;
+struct loop_fd;
 
 typedef void loop_timer_fn(void *arg);
 typedef void loop_signal_fn(void *arg, int signum);
@@ -43,6 +44,16 @@ void loop_timer_start(struct loop_timer *t, uint64_t after_ms,
 void loop_timer_stop(struct loop_timer *t);
 /* loop_timer_free - stops it; memory is released once the loop lets go. */
 void loop_timer_free(struct loop_timer *t);
+
+/* File descriptor watches: cb gets LOOP_READ/LOOP_WRITE bits that are
+ * ready, or LOOP_ERROR. loop_fd_set(w, 0) pauses the watch. */
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_ERROR = 4 };
+typedef void loop_fd_fn(void *arg, int fd, int events);
+int loop_fd_new(struct loop *l, int fd, loop_fd_fn *cb, void *arg,
+                struct loop_fd **out);
+int loop_fd_set(struct loop_fd *w, int events);
+/* loop_fd_free - stops watching (the fd itself is the caller's). */
+void loop_fd_free(struct loop_fd *w);
 
 /* loop_on_signal - cb runs on the loop (not in the handler) for signum. */
 int loop_on_signal(struct loop *l, int signum, loop_signal_fn *cb, void *arg);
