@@ -48,6 +48,8 @@ Q := @
 endif
 
 .PHONY: all deps run test valgrind install uninstall clean
+# keep test objects: no "rm" after the closing line of `make test`
+.SECONDARY:
 
 all: build/pmbot
 
