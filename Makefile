@@ -11,7 +11,7 @@ DEB_PKGS := gcc make libc6-dev pkg-config libsqlite3-dev libinih-dev \
             libuv1-dev libwebsockets-dev libwebsockets-evlib-uv \
             libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev \
             sqlite3 valgrind
-PKGS     := sqlite3 inih libuv
+PKGS     := sqlite3 inih libuv libcurl libwebsockets jansson openssl
 
 # pkg-config runs once, after `deps` has had its chance to install
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
@@ -27,7 +27,7 @@ SANITIZE := -O1 -g -fno-omit-frame-pointer \
             -fsanitize=address,undefined -fno-sanitize-recover=all
 
 SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
-        bot/config.c bot/loop.c bot/chat.c bot/bot.c \
+        bot/config.c bot/loop.c bot/chat.c bot/bot.c bot/http.c \
         bot/incident/incident.c bot/incident/report.c \
         bot/adapters/console.c \
         commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \

@@ -17,15 +17,35 @@
 #include <unistd.h>
 #include <uv.h>
 
+struct owner;
+
 struct loop {
     uv_loop_t uv;
+    struct owner *owned; /* our handles; others (lws) are not ours */
 };
 
 /* Every handle's data points at a struct that starts with this, so
  * loop_free() can release an owner it closes on the owner's behalf. */
 struct owner {
     void (*release)(void *self);
+    struct owner *next, *prev;
+    struct loop *loop;
+    uv_handle_t *handle;
 };
+
+static void
+own(struct loop *l, struct owner *o, uv_handle_t *h, void (*release)(void *))
+{
+    o->release = release;
+    o->loop = l;
+    o->handle = h;
+    o->prev = NULL;
+    o->next = l->owned;
+    if (l->owned)
+        l->owned->prev = o;
+    l->owned = o;
+    h->data = o;
+}
 
 struct loop_timer {
     struct owner own;
@@ -73,6 +93,12 @@ free_on_close(uv_handle_t *h)
 {
     struct owner *o = h->data;
 
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        o->loop->owned = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
     o->release(o);
 }
 
@@ -91,20 +117,15 @@ loop_new(struct loop **out)
     return BOT_OK;
 }
 
-static void
-close_any(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, h->data ? free_on_close : NULL);
-}
-
 void
 loop_free(struct loop *l)
 {
     if (!l)
         return;
-    uv_walk(&l->uv, close_any, NULL);
+    for (struct owner *o = l->owned; o; o = o->next) {
+        if (!uv_is_closing(o->handle))
+            uv_close(o->handle, free_on_close);
+    }
     uv_run(&l->uv, UV_RUN_DEFAULT);
     if (uv_loop_close(&l->uv))
         log_warn("loop: handles still open at exit");
@@ -146,9 +167,8 @@ loop_timer_new(struct loop *l, loop_timer_fn *cb, void *arg,
 
     if (!t)
         return BOT_ENOMEM;
-    t->own.release = bot_free;
     uv_timer_init(&l->uv, &t->h);
-    t->h.data = t;
+    own(l, &t->own, (uv_handle_t *)&t->h, bot_free);
     t->cb = cb;
     t->arg = arg;
     *out = t;
@@ -203,8 +223,7 @@ loop_fd_new(struct loop *l, int fd, loop_fd_fn *cb, void *arg,
         bot_free(w);
         return BOT_EIO;
     }
-    w->own.release = bot_free;
-    w->h.data = w;
+    own(l, &w->own, (uv_handle_t *)&w->h, bot_free);
     w->fd = fd;
     w->cb = cb;
     w->arg = arg;
@@ -250,9 +269,8 @@ loop_on_signal(struct loop *l, int signum, loop_signal_fn *cb, void *arg)
 
     if (!s)
         return BOT_ENOMEM;
-    s->own.release = bot_free;
     uv_signal_init(&l->uv, &s->h);
-    s->h.data = s;
+    own(l, &s->own, (uv_handle_t *)&s->h, bot_free);
     s->cb = cb;
     s->arg = arg;
     if (uv_signal_start(&s->h, on_signal, signum)) {
@@ -354,7 +372,6 @@ loop_read_lines(struct loop *l, int fd, size_t max_line, loop_line_fn *cb,
 
     if (!r)
         return BOT_ENOMEM;
-    r->own.release = release_lines;
     r->fd = fd;
     r->max_line = max_line;
     r->cb = cb;
@@ -377,11 +394,11 @@ loop_read_lines(struct loop *l, int fd, size_t max_line, loop_line_fn *cb,
             release_lines(r);
             return BOT_EIO;
         }
-        r->u.h.data = r;
+        own(l, &r->own, &r->u.h, release_lines);
         loop_lines_free(r);
         return BOT_EIO;
     }
-    r->u.h.data = r;
+    own(l, &r->own, &r->u.h, release_lines);
     if (r->is_file)
         rc = uv_idle_start(&r->u.idle, on_file_idle);
     else
