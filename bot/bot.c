@@ -21,6 +21,7 @@ struct outbox_item {
     chat_reply_fn *reply;  /* reply through this */
     void *reply_arg;
     struct chat_msg msg;
+    int refusal;
     char *filename; /* set: an upload of content to room, not a post */
     char *title;
     char *content;
@@ -147,7 +148,7 @@ send_item(struct bot *b, struct outbox_item *it)
                                  it->title, it->content, it->len, NULL,
                                  NULL);
     else if (it->reply)
-        it->reply(it->reply_arg, &it->msg);
+        it->reply(it->reply_arg, &it->msg, it->refusal);
     else if (b->platform)
         b->platform->ops->post(b->platform, it->room, &it->msg, NULL, NULL);
 }
@@ -176,6 +177,7 @@ bot_reply_now(struct bot *b, const struct chat_event *ev,
     it.room = (char *)ev->room;
     it.reply = ev->reply;
     it.reply_arg = ev->reply_arg;
+    it.refusal = 1;
     it.msg = *msg;
     send_item(b, &it);
     chat_msg_cleanup(msg);
@@ -280,11 +282,40 @@ run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
         if (rc != BOT_EINVAL && rc != BOT_ENOTFOUND)
             reply_failure(b, ev, rc);
     } else {
-        bot_outbox_flush(b);
-        incident_open_pending(b);
+        bot_after_commit(b);
     }
     if (done)
         done(arg, rc == BOT_EINVAL || rc == BOT_ENOTFOUND ? BOT_OK : rc);
+}
+
+void
+bot_after_commit(struct bot *b)
+{
+    /* inside a batch the outer commit has not happened yet */
+    if (store_tx_depth(b->store))
+        return;
+    bot_outbox_flush(b);
+    incident_open_pending(b);
+}
+
+int
+bot_batch_begin(struct bot *b)
+{
+    return store_tx_begin(b->store);
+}
+
+int
+bot_batch_end(struct bot *b)
+{
+    int rc = store_tx_commit(b->store);
+
+    if (rc) {
+        store_tx_rollback(b->store);
+        bot_outbox_drop(b);
+        return rc;
+    }
+    bot_after_commit(b);
+    return BOT_OK;
 }
 
 void
@@ -297,7 +328,8 @@ bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
             run_command(b, ev, done, arg);
             return;
         }
-        break;
+        incident_handle_event(b, ev, done, arg);
+        return;
     case CHAT_EV_COMMAND:
         run_command(b, ev, done, arg);
         return;

@@ -66,7 +66,21 @@ int64_t bot_now_ms(const struct bot *b);
 void bot_dispatch(struct bot *b, const struct chat_event *ev,
                   chat_done_fn *done, void *arg);
 
+/*
+ * bot_batch_begin / bot_batch_end - group commit: events dispatched between
+ * the two share one transaction (each still undone alone on failure), and
+ * their replies go out after the one commit. An adapter acks the batch's
+ * events only when bot_batch_end returns BOT_OK; on failure everything in
+ * the batch is rolled back and must not be acked.
+ */
+int bot_batch_begin(struct bot *b);
+int bot_batch_end(struct bot *b);
+
 /* --- for the incident and command code --- */
+
+/* bot_after_commit - flush the outbox and open pending channels, unless an
+ * outer transaction (a batch) is still open. */
+void bot_after_commit(struct bot *b);
 
 /* bot_reply - queue msg (taken) as the reply to ev: through ev->reply if
  * set, else posted in ev's room. Sent after commit. */

@@ -83,9 +83,11 @@ enum chat_event_kind {
 
 struct chat_event;
 
-/* chat_reply_fn - deliver a command's reply privately (e.g. Slack's
- * ephemeral slash-command response); msg is borrowed. */
-typedef void chat_reply_fn(void *arg, const struct chat_msg *msg);
+/* chat_reply_fn - deliver a command's reply through the platform's own
+ * channel for it (Slack: the slash command's response); msg is borrowed.
+ * refusal is 1 for a refused command, which only its author needs to see. */
+typedef void chat_reply_fn(void *arg, const struct chat_msg *msg,
+                           int refusal);
 
 /* All strings borrowed from the adapter for the duration of dispatch. */
 struct chat_event {

@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -104,9 +104,13 @@ void store_close(struct store *s);
 /* store_schema_version - the version the open database is at. */
 int store_schema_version(struct store *s);
 
+/* Transactions nest: an inner begin is a savepoint, so one event's changes
+ * can be undone inside a batch that commits many events together. */
 int store_tx_begin(struct store *s);
 int store_tx_commit(struct store *s);
 void store_tx_rollback(struct store *s);
+/* store_tx_depth - 0 outside any transaction. */
+int store_tx_depth(const struct store *s);
 
 /* --- incidents --- */
 int store_incident_insert(struct store *s, const struct incident *in,
@@ -169,6 +173,30 @@ int store_action_list(struct store *s, int64_t incident_id, int include_done,
                       struct action **out, size_t *n);
 void store_action_clear(struct action *a);
 void store_action_list_free(struct action *arr, size_t n);
+
+/* --- the message cache: messages seen in incident channels, so tagging
+ * one costs no platform call --- */
+struct store_message {
+    char *room;
+    char *msg_id;
+    char *user;      /* nullable */
+    char *text;
+    char *thread_id; /* nullable */
+    int64_t at;
+};
+
+/* store_message_put - insert, or update the text of a known message. */
+int store_message_put(struct store *s, const char *platform,
+                      const struct store_message *m);
+int store_message_get(struct store *s, const char *platform,
+                      const char *room, const char *msg_id,
+                      struct store_message *out);
+int store_message_set_text(struct store *s, const char *platform,
+                           const char *room, const char *msg_id,
+                           const char *text);
+int store_message_remove(struct store *s, const char *platform,
+                         const char *room, const char *msg_id);
+void store_message_clear(struct store_message *m);
 
 /* --- platform event dedupe --- */
 /* store_event_claim - record that (platform, event_id) is processed.

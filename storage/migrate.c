@@ -84,6 +84,16 @@ static const char *const migrations[] = {
     " period TEXT NOT NULL,"
     " sent_at INTEGER NOT NULL,"
     " PRIMARY KEY (kind, subject_id, period));",
+    /* 1 -> 2: messages of incident channels, so a tag needs no API call */
+    "CREATE TABLE messages ("
+    " platform TEXT NOT NULL,"
+    " room TEXT NOT NULL,"
+    " msg_id TEXT NOT NULL,"
+    " user TEXT,"
+    " text TEXT NOT NULL,"
+    " thread_id TEXT,"
+    " at INTEGER NOT NULL,"
+    " PRIMARY KEY (platform, room, msg_id));",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -83,3 +83,14 @@ CREATE TABLE reminders_sent (
     sent_at    INTEGER NOT NULL,
     PRIMARY KEY (kind, subject_id, period)
 );
+
+CREATE TABLE messages (
+    platform  TEXT    NOT NULL,
+    room      TEXT    NOT NULL,
+    msg_id    TEXT    NOT NULL,
+    user      TEXT,
+    text      TEXT    NOT NULL,
+    thread_id TEXT,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (platform, room, msg_id)
+);

@@ -28,6 +28,18 @@ static const char *const sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT nested",
+    [ST_RELEASE] = "RELEASE nested",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO nested",
+    [ST_MSG_PUT] = "INSERT INTO messages (platform, room, msg_id, user, text,"
+                   " thread_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                   " ON CONFLICT DO UPDATE SET text = excluded.text",
+    [ST_MSG_GET] = "SELECT user, text, thread_id, at FROM messages"
+                   " WHERE platform = ?1 AND room = ?2 AND msg_id = ?3",
+    [ST_MSG_SET_TEXT] = "UPDATE messages SET text = ?4 WHERE platform = ?1"
+                        " AND room = ?2 AND msg_id = ?3",
+    [ST_MSG_REMOVE] = "DELETE FROM messages WHERE platform = ?1"
+                      " AND room = ?2 AND msg_id = ?3",
     [ST_INC_INSERT] =
         "INSERT INTO incidents (title, severity, state, platform, channel,"
         " channel_name, origin_room, declared_by, alarm_key, declared_at,"
@@ -305,20 +317,43 @@ store_schema_version(struct store *s)
 int
 store_tx_begin(struct store *s)
 {
-    return store_done(s, store_stmt(s, ST_BEGIN));
+    int rc = store_done(s, store_stmt(s, s->depth ? ST_SAVEPOINT : ST_BEGIN));
+
+    if (!rc)
+        s->depth++;
+    return rc;
 }
 
 int
 store_tx_commit(struct store *s)
 {
-    return store_done(s, store_stmt(s, ST_COMMIT));
+    int rc;
+
+    BOT_ASSERT(s->depth > 0);
+    rc = store_done(s, store_stmt(s, s->depth > 1 ? ST_RELEASE : ST_COMMIT));
+    if (!rc)
+        s->depth--;
+    return rc;
 }
 
 void
 store_tx_rollback(struct store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
+    if (!s->depth)
+        return;
+    if (s->depth > 1) {
+        store_done(s, store_stmt(s, ST_ROLLBACK_TO));
+        store_done(s, store_stmt(s, ST_RELEASE));
+    } else if (!sqlite3_get_autocommit(s->db)) {
         store_done(s, store_stmt(s, ST_ROLLBACK));
+    }
+    s->depth--;
+}
+
+int
+store_tx_depth(const struct store *s)
+{
+    return s->depth;
 }
 
 int
@@ -336,4 +371,93 @@ store_event_claim(struct store *s, const char *platform, const char *event_id,
         return rc;
     *first = sqlite3_changes(s->db) > 0;
     return BOT_OK;
+}
+
+/* --- the message cache --- */
+
+int
+store_message_put(struct store *s, const char *platform,
+                  const struct store_message *m)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_MSG_PUT);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, m->room);
+    store_bind_text(st, 3, m->msg_id);
+    store_bind_text(st, 4, m->user);
+    store_bind_text(st, 5, m->text);
+    store_bind_text(st, 6, m->thread_id);
+    sqlite3_bind_int64(st, 7, m->at);
+    return store_done(s, st);
+}
+
+int
+store_message_get(struct store *s, const char *platform, const char *room,
+                  const char *msg_id, struct store_message *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_MSG_GET);
+    int rc;
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, room);
+    store_bind_text(st, 3, msg_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return BOT_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW)
+        return store_fail(s, st, "message lookup");
+    rc = BOT_OK;
+    memset(out, 0, sizeof(*out));
+    out->room = bot_strdup(room);
+    out->msg_id = bot_strdup(msg_id);
+    if (!out->room || !out->msg_id)
+        rc = BOT_ENOMEM;
+    out->user = store_col_text(st, 0, &rc);
+    out->text = store_col_text(st, 1, &rc);
+    out->thread_id = store_col_text(st, 2, &rc);
+    out->at = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (rc)
+        store_message_clear(out);
+    return rc;
+}
+
+int
+store_message_set_text(struct store *s, const char *platform,
+                       const char *room, const char *msg_id, const char *text)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_MSG_SET_TEXT);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, room);
+    store_bind_text(st, 3, msg_id);
+    store_bind_text(st, 4, text);
+    return store_done(s, st);
+}
+
+int
+store_message_remove(struct store *s, const char *platform, const char *room,
+                     const char *msg_id)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_MSG_REMOVE);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, room);
+    store_bind_text(st, 3, msg_id);
+    return store_done(s, st);
+}
+
+void
+store_message_clear(struct store_message *m)
+{
+    if (!m)
+        return;
+    bot_free(m->room);
+    bot_free(m->msg_id);
+    bot_free(m->user);
+    bot_free(m->text);
+    bot_free(m->thread_id);
+    memset(m, 0, sizeof(*m));
 }

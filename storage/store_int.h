@@ -15,6 +15,13 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_MSG_PUT,
+    ST_MSG_GET,
+    ST_MSG_SET_TEXT,
+    ST_MSG_REMOVE,
     ST_INC_INSERT,
     ST_INC_GET,
     ST_INC_BY_CHANNEL,
@@ -45,6 +52,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
     int version; /* schema version after migration */
+    int depth;   /* open transactions: 1 = BEGIN, more = savepoints */
 };
 
 /* migrate.c: bring db to STORE_SCHEMA_VERSION; *why new on failure. */

@@ -432,12 +432,39 @@ claim(struct bot *b, const char *event_id, int *first)
                              bot_now_ms(b), first);
 }
 
+/* tag - in tx: record message (room, msg_id) on the timeline once, at the
+ * message's own time. */
+static int
+tag(struct bot *b, int64_t incident_id, const char *room, const char *msg_id,
+    const char *user, const char *text, int64_t at)
+{
+    struct timeline_entry e = {0}, old;
+    int rc;
+
+    rc = store_timeline_by_msg(b->store, incident_id, room, msg_id, &old);
+    if (!rc) {
+        store_timeline_clear(&old); /* tagged already: one entry */
+        return BOT_OK;
+    }
+    if (rc != BOT_ENOTFOUND)
+        return rc;
+    e.incident_id = incident_id;
+    e.at = at;
+    e.kind = TIMELINE_TAGGED;
+    e.text = (char *)text;
+    e.msg_room = (char *)room;
+    e.msg_id = (char *)msg_id;
+    e.author = (char *)user;
+    e.created_at = bot_now_ms(b);
+    return store_timeline_add(b->store, &e, NULL);
+}
+
 static void
 on_tag_fetched(void *arg, int rc, const struct chat_message *m)
 {
     struct tagging *t = arg;
     struct bot *b = t->b;
-    struct timeline_entry e = {0}, old;
+    struct store_message sm = {0};
     int first;
 
     if (rc) {
@@ -450,21 +477,16 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
         goto out;
     rc = claim(b, t->event_id, &first);
     if (!rc && first) {
-        rc = store_timeline_by_msg(b->store, t->incident_id, t->room,
-                                   t->msg_id, &old);
-        if (!rc) {
-            store_timeline_clear(&old); /* tagged already: one entry */
-        } else if (rc == BOT_ENOTFOUND) {
-            e.incident_id = t->incident_id;
-            e.at = m->at;
-            e.kind = TIMELINE_TAGGED;
-            e.text = (char *)m->text;
-            e.msg_room = t->room;
-            e.msg_id = t->msg_id;
-            e.author = (char *)m->user;
-            e.created_at = bot_now_ms(b);
-            rc = store_timeline_add(b->store, &e, NULL);
-        }
+        sm.room = t->room;
+        sm.msg_id = t->msg_id;
+        sm.user = (char *)m->user;
+        sm.text = (char *)m->text;
+        sm.thread_id = (char *)m->thread_id;
+        sm.at = m->at;
+        rc = store_message_put(b->store, b->platform->ops->name, &sm);
+        if (!rc)
+            rc = tag(b, t->incident_id, t->room, t->msg_id, m->user, m->text,
+                     m->at);
     }
     if (!rc)
         rc = store_tx_commit(b->store);
@@ -474,6 +496,60 @@ out:
     if (t->done)
         t->done(t->arg, rc);
     tagging_free(t);
+}
+
+/* tag_from_cache - in one tx: tag a message pmbot has seen. BOT_ENOTFOUND
+ * (nothing written) when it has not, so the caller fetches it. */
+static int
+tag_from_cache(struct bot *b, const struct chat_event *ev, int64_t incident_id)
+{
+    struct store_message m;
+    int rc, first;
+
+    rc = store_tx_begin(b->store);
+    if (rc)
+        return rc;
+    rc = store_message_get(b->store, b->platform->ops->name, ev->room,
+                           ev->msg_id, &m);
+    if (!rc) {
+        rc = claim(b, ev->event_id, &first);
+        if (!rc && first)
+            rc = tag(b, incident_id, ev->room, ev->msg_id, m.user, m.text,
+                     m.at);
+        store_message_clear(&m);
+    }
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc)
+        store_tx_rollback(b->store);
+    return rc;
+}
+
+/* remember - in one tx: keep a message of an incident channel. */
+static int
+remember(struct bot *b, const struct chat_event *ev)
+{
+    struct store_message m = {0};
+    int rc, first;
+
+    rc = store_tx_begin(b->store);
+    if (rc)
+        return rc;
+    rc = claim(b, ev->event_id, &first);
+    if (!rc && first) {
+        m.room = (char *)ev->room;
+        m.msg_id = (char *)ev->msg_id;
+        m.user = (char *)ev->user;
+        m.text = (char *)(ev->text ? ev->text : "");
+        m.thread_id = (char *)ev->thread_id;
+        m.at = ev->at;
+        rc = store_message_put(b->store, b->platform->ops->name, &m);
+    }
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc)
+        store_tx_rollback(b->store);
+    return rc;
 }
 
 static int
@@ -505,8 +581,16 @@ change_entry(struct bot *b, const struct chat_event *ev, int64_t incident_id,
         return rc;
     rc = claim(b, ev->event_id, &first);
     if (!rc && first) {
-        rc = store_timeline_by_msg(b->store, incident_id, ev->room,
-                                   ev->msg_id, &e);
+        const char *pl = b->platform->ops->name;
+
+        if (ev->kind == CHAT_EV_MESSAGE_CHANGED)
+            rc = store_message_set_text(b->store, pl, ev->room, ev->msg_id,
+                                        text);
+        else if (ev->kind == CHAT_EV_MESSAGE_DELETED)
+            rc = store_message_remove(b->store, pl, ev->room, ev->msg_id);
+        if (!rc)
+            rc = store_timeline_by_msg(b->store, incident_id, ev->room,
+                                       ev->msg_id, &e);
         if (!rc) {
             if (text)
                 rc = store_timeline_set_text(b->store, e.id, text,
@@ -543,8 +627,14 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         return;
     }
     switch (ev->kind) {
+    case CHAT_EV_MESSAGE:
+        rc = remember(b, ev);
+        break;
     case CHAT_EV_REACTION_ADDED:
         if (!is_timeline_emoji(b, ev->reaction))
+            break;
+        rc = tag_from_cache(b, ev, inc.id);
+        if (rc != BOT_ENOTFOUND)
             break;
         t = bot_calloc(1, sizeof(*t));
         if (!t || !(t->room = bot_strdup(ev->room)) ||
