@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "mem.h"
 #include "report.h"
+#include "slack.h"
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -137,42 +138,62 @@ on_stop_signal(void *arg, int signum)
     loop_stop(arg);
 }
 
+/* make_platform - the configured platform; the terminal reads stdin */
 static int
-cmd_shell(const struct config *cfg)
+make_platform(const struct config *cfg, struct loop *loop, struct bot *b)
 {
-    struct loop *loop = NULL;
-    struct bot *b = NULL;
     struct chat_platform *p = NULL;
     const char *user = getenv("USER");
-    int rc;
 
+    if (!strcmp(cfg->platform, "slack")) {
+        if (slack_new(loop, cfg, &p))
+            return fail_setup("cannot start the Slack platform", NULL);
+        bot_set_platform(b, p);
+        slack_start(p);
+        return 0;
+    }
     if (strcmp(cfg->platform, "terminal")) {
-        fprintf(stderr, "pmbot: the %s platform is not available yet; use "
-                        "platform = terminal\n",
+        fprintf(stderr, "pmbot: the %s platform is not available yet\n",
                 cfg->platform);
         return EXIT_SETUP;
     }
-    if (loop_new(&loop))
-        return fail_setup("cannot create the event loop", NULL);
-    rc = open_bot(cfg, loop, &b);
-    if (rc)
-        goto out;
-    if (console_new(stdout, user && *user ? user : "you", &p)) {
-        rc = fail_setup("out of memory", NULL);
-        goto out;
-    }
+    if (console_new(stdout, user && *user ? user : "you", &p))
+        return fail_setup("out of memory", NULL);
     bot_set_platform(b, p);
-    if (console_attach(p, loop, STDIN_FILENO)) {
-        rc = fail_setup("cannot read standard input", NULL);
-        goto out;
-    }
-    loop_on_signal(loop, SIGINT, on_stop_signal, loop);
-    loop_on_signal(loop, SIGTERM, on_stop_signal, loop);
+    if (console_attach(p, loop, STDIN_FILENO))
+        return fail_setup("cannot read standard input", NULL);
     if (isatty(STDIN_FILENO))
         printf("* pmbot %s on the terminal platform, database %s.\n"
                "* Type messages and !incident / !pm commands; /help for the "
                "shell, /quit to leave.\n",
                PMBOT_VERSION, cfg->database);
+    return 0;
+}
+
+/* cmd_run - `pmbot run` (the configured platform) and `pmbot shell` (the
+ * terminal, whatever the configuration says). */
+static int
+cmd_run(struct config *cfg, int shell)
+{
+    struct loop *loop = NULL;
+    struct bot *b = NULL;
+    int rc;
+
+    if (shell && strcmp(cfg->platform, "terminal")) {
+        bot_free(cfg->platform);
+        cfg->platform = bot_strdup("terminal");
+        if (!cfg->platform)
+            return fail_setup("out of memory", NULL);
+    }
+    if (loop_new(&loop))
+        return fail_setup("cannot create the event loop", NULL);
+    rc = open_bot(cfg, loop, &b);
+    if (!rc)
+        rc = make_platform(cfg, loop, b);
+    if (rc)
+        goto out;
+    loop_on_signal(loop, SIGINT, on_stop_signal, loop);
+    loop_on_signal(loop, SIGTERM, on_stop_signal, loop);
     bot_start(b);
     loop_run(loop);
     rc = 0;
@@ -301,7 +322,7 @@ main(int argc, char **argv)
     if (rc)
         return rc;
     if (!strcmp(cmd, "run") || !strcmp(cmd, "shell"))
-        rc = cmd_shell(&cfg);
+        rc = cmd_run(&cfg, !strcmp(cmd, "shell"));
     else if (!strcmp(cmd, "report"))
         rc = cmd_report(&cfg, &o);
     else if (!strcmp(cmd, "actions"))

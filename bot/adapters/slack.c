@@ -1,0 +1,1179 @@
+/*
+ * slack.c - the Slack transport: Socket Mode over libwebsockets, the Web API
+ * over libcurl, both on the bot's loop.
+ *
+ * Web API calls wait in one queue ordered by when they may go: a 429 closes
+ * the gate of its method until Retry-After has passed (later calls of that
+ * method wait behind it, so posts keep their order), a transient failure
+ * retries the call with backoff, and a final answer (bad token, missing
+ * scope) fails it with one log line naming the fix.
+ */
+#include "slack.h"
+
+#include "bot.h"
+#include "chat.h"
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "mem.h"
+#include "slack_json.h"
+#include "strbuf.h"
+#include "timeutil.h"
+#include "ws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ATTEMPTS   5
+#define MAX_GATES      32
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+struct slack;
+struct call;
+
+typedef void call_fn(struct call *c, int rc, const char *body, size_t len);
+
+/* A Web API call, from queueing to its answer. */
+struct call {
+    struct call *next;
+    struct slack *s;
+    char method[48];
+    char *url_extra; /* query string of a GET; nullable */
+    char *body;      /* POST body; nullable */
+    size_t len;
+    const char *ctype;
+    int app_token; /* apps.connections.open uses the app-level token */
+    int raw_url;   /* method is a full URL (file upload), no token */
+    int attempt;
+    int64_t not_before;
+    call_fn *fn;
+    /* what the caller of the platform op wants back */
+    void *cb;
+    void *arg;
+    char *extra; /* per-op state: a channel, a title... */
+    char *extra2;
+};
+
+struct gate {
+    char method[48];
+    int64_t until;
+};
+
+struct sock {
+    struct sock *next;
+    struct slack *s;
+    struct ws_conn *ws;
+    int ready;    /* hello received */
+    int retiring; /* Slack asked us to move to a new socket */
+};
+
+/* An envelope between arrival and ack. */
+struct env {
+    struct env *next;
+    struct slack *s;
+    struct sock *sock; /* NULLed if the socket closes first */
+    struct slack_envelope e;
+    struct strbuf text;
+    int in_batch, finished, rc;
+    char *reply; /* slash command reply payload (JSON) */
+    int acked;
+};
+
+struct slack {
+    struct chat_platform *p;
+    struct loop *loop;
+    const struct config *cfg;
+    struct http *http;
+    struct ws_ctx *ws;
+    char *self_user, *self_bot;
+    struct sock *socks;
+    int connecting; /* apps.connections.open or a handshake under way */
+    int stopped;    /* link_disabled or bad token: no more reconnects */
+    unsigned backoff_ms;
+    struct loop_timer *reconnect;
+    struct call *queue; /* waiting to be sent, by not_before */
+    struct call *inflight;
+    struct loop_timer *queue_timer;
+    struct gate gates[MAX_GATES];
+    struct env *envs;  /* not yet acked */
+    struct env **batch;
+    size_t nbatch, capbatch;
+    struct loop_timer *batch_timer;
+    char warned[8][64]; /* final errors already logged */
+    unsigned nwarned;
+};
+
+static void queue_run(void *arg);
+static void connect_socket(struct slack *s);
+
+static struct slack *
+sl(struct chat_platform *p)
+{
+    return p->priv;
+}
+
+static int64_t
+now_ms(void)
+{
+    return timeutil_now_ms();
+}
+
+/* --- the Web API queue --- */
+
+static struct gate *
+gate_of(struct slack *s, const char *method)
+{
+    struct gate *free_g = NULL;
+
+    for (int i = 0; i < MAX_GATES; i++) {
+        if (!strcmp(s->gates[i].method, method))
+            return &s->gates[i];
+        if (!free_g && !s->gates[i].method[0])
+            free_g = &s->gates[i];
+    }
+    if (free_g)
+        snprintf(free_g->method, sizeof(free_g->method), "%s", method);
+    return free_g;
+}
+
+static void
+call_free(struct call *c)
+{
+    bot_free(c->url_extra);
+    bot_free(c->body);
+    bot_free(c->extra);
+    bot_free(c->extra2);
+    bot_free(c);
+}
+
+static void
+queue_insert(struct slack *s, struct call *c)
+{
+    struct call **pp = &s->queue;
+
+    while (*pp && (*pp)->not_before <= c->not_before)
+        pp = &(*pp)->next;
+    c->next = *pp;
+    *pp = c;
+    loop_timer_start(s->queue_timer, 0, 0);
+}
+
+static int
+final_error(const char *e)
+{
+    static const char *const final[] = {
+        "invalid_auth",     "not_authed",     "account_inactive",
+        "token_revoked",    "missing_scope",  "not_allowed_token_type",
+        "team_disabled",    "user_removed_from_team", "invalid_arguments",
+        "method_deprecated", "no_permission"};
+
+    for (size_t i = 0; i < sizeof(final) / sizeof(final[0]); i++) {
+        if (!strcmp(e, final[i]))
+            return 1;
+    }
+    return 0;
+}
+
+static int
+transient_error(const char *e)
+{
+    return !strcmp(e, "internal_error") || !strcmp(e, "fatal_error") ||
+           !strcmp(e, "service_unavailable") ||
+           !strcmp(e, "request_timeout") || !strcmp(e, "ratelimited");
+}
+
+/* warn_once - one clear line per kind of final failure, naming the fix */
+static void
+warn_once(struct slack *s, const char *method, const char *error)
+{
+    char key[64];
+    const char *fix = "see the Slack app's configuration";
+
+    snprintf(key, sizeof(key), "%s/%s", method, error);
+    for (unsigned i = 0; i < s->nwarned && i < 8; i++) {
+        if (!strcmp(s->warned[i], key))
+            return;
+    }
+    if (s->nwarned < 8)
+        snprintf(s->warned[s->nwarned++], sizeof(key), "%s", key);
+    if (!strcmp(error, "missing_scope"))
+        fix = "add the missing scope under OAuth & Permissions (see "
+              "slack/manifest.yml) and reinstall the app";
+    else if (!strcmp(error, "invalid_auth") || !strcmp(error, "not_authed") ||
+             !strcmp(error, "token_revoked") ||
+             !strcmp(error, "account_inactive"))
+        fix = strcmp(method, "apps.connections.open")
+                  ? "check SLACK_BOT_TOKEN (the xoxb- bot token)"
+                  : "check SLACK_APP_TOKEN (an xapp- token with "
+                    "connections:write)";
+    else if (!strcmp(error, "not_allowed_token_type"))
+        fix = "use the xoxb- bot token for the Web API and the xapp- token "
+              "for Socket Mode";
+    log_err("slack: %s failed: %s: %s", method, error, fix);
+}
+
+static void
+on_http(void *arg, const struct http_response *r)
+{
+    struct call *c = arg;
+    struct slack *s = c->s;
+    char *error = NULL, *dummy;
+    int ok = 0, rc;
+
+    if (r->status == 0 && r->error && !strcmp(r->error, "canceled")) {
+        c->fn(c, BOT_ECANCELED, NULL, 0);
+        call_free(c);
+        return;
+    }
+    if (r->status == 429) {
+        struct gate *g = gate_of(s, c->method);
+        long secs = r->retry_after > 0 ? r->retry_after : 30;
+
+        if (g)
+            g->until = now_ms() + secs * 1000;
+        log_warn("slack: %s rate limited, retrying in %ld s", c->method,
+                 secs);
+        c->not_before = now_ms() + secs * 1000;
+        queue_insert(s, c);
+        return;
+    }
+    if (c->raw_url) {
+        rc = r->status >= 200 && r->status < 300 ? BOT_OK : BOT_EIO;
+        if (rc && ++c->attempt < MAX_ATTEMPTS) {
+            c->not_before = now_ms() + (1000 << c->attempt);
+            queue_insert(s, c);
+            return;
+        }
+        c->fn(c, rc, r->body, r->len);
+        call_free(c);
+        return;
+    }
+    rc = r->status == 200 ? slack_result(r->body, r->len, &ok, &error, NULL,
+                                         &dummy, 0)
+                          : BOT_EIO;
+    if (!rc && ok) {
+        bot_free(error);
+        c->fn(c, BOT_OK, r->body, r->len);
+        call_free(c);
+        return;
+    }
+    if ((rc || (error && transient_error(error)) || r->status >= 500) &&
+        ++c->attempt < MAX_ATTEMPTS) {
+        log_warn("slack: %s: %s; retrying", c->method,
+                 error ? error : (r->error ? r->error : "bad answer"));
+        c->not_before = now_ms() + (500 << c->attempt);
+        queue_insert(s, c);
+        bot_free(error);
+        return;
+    }
+    if (error && final_error(error))
+        warn_once(s, c->method, error);
+    else if (error && strcmp(error, "name_taken") &&
+             strcmp(error, "already_in_channel") &&
+             strcmp(error, "already_pinned"))
+        log_warn("slack: %s failed: %s", c->method, error);
+    c->fn(c, error && !strcmp(error, "name_taken") ? BOT_EEXIST : BOT_EIO,
+          r->body, r->len);
+    bot_free(error);
+    call_free(c);
+}
+
+static void
+send_call(struct slack *s, struct call *c)
+{
+    struct http_request q = {0};
+    struct strbuf url;
+
+    strbuf_init(&url, 0);
+    if (c->raw_url)
+        strbuf_puts(&url, c->url_extra);
+    else
+        strbuf_printf(&url, "%s%s%s%s", s->cfg->slack_api_url, c->method,
+                      c->url_extra ? "?" : "",
+                      c->url_extra ? c->url_extra : "");
+    q.method = c->body ? "POST" : "GET";
+    q.url = strbuf_str(&url);
+    if (!c->raw_url)
+        q.auth_bearer = c->app_token ? s->cfg->slack_app_token
+                                     : s->cfg->slack_bot_token;
+    q.content_type = c->ctype;
+    q.body = c->body;
+    q.body_len = c->len;
+    if (strbuf_error(&url) || http_send(s->http, &q, on_http, c)) {
+        c->fn(c, BOT_ENOMEM, NULL, 0);
+        call_free(c);
+    }
+    strbuf_cleanup(&url);
+}
+
+static void
+queue_run(void *arg)
+{
+    struct slack *s = arg;
+    struct call **pp = &s->queue, *c;
+    int64_t now = now_ms(), next = 0;
+
+    while ((c = *pp)) {
+        struct gate *g = c->raw_url ? NULL : gate_of(s, c->method);
+        int64_t at = c->not_before;
+
+        if (g && g->until > at)
+            at = g->until;
+        if (at > now) {
+            if (!next || at < next)
+                next = at;
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        c->next = NULL;
+        send_call(s, c);
+    }
+    if (next)
+        loop_timer_start(s->queue_timer, (uint64_t)(next - now), 0);
+}
+
+/* api - queue a Web API call; fn always runs (BOT_ENOMEM when the call
+ * could not even be made). The body is JSON unless form is set. */
+static int
+api(struct slack *s, const char *method, char *body, int form, call_fn *fn,
+    void *cb, void *arg, struct call **out)
+{
+    struct call *c = bot_calloc(1, sizeof(*c));
+
+    if (!c) {
+        bot_free(body);
+        fn(&(struct call){.s = s, .cb = cb, .arg = arg}, BOT_ENOMEM, NULL, 0);
+        return BOT_ENOMEM;
+    }
+    c->s = s;
+    snprintf(c->method, sizeof(c->method), "%s", method);
+    c->body = body;
+    c->len = body ? strlen(body) : 0;
+    c->ctype = form ? "application/x-www-form-urlencoded"
+                    : "application/json; charset=utf-8";
+    c->fn = fn;
+    c->cb = cb;
+    c->arg = arg;
+    if (out)
+        *out = c;
+    queue_insert(s, c);
+    return BOT_OK;
+}
+
+/* api_get - a read method, arguments in the query string (they take no
+ * JSON body); pairs are NULL-terminated name, value. */
+static struct call *
+api_get(struct slack *s, const char *method, const char *const *pairs,
+        call_fn *fn, void *cb, void *arg, char *extra)
+{
+    struct strbuf q;
+    struct call *c = NULL;
+
+    strbuf_init(&q, 0);
+    for (size_t i = 0; pairs[i] && pairs[i + 1]; i += 2) {
+        char *v = http_url_escape(pairs[i + 1]);
+
+        strbuf_printf(&q, "%s%s=%s", i ? "&" : "", pairs[i], v ? v : "");
+        bot_free(v);
+    }
+    api(s, method, NULL, 0, fn, cb, arg, &c);
+    if (c) {
+        c->url_extra = strbuf_steal(&q);
+        c->extra = extra;
+    } else {
+        bot_free(extra);
+    }
+    strbuf_cleanup(&q);
+    return c;
+}
+
+/* --- platform operations --- */
+
+static void
+room_done(struct call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"channel.id", "channel.name"};
+    chat_room_fn *cb = c->cb;
+    char *v[2] = {NULL, NULL}, *err = NULL;
+    int ok;
+
+    if (!rc && slack_result(body, len, &ok, &err, paths, v, 2) == BOT_OK &&
+        !v[0])
+        rc = BOT_EPROTO;
+    if (cb)
+        cb(c->arg, rc, rc ? NULL : v[0], rc ? NULL : v[1]);
+    bot_free(v[0]);
+    bot_free(v[1]);
+    bot_free(err);
+}
+
+static void
+op_open_channel(struct chat_platform *p, const char *name, chat_room_fn *cb,
+                void *arg)
+{
+    const char *const pairs[] = {"name", name, "is_private", "false", NULL};
+
+    api(sl(p), "conversations.create", slack_json_body(pairs), 0, room_done,
+        cb, arg, NULL);
+}
+
+static void
+done_done(struct call *c, int rc, const char *body, size_t len)
+{
+    chat_done_fn *cb = c->cb;
+
+    (void)body;
+    (void)len;
+    if (cb)
+        cb(c->arg, rc);
+}
+
+static void
+op_invite(struct chat_platform *p, const char *room, const char *const *users,
+          size_t n, chat_done_fn *cb, void *arg)
+{
+    struct strbuf list;
+    const char *pairs[] = {"channel", room, "users", NULL, NULL};
+
+    strbuf_init(&list, 0);
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(&list, "%s%s", i ? "," : "", users[i]);
+    pairs[3] = strbuf_str(&list);
+    api(sl(p), "conversations.invite", slack_json_body(pairs), 0, done_done,
+        cb, arg, NULL);
+    strbuf_cleanup(&list);
+}
+
+static void
+op_set_topic(struct chat_platform *p, const char *room, const char *topic,
+             chat_done_fn *cb, void *arg)
+{
+    struct strbuf t;
+    const char *pairs[] = {"channel", room, "topic", NULL, NULL};
+    size_t n;
+
+    strbuf_init(&t, 0);
+    slack_escape(&t, topic);
+    /* 250 characters at most; cut on a UTF-8 boundary */
+    n = t.len;
+    if (n > 250) {
+        n = 250;
+        while (n && ((unsigned char)t.buf[n] & 0xc0) == 0x80)
+            n--;
+        t.buf[n] = '\0';
+    }
+    pairs[3] = strbuf_str(&t);
+    api(sl(p), "conversations.setTopic", slack_json_body(pairs), 0, done_done,
+        cb, arg, NULL);
+    strbuf_cleanup(&t);
+}
+
+static void
+posted_done(struct call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"ts"};
+    chat_posted_fn *cb = c->cb;
+    char *ts = NULL, *err = NULL;
+    int ok;
+
+    if (!rc)
+        slack_result(body, len, &ok, &err, paths, &ts, 1);
+    if (cb)
+        cb(c->arg, rc, ts);
+    bot_free(ts);
+    bot_free(err);
+}
+
+static void
+op_post(struct chat_platform *p, const char *room, const struct chat_msg *msg,
+        chat_posted_fn *cb, void *arg)
+{
+    api(sl(p), "chat.postMessage", slack_post_body(room, msg, NULL), 0,
+        posted_done, cb, arg, NULL);
+}
+
+static void
+dm_opened(struct call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"channel.id"};
+    char *id = NULL, *err = NULL, *post;
+    int ok;
+    chat_posted_fn *cb = c->cb;
+
+    if (!rc)
+        slack_result(body, len, &ok, &err, paths, &id, 1);
+    bot_free(err);
+    if (rc || !id) {
+        if (cb)
+            cb(c->arg, rc ? rc : BOT_EPROTO, NULL);
+        bot_free(id);
+        return;
+    }
+    /* c->extra holds the message body with a placeholder channel */
+    post = NULL;
+    if (c->extra) {
+        struct strbuf sb;
+        const char *mark = strstr(c->extra, "\"channel\":\"\"");
+
+        strbuf_init(&sb, 0);
+        if (mark) {
+            strbuf_append(&sb, c->extra, (size_t)(mark - c->extra));
+            strbuf_printf(&sb, "\"channel\":\"%s\"", id);
+            strbuf_puts(&sb, mark + strlen("\"channel\":\"\""));
+        }
+        post = strbuf_error(&sb) || !mark ? NULL : strbuf_steal(&sb);
+        strbuf_cleanup(&sb);
+    }
+    api(c->s, "chat.postMessage", post, 0, posted_done, cb, c->arg, NULL);
+    bot_free(id);
+}
+
+static void
+op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
+      chat_posted_fn *cb, void *arg)
+{
+    const char *const pairs[] = {"users", user, NULL};
+    struct call *c = NULL;
+
+    api(sl(p), "conversations.open", slack_json_body(pairs), 0, dm_opened, cb,
+        arg, &c);
+    if (c)
+        c->extra = slack_post_body("", msg, NULL);
+}
+
+static void fetched_history(struct call *c, int rc, const char *body,
+                            size_t len);
+
+static void
+deliver_found(struct call *c, const struct slack_message *m)
+{
+    chat_fetched_fn *cb = c->cb;
+    struct chat_message cm = {0};
+
+    cm.room = c->extra;
+    cm.id = m->ts;
+    cm.user = m->user;
+    cm.text = m->text;
+    cm.thread_id = m->thread_ts;
+    cm.at = slack_ts_ms(m->ts);
+    cb(c->arg, BOT_OK, &cm);
+}
+
+static void
+fetched_replies(struct call *c, int rc, const char *body, size_t len)
+{
+    chat_fetched_fn *cb = c->cb;
+    struct slack_message m;
+
+    if (!rc)
+        rc = slack_find_message(body, len, c->extra2, &m);
+    if (rc) {
+        cb(c->arg, rc == BOT_EIO ? BOT_ENOTFOUND : rc, NULL);
+        return;
+    }
+    deliver_found(c, &m);
+    slack_message_clear(&m);
+}
+
+static void
+fetched_history(struct call *c, int rc, const char *body, size_t len)
+{
+    chat_fetched_fn *cb = c->cb;
+    struct slack_message m;
+    const char *pairs[] = {"channel", c->extra, "ts", c->extra2, NULL};
+    struct call *next;
+
+    if (!rc)
+        rc = slack_find_message(body, len, c->extra2, &m);
+    if (!rc) {
+        deliver_found(c, &m);
+        slack_message_clear(&m);
+        return;
+    }
+    if (rc != BOT_ENOTFOUND) {
+        cb(c->arg, rc, NULL);
+        return;
+    }
+    /* history answers the next older message for a thread reply: ask
+     * the thread instead */
+    next = api_get(c->s, "conversations.replies", pairs, fetched_replies,
+                   c->cb, c->arg, bot_strdup(c->extra));
+    if (next)
+        next->extra2 = bot_strdup(c->extra2);
+}
+
+static void
+op_fetch_message(struct chat_platform *p, const char *room,
+                 const char *msg_id, chat_fetched_fn *cb, void *arg)
+{
+    struct slack *s = sl(p);
+    const char *pairs[] = {"channel", room,      "latest", msg_id,
+                           "inclusive", "true", "limit",  "1",
+                           NULL};
+    struct call *c;
+
+    c = api_get(s, "conversations.history", pairs, fetched_history, cb, arg,
+                bot_strdup(room));
+    if (c)
+        c->extra2 = bot_strdup(msg_id);
+}
+
+static void
+op_pin(struct chat_platform *p, const char *room, const char *msg_id,
+       chat_done_fn *cb, void *arg)
+{
+    const char *const pairs[] = {"channel", room, "timestamp", msg_id, NULL};
+
+    api(sl(p), "pins.add", slack_json_body(pairs), 0, done_done, cb, arg,
+        NULL);
+}
+
+static void
+upload_completed(struct call *c, int rc, const char *body, size_t len)
+{
+    done_done(c, rc, body, len);
+}
+
+static void
+upload_sent(struct call *c, int rc, const char *body, size_t len)
+{
+    (void)body;
+    (void)len;
+    if (rc) {
+        done_done(c, rc, NULL, 0);
+        return;
+    }
+    /* extra: "file_id\ntitle", extra2: channel */
+    char *nl = strchr(c->extra, '\n');
+
+    *nl = '\0';
+    api(c->s, "files.completeUploadExternal",
+        slack_upload_complete_body(c->extra, nl + 1, c->extra2), 0,
+        upload_completed, c->cb, c->arg, NULL);
+}
+
+static void
+upload_url(struct call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"upload_url", "file_id"};
+    char *v[2] = {NULL, NULL}, *err = NULL;
+    struct call *up = NULL;
+    struct strbuf meta;
+    int ok;
+
+    if (!rc)
+        slack_result(body, len, &ok, &err, paths, v, 2);
+    bot_free(err);
+    if (rc || !v[0] || !v[1]) {
+        done_done(c, rc ? rc : BOT_EPROTO, NULL, 0);
+        bot_free(v[0]);
+        bot_free(v[1]);
+        return;
+    }
+    /* c->extra2 is "title\ncontent" */
+    char *nl = strchr(c->extra2, '\n');
+
+    *nl = '\0';
+    strbuf_init(&meta, 0);
+    strbuf_printf(&meta, "%s\n%s", v[1], c->extra2);
+    api(c->s, "file upload", bot_strdup(nl + 1), 1, upload_sent, c->cb,
+        c->arg, &up);
+    if (up) {
+        up->raw_url = 1;
+        up->ctype = "application/octet-stream";
+        up->extra = strbuf_steal(&meta);
+        up->extra2 = bot_strdup(c->extra);
+        /* the URL is longer than method[]: keep it in url_extra */
+        up->url_extra = v[0];
+        v[0] = NULL;
+    }
+    strbuf_cleanup(&meta);
+    bot_free(v[0]);
+    bot_free(v[1]);
+}
+
+static void
+op_upload(struct chat_platform *p, const char *room, const char *filename,
+          const char *title, const char *content, size_t len,
+          chat_done_fn *cb, void *arg)
+{
+    struct slack *s = sl(p);
+    struct strbuf form, carry;
+    char *fn = http_url_escape(filename), num[32];
+    struct call *c = NULL;
+
+    snprintf(num, sizeof(num), "%zu", len);
+    strbuf_init(&form, 0);
+    strbuf_printf(&form, "filename=%s&length=%s", fn ? fn : "file", num);
+    bot_free(fn);
+    strbuf_init(&carry, 0);
+    strbuf_printf(&carry, "%s\n", title);
+    strbuf_append(&carry, content, len);
+    api(s, "files.getUploadURLExternal", strbuf_steal(&form), 1, upload_url,
+        cb, arg, &c);
+    if (c) {
+        c->extra = bot_strdup(room);
+        c->extra2 = strbuf_steal(&carry);
+    }
+    strbuf_cleanup(&form);
+    strbuf_cleanup(&carry);
+}
+
+static int
+op_parse_user(struct chat_platform *p, const char *token, char **user_out)
+{
+    (void)p;
+    return slack_parse_user(token, user_out);
+}
+
+/* --- envelopes --- */
+
+static void
+env_free(struct env *v)
+{
+    struct env **pp = &v->s->envs;
+
+    while (*pp && *pp != v)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = v->next;
+    slack_envelope_clear(&v->e);
+    strbuf_cleanup(&v->text);
+    bot_free(v->reply);
+    bot_free(v);
+}
+
+static void
+ack(struct env *v)
+{
+    struct strbuf sb;
+
+    if (v->acked || !v->sock || !v->e.envelope_id)
+        return;
+    strbuf_init(&sb, 0);
+    if (v->reply)
+        strbuf_printf(&sb, "{\"envelope_id\":\"%s\",\"payload\":%s}",
+                      v->e.envelope_id, v->reply);
+    else
+        strbuf_printf(&sb, "{\"envelope_id\":\"%s\"}", v->e.envelope_id);
+    if (!strbuf_error(&sb) && !ws_send(v->sock->ws, sb.buf, sb.len))
+        v->acked = 1;
+    strbuf_cleanup(&sb);
+}
+
+/* ackable - a result that redelivery would not change */
+static int
+ackable(int rc)
+{
+    return rc == BOT_OK || rc == BOT_ENOTFOUND || rc == BOT_EINVAL ||
+           rc == BOT_EPROTO;
+}
+
+static void
+env_done(void *arg, int rc)
+{
+    struct env *v = arg;
+
+    if (v->in_batch) {
+        v->finished = 1;
+        v->rc = rc;
+        return;
+    }
+    /* finished after its batch (a message had to be fetched) */
+    if (ackable(rc))
+        ack(v);
+    env_free(v);
+}
+
+static void
+env_reply(void *arg, const struct chat_msg *msg, int refusal)
+{
+    struct env *v = arg;
+    char *body = slack_reply_body(msg, !refusal);
+    struct http_request q = {0};
+
+    if (!body)
+        return;
+    if (!v->acked && !v->reply) {
+        v->reply = body;
+        return;
+    }
+    /* a second reply, or one after the ack: the response_url takes it */
+    if (v->e.response_url) {
+        q.method = "POST";
+        q.url = v->e.response_url;
+        q.content_type = "application/json";
+        q.body = body;
+        q.body_len = strlen(body);
+        http_send(v->s->http, &q, NULL, NULL);
+    }
+    bot_free(body);
+}
+
+static void
+run_batch(void *arg)
+{
+    struct slack *s = arg;
+    struct bot *b = s->p->bot;
+    size_t n = s->nbatch;
+    int rc;
+
+    if (!n)
+        return;
+    s->nbatch = 0;
+    rc = bot_batch_begin(b);
+    for (size_t i = 0; i < n; i++) {
+        struct env *v = s->batch[i];
+        struct chat_event ev;
+
+        v->in_batch = 1;
+        if (!rc && !slack_envelope_event(&v->e, s->self_user, s->self_bot,
+                                         &v->text, &ev)) {
+            if (v->e.type == SLACK_ENV_SLASH) {
+                ev.reply = env_reply;
+                ev.reply_arg = v;
+            }
+            bot_dispatch(b, &ev, env_done, v);
+        } else {
+            v->finished = 1; /* nothing of ours: ack as it is */
+            v->rc = rc;
+        }
+    }
+    if (!rc)
+        rc = bot_batch_end(b);
+    for (size_t i = 0; i < n; i++) {
+        struct env *v = s->batch[i];
+
+        v->in_batch = 0;
+        if (!v->finished)
+            continue; /* a fetch is under way: env_done acks it */
+        if (!rc && ackable(v->rc))
+            ack(v);
+        env_free(v);
+    }
+    if (rc)
+        log_err("slack: could not commit %zu events (%s); Slack will "
+                "redeliver them",
+                n, bot_strerror(rc));
+}
+
+static void
+on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
+{
+    struct env *v = bot_calloc(1, sizeof(*v));
+
+    if (!v)
+        return;
+    v->s = s;
+    v->sock = k;
+    strbuf_init(&v->text, 0);
+    if (slack_envelope_parse(data, len, &v->e)) {
+        log_warn("slack: unreadable message from Socket Mode dropped");
+        slack_envelope_clear(&v->e);
+        bot_free(v);
+        return;
+    }
+    v->next = s->envs;
+    s->envs = v;
+    switch (v->e.type) {
+    case SLACK_ENV_HELLO:
+        k->ready = 1;
+        s->connecting = 0;
+        s->backoff_ms = 0;
+        log_info("slack: connected (Socket Mode)");
+        /* make-before-break: the new socket is up, drop the old ones */
+        for (struct sock *o = s->socks; o; o = o->next) {
+            if (o != k && o->retiring && o->ws) {
+                ws_close(o->ws);
+                o->ws = NULL;
+            }
+        }
+        env_free(v);
+        return;
+    case SLACK_ENV_DISCONNECT:
+        if (v->e.reason && !strcmp(v->e.reason, "link_disabled")) {
+            log_err("slack: Socket Mode was disabled for this app "
+                    "(link_disabled): turn it on under Socket Mode in the "
+                    "app's settings, then restart pmbot");
+            s->stopped = 1;
+        } else {
+            k->retiring = 1;
+            connect_socket(s);
+        }
+        env_free(v);
+        return;
+    case SLACK_ENV_EVENTS:
+    case SLACK_ENV_SLASH:
+    case SLACK_ENV_INTERACTIVE:
+        if (s->nbatch == s->capbatch) {
+            size_t nc = s->capbatch ? s->capbatch * 2 : 64;
+            struct env **nb = bot_realloc(s->batch, nc * sizeof(*nb));
+
+            if (!nb) {
+                env_free(v);
+                return;
+            }
+            s->batch = nb;
+            s->capbatch = nc;
+        }
+        s->batch[s->nbatch++] = v;
+        /* frames read in this turn of the loop share one commit */
+        loop_timer_start(s->batch_timer, 0, 0);
+        return;
+    default:
+        env_free(v);
+    }
+}
+
+/* --- Socket Mode connections --- */
+
+static void
+sock_on_open(void *arg, struct ws_conn *c)
+{
+    (void)arg;
+    (void)c;
+    log_debug("slack: websocket open, waiting for hello");
+}
+
+static void
+sock_on_message(void *arg, struct ws_conn *c, const char *data, size_t len)
+{
+    struct sock *k = arg;
+
+    (void)c;
+    on_envelope(k->s, k, data, len);
+}
+
+static void
+schedule_reconnect(struct slack *s)
+{
+    unsigned ms, jitter;
+
+    if (s->stopped)
+        return;
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (s->backoff_ms > BACKOFF_MAX_MS)
+        s->backoff_ms = BACKOFF_MAX_MS;
+    jitter = (unsigned)(rand() % (int)(s->backoff_ms / 3 + 1));
+    ms = s->backoff_ms - s->backoff_ms / 6 + jitter;
+    log_warn("slack: reconnecting in %u ms", ms);
+    loop_timer_start(s->reconnect, ms, 0);
+}
+
+static void
+sock_unlink(struct slack *s, struct sock *k)
+{
+    struct sock **pp = &s->socks;
+
+    while (*pp && *pp != k)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = k->next;
+    for (struct env *v = s->envs; v; v = v->next) {
+        if (v->sock == k)
+            v->sock = NULL; /* unacked: Slack redelivers it */
+    }
+    bot_free(k);
+}
+
+static void
+sock_on_close(void *arg, struct ws_conn *c)
+{
+    struct sock *k = arg;
+    struct slack *s = k->s;
+    int had_ready = k->ready, others = 0;
+
+    (void)c;
+    k->ws = NULL;
+    if (!k->ready)
+        s->connecting = 0;
+    sock_unlink(s, k);
+    for (struct sock *o = s->socks; o; o = o->next)
+        others += o->ready || !o->retiring;
+    if (had_ready)
+        log_warn("slack: Socket Mode connection closed");
+    if (!others)
+        schedule_reconnect(s);
+}
+
+static const struct ws_handler sock_handler = {sock_on_open, sock_on_message,
+                                               sock_on_close};
+
+static void
+url_opened(struct call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"url"};
+    struct slack *s = c->s;
+    char *url = NULL, *err = NULL;
+    struct sock *k;
+    int ok;
+
+    if (rc == BOT_ECANCELED)
+        return;
+    if (!rc)
+        slack_result(body, len, &ok, &err, paths, &url, 1);
+    if (err && final_error(err))
+        s->stopped = 1; /* a bad app token: retrying cannot help */
+    bot_free(err);
+    k = url ? bot_calloc(1, sizeof(*k)) : NULL;
+    if (!k) {
+        bot_free(url);
+        s->connecting = 0;
+        schedule_reconnect(s);
+        return;
+    }
+    k->s = s;
+    k->next = s->socks;
+    s->socks = k;
+    if (ws_connect(s->ws, url, &sock_handler, k, &k->ws)) {
+        log_warn("slack: cannot connect to the Socket Mode URL");
+        sock_unlink(s, k);
+        s->connecting = 0;
+        schedule_reconnect(s);
+    }
+    bot_free(url);
+}
+
+static void
+connect_socket(struct slack *s)
+{
+    struct call *c = NULL;
+
+    if (s->connecting || s->stopped)
+        return;
+    s->connecting = 1;
+    /* every connection needs a fresh URL */
+    api(s, "apps.connections.open", NULL, 1, url_opened, NULL, NULL, &c);
+    if (c) {
+        c->app_token = 1;
+        c->body = bot_strdup("");
+        c->len = 0;
+    }
+}
+
+static void
+on_reconnect_timer(void *arg)
+{
+    connect_socket(arg);
+}
+
+static void
+authed(struct call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"user_id", "bot_id"};
+    struct slack *s = c->s;
+    char *v[2] = {NULL, NULL}, *err = NULL;
+    int ok;
+
+    if (rc == BOT_ECANCELED)
+        return;
+    if (rc || slack_result(body, len, &ok, &err, paths, v, 2) || !v[0]) {
+        bot_free(err);
+        bot_free(v[0]);
+        bot_free(v[1]);
+        log_err("slack: auth.test failed: cannot learn the bot's own user "
+                "id; check SLACK_BOT_TOKEN");
+        s->stopped = 1;
+        return;
+    }
+    bot_free(err);
+    s->self_user = v[0];
+    s->self_bot = v[1];
+    connect_socket(s);
+}
+
+void
+slack_start(struct chat_platform *p)
+{
+    struct slack *s = sl(p);
+
+    api(s, "auth.test", bot_strdup("{}"), 0, authed, NULL, NULL, NULL);
+}
+
+static void
+op_destroy(struct chat_platform *p)
+{
+    struct slack *s = sl(p);
+    struct call *c;
+
+    s->stopped = 1;
+    while ((c = s->queue)) {
+        s->queue = c->next;
+        c->fn(c, BOT_ECANCELED, NULL, 0);
+        call_free(c);
+    }
+    http_free(s->http); /* in-flight calls complete with BOT_ECANCELED */
+    s->http = NULL;
+    while ((c = s->queue)) { /* queued by those completions */
+        s->queue = c->next;
+        c->fn(c, BOT_ECANCELED, NULL, 0);
+        call_free(c);
+    }
+    ws_ctx_free(s->ws);
+    while (s->socks)
+        sock_unlink(s, s->socks);
+    while (s->envs)
+        env_free(s->envs);
+    loop_timer_free(s->reconnect);
+    loop_timer_free(s->queue_timer);
+    loop_timer_free(s->batch_timer);
+    bot_free(s->batch);
+    bot_free(s->self_user);
+    bot_free(s->self_bot);
+    bot_free(s);
+    bot_free(p);
+}
+
+static const struct chat_platform_ops slack_ops = {
+    .name = "slack",
+    .cmd_prefix = '/',
+    .open_channel = op_open_channel,
+    .invite = op_invite,
+    .set_topic = op_set_topic,
+    .post = op_post,
+    .dm = op_dm,
+    .fetch_message = op_fetch_message,
+    .pin = op_pin,
+    .upload = op_upload,
+    .parse_user = op_parse_user,
+    .destroy = op_destroy,
+};
+
+int
+slack_new(struct loop *loop, const struct config *cfg,
+          struct chat_platform **out)
+{
+    struct chat_platform *p = bot_calloc(1, sizeof(*p));
+    struct slack *s = bot_calloc(1, sizeof(*s));
+
+    if (!p || !s)
+        goto fail;
+    s->p = p;
+    s->loop = loop;
+    s->cfg = cfg;
+    p->ops = &slack_ops;
+    p->priv = s;
+    if (http_new(loop, &s->http) || ws_ctx_new(loop, &s->ws) ||
+        loop_timer_new(loop, on_reconnect_timer, s, &s->reconnect) ||
+        loop_timer_new(loop, queue_run, s, &s->queue_timer) ||
+        loop_timer_new(loop, run_batch, s, &s->batch_timer))
+        goto fail;
+    *out = p;
+    return BOT_OK;
+
+fail:
+    if (s) {
+        http_free(s->http);
+        ws_ctx_free(s->ws);
+        loop_timer_free(s->reconnect);
+        loop_timer_free(s->queue_timer);
+        bot_free(s);
+    }
+    bot_free(p);
+    return BOT_ENOMEM;
+}

@@ -1,0 +1,116 @@
+/*
+ * slack_json.h - the Slack codec: bytes <-> pmbot structs, no I/O.
+ *
+ * Owns: every JSON shape pmbot reads from or writes to Slack (Socket Mode
+ * envelopes, Events API payloads, Web API bodies and results) and the
+ * escaping of user text for mrkdwn (& < > only, as Slack documents), so a
+ * title such as "<!channel>" pings no one. A json_t never leaves this file.
+ * Ownership: parse functions fill structs with new strings (free with the
+ * matching *_clear); builders return new strings (bot_free).
+ * Errors: BOT_EPROTO for JSON that is not what Slack documents, BOT_ENOMEM.
+ */
+#ifndef PMBOT_SLACK_JSON_H
+#define PMBOT_SLACK_JSON_H
+
+#include "chat.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+
+enum slack_env_type {
+    SLACK_ENV_OTHER = 0,
+    SLACK_ENV_HELLO,
+    SLACK_ENV_DISCONNECT,
+    SLACK_ENV_EVENTS,
+    SLACK_ENV_SLASH,
+    SLACK_ENV_INTERACTIVE
+};
+
+struct slack_envelope {
+    int type; /* enum slack_env_type */
+    char *envelope_id;
+    int retry_attempt;
+    char *reason; /* disconnect */
+    /* events_api: event_callback */
+    char *event_id;
+    char *event_type; /* message, reaction_added, ... */
+    char *subtype;
+    char *channel;
+    char *user;
+    char *bot_id;
+    char *text;
+    char *ts;        /* the message's ts; for message_changed the edited one */
+    char *thread_ts;
+    char *reaction;
+    char *item_type;
+    char *deleted_ts;
+    /* slash_commands */
+    char *command;
+    char *response_url;
+};
+
+int slack_envelope_parse(const char *buf, size_t len,
+                         struct slack_envelope *out);
+void slack_envelope_clear(struct slack_envelope *e);
+
+/*
+ * slack_envelope_event - the normalised event of an events_api or
+ * slash_commands envelope, borrowing e's strings. BOT_ENOTFOUND when it is
+ * nothing pmbot acts on (other event types, its own messages, bot
+ * messages). `text_buf` receives the command text of a slash command.
+ */
+int slack_envelope_event(const struct slack_envelope *e, const char *self_user,
+                         const char *self_bot, struct strbuf *text_buf,
+                         struct chat_event *ev);
+
+/* slack_ts_ms - "1360782400.498405" -> 1360782400498 (UTC ms). */
+int64_t slack_ts_ms(const char *ts);
+
+/* slack_escape - append text with & < > escaped for mrkdwn. */
+int slack_escape(struct strbuf *out, const char *text);
+
+/* slack_render - the message as mrkdwn: user text escaped, users <@U>,
+ * rooms <#C>, links <url|label>. */
+int slack_render(const struct chat_msg *m, struct strbuf *out);
+
+/* Builders (new JSON strings). */
+char *slack_post_body(const char *channel, const struct chat_msg *m,
+                      const char *thread_ts);
+char *slack_ack(const char *envelope_id);
+/* slack_reply_body - a slash command reply: ephemeral or in_channel. */
+char *slack_reply_body(const struct chat_msg *m, int in_channel);
+/* slack_json_body - {"k1":"v1",...} from NULL-terminated pairs. */
+char *slack_json_body(const char *const *pairs);
+/* slack_upload_complete_body - files.completeUploadExternal arguments. */
+char *slack_upload_complete_body(const char *file_id, const char *title,
+                                 const char *channel);
+
+/*
+ * slack_result - the "ok"/"error" of a Web API answer and selected string
+ * fields by dotted path ("channel.id", "ts"). values[i] is new or NULL.
+ * BOT_EPROTO if the body is not a JSON object.
+ */
+int slack_result(const char *body, size_t len, int *ok, char **error,
+                 const char *const *paths, char **values, size_t n);
+
+/* A message found in a conversations.history / .replies answer. */
+struct slack_message {
+    char *ts;
+    char *user;
+    char *text;
+    char *thread_ts;
+};
+
+/* slack_find_message - the message with this exact ts in the answer's
+ * "messages"; BOT_ENOTFOUND if absent (history answers the next older one
+ * when the ts is a reply or gone). */
+int slack_find_message(const char *body, size_t len, const char *ts,
+                       struct slack_message *out);
+void slack_message_clear(struct slack_message *m);
+
+/* slack_parse_user - "<@U123>" or "<@U123|name>" -> "U123" (new). */
+int slack_parse_user(const char *token, char **user);
+
+#endif
