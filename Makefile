@@ -37,7 +37,7 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
 MAIN  := bot/main.c
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # fakes every unit test may link: real implementations, not mock scripts
-TEST_SUPPORT := $(patsubst %.c,build/asan/%.o,$(wildcard tests/fake_*.c))
+TEST_SUPPORT := build/asan/tests/fake_platform.o
 
 REL_OBJS  := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
@@ -89,11 +89,20 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_SUPPORT) $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
 
+# the loopback Slack the integration tests and the benchmark talk to
+build/asan/fake_slack: tests/fake_slack.c | deps
+	@$(if $(Q),echo "  CC asan $@")
+	$(Q)$(CC) $(BASE) $(SANITIZE) $(PKG_CFLAGS) $< $(PKG_LIBS) -o $@
+
+build/fake_slack: tests/fake_slack.c | deps
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(BASE) $(RELEASE) $(PKG_CFLAGS) $< $(PKG_LIBS) -o $@
+
 run: build/pmbot
 	./build/pmbot shell -c config.example
 
 # Every test, under AddressSanitizer and UBSan; the last line counts them.
-test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot
+test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot build/asan/fake_slack
 	@sh tests/run.sh build/asan $(TESTS)
 
 valgrind: build/pmbot

@@ -8,12 +8,19 @@
 #include "err.h"
 #include "incident.h"
 #include "log.h"
+#include "loop.h"
 #include "mem.h"
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
 #include <string.h>
+
+struct deferred {
+    chat_done_fn *done;
+    void *arg;
+    int rc;
+};
 
 struct outbox_item {
     struct outbox_item *next;
@@ -54,6 +61,14 @@ bot_destroy(struct bot *b)
 {
     if (!b)
         return;
+    if (b->group_open) {
+        /* stopping mid-group: commit what is done, ack nothing more */
+        b->group_open = 0;
+        if (store_tx_commit(b->store))
+            store_tx_rollback(b->store);
+        bot_free(b->deferred);
+    }
+    loop_timer_free(b->group_timer);
     if (b->platform)
         b->platform->ops->destroy(b->platform);
     bot_outbox_drop(b);
@@ -267,7 +282,7 @@ run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
 {
     int rc, first = 1;
 
-    rc = store_tx_begin(b->store);
+    rc = bot_tx_begin(b);
     if (!rc && ev->event_id)
         rc = store_event_claim(b->store, b->platform->ops->name,
                                ev->event_id, bot_now_ms(b), &first);
@@ -284,8 +299,8 @@ run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
     } else {
         bot_after_commit(b);
     }
-    if (done)
-        done(arg, rc == BOT_EINVAL || rc == BOT_ENOTFOUND ? BOT_OK : rc);
+    bot_finish(b, done, arg,
+               rc == BOT_EINVAL || rc == BOT_ENOTFOUND ? BOT_OK : rc);
 }
 
 void
@@ -298,24 +313,90 @@ bot_after_commit(struct bot *b)
     incident_open_pending(b);
 }
 
-int
-bot_batch_begin(struct bot *b)
+/* group_commit - end the group: one commit for every event in it, then
+ * replies, then the acks (done callbacks), in arrival order. */
+static void
+group_commit(void *arg)
 {
-    return store_tx_begin(b->store);
-}
+    struct bot *b = arg;
+    struct deferred *d = b->deferred;
+    size_t n = b->ndeferred;
+    int rc;
 
-int
-bot_batch_end(struct bot *b)
-{
-    int rc = store_tx_commit(b->store);
-
+    if (!b->group_open)
+        return;
+    b->group_open = 0;
+    b->deferred = NULL;
+    b->ndeferred = b->capdeferred = 0;
+    rc = store_tx_commit(b->store);
     if (rc) {
         store_tx_rollback(b->store);
         bot_outbox_drop(b);
-        return rc;
+        log_err("bot: could not commit %zu events (%s); they are not "
+                "acknowledged and will be redelivered",
+                n, bot_strerror(rc));
+    } else {
+        bot_after_commit(b);
     }
-    bot_after_commit(b);
-    return BOT_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].done)
+            d[i].done(d[i].arg, rc ? rc : d[i].rc);
+    }
+    bot_free(d);
+}
+
+int
+bot_tx_begin(struct bot *b)
+{
+    int rc;
+
+    if (b->group && !b->group_open) {
+        if (!b->group_timer &&
+            loop_timer_new(b->loop, group_commit, b, &b->group_timer))
+            return BOT_ENOMEM;
+        rc = store_tx_begin(b->store);
+        if (rc)
+            return rc;
+        b->group_open = 1;
+        /* everything that arrives in this turn of the loop joins in */
+        loop_timer_start(b->group_timer, 0, 0);
+    }
+    return store_tx_begin(b->store);
+}
+
+void
+bot_finish(struct bot *b, chat_done_fn *done, void *arg, int rc)
+{
+    struct deferred *nd;
+
+    if (!b->group_open) {
+        if (done)
+            done(arg, rc);
+        return;
+    }
+    if (b->ndeferred == b->capdeferred) {
+        size_t nc = b->capdeferred ? b->capdeferred * 2 : 64;
+
+        nd = bot_realloc(b->deferred, nc * sizeof(*nd));
+        if (!nd) {
+            /* cannot promise an ack after commit: do not ack at all */
+            if (done)
+                done(arg, BOT_ENOMEM);
+            return;
+        }
+        b->deferred = nd;
+        b->capdeferred = nc;
+    }
+    b->deferred[b->ndeferred].done = done;
+    b->deferred[b->ndeferred].arg = arg;
+    b->deferred[b->ndeferred].rc = rc;
+    b->ndeferred++;
+}
+
+void
+bot_set_group_commit(struct bot *b, int on)
+{
+    b->group = on && b->loop;
 }
 
 void
@@ -340,6 +421,5 @@ bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
         incident_handle_event(b, ev, done, arg);
         return;
     }
-    if (done)
-        done(arg, BOT_OK);
+    bot_finish(b, done, arg, BOT_OK);
 }

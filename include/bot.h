@@ -24,6 +24,8 @@ struct config;
 struct loop;
 struct store;
 struct outbox_item;
+struct deferred;
+struct loop_timer;
 
 struct bot {
     const struct config *cfg;       /* borrowed */
@@ -35,6 +37,11 @@ struct bot {
     struct outbox_item **outbox_tail;
     int64_t *opening;               /* incident ids with an open pending */
     size_t nopening, capopening;
+    int group;                      /* group commit on (see below) */
+    int group_open;                 /* the group's transaction is open */
+    struct deferred *deferred;      /* done callbacks waiting for it */
+    size_t ndeferred, capdeferred;
+    struct loop_timer *group_timer;
 };
 
 /*
@@ -67,16 +74,21 @@ void bot_dispatch(struct bot *b, const struct chat_event *ev,
                   chat_done_fn *done, void *arg);
 
 /*
- * bot_batch_begin / bot_batch_end - group commit: events dispatched between
- * the two share one transaction (each still undone alone on failure), and
- * their replies go out after the one commit. An adapter acks the batch's
- * events only when bot_batch_end returns BOT_OK; on failure everything in
- * the batch is rolled back and must not be acked.
+ * bot_set_group_commit - group commit for a platform that acks (Slack):
+ * the events of one turn of the loop share one transaction (each still
+ * undone alone on failure, as a savepoint), and their done callbacks run
+ * after that one commit. Without it (the terminal) each event commits and
+ * answers at once. Needs a loop.
  */
-int bot_batch_begin(struct bot *b);
-int bot_batch_end(struct bot *b);
+void bot_set_group_commit(struct bot *b, int on);
 
 /* --- for the incident and command code --- */
+
+/* bot_tx_begin - begin an event's transaction (joining the open group). */
+int bot_tx_begin(struct bot *b);
+/* bot_finish - an event is done: call done now, or after the group's
+ * commit when one is open. */
+void bot_finish(struct bot *b, chat_done_fn *done, void *arg, int rc);
 
 /* bot_after_commit - flush the outbox and open pending channels, unless an
  * outer transaction (a batch) is still open. */

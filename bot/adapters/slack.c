@@ -78,7 +78,6 @@ struct env {
     struct sock *sock; /* NULLed if the socket closes first */
     struct slack_envelope e;
     struct strbuf text;
-    int in_batch, finished, rc;
     char *reply; /* slash command reply payload (JSON) */
     int acked;
 };
@@ -99,10 +98,7 @@ struct slack {
     struct call *inflight;
     struct loop_timer *queue_timer;
     struct gate gates[MAX_GATES];
-    struct env *envs;  /* not yet acked */
-    struct env **batch;
-    size_t nbatch, capbatch;
-    struct loop_timer *batch_timer;
+    struct env *envs; /* not yet acked */
     char warned[8][64]; /* final errors already logged */
     unsigned nwarned;
 };
@@ -779,14 +775,11 @@ env_done(void *arg, int rc)
 {
     struct env *v = arg;
 
-    if (v->in_batch) {
-        v->finished = 1;
-        v->rc = rc;
-        return;
-    }
-    /* finished after its batch (a message had to be fetched) */
+    /* not ackable (the commit failed): Slack redelivers it */
     if (ackable(rc))
         ack(v);
+    else
+        log_warn("slack: event not acknowledged: %s", bot_strerror(rc));
     env_free(v);
 }
 
@@ -815,51 +808,23 @@ env_reply(void *arg, const struct chat_msg *msg, int refusal)
     bot_free(body);
 }
 
+/* dispatch_env - hand an event to the bot; env_done acks it once its
+ * effects are committed (the group commit of this turn of the loop). */
 static void
-run_batch(void *arg)
+dispatch_env(struct slack *s, struct env *v)
 {
-    struct slack *s = arg;
-    struct bot *b = s->p->bot;
-    size_t n = s->nbatch;
-    int rc;
+    struct chat_event ev;
 
-    if (!n)
+    if (slack_envelope_event(&v->e, s->self_user, s->self_bot, &v->text,
+                             &ev)) {
+        env_done(v, BOT_OK); /* nothing of ours: ack as it is */
         return;
-    s->nbatch = 0;
-    rc = bot_batch_begin(b);
-    for (size_t i = 0; i < n; i++) {
-        struct env *v = s->batch[i];
-        struct chat_event ev;
-
-        v->in_batch = 1;
-        if (!rc && !slack_envelope_event(&v->e, s->self_user, s->self_bot,
-                                         &v->text, &ev)) {
-            if (v->e.type == SLACK_ENV_SLASH) {
-                ev.reply = env_reply;
-                ev.reply_arg = v;
-            }
-            bot_dispatch(b, &ev, env_done, v);
-        } else {
-            v->finished = 1; /* nothing of ours: ack as it is */
-            v->rc = rc;
-        }
     }
-    if (!rc)
-        rc = bot_batch_end(b);
-    for (size_t i = 0; i < n; i++) {
-        struct env *v = s->batch[i];
-
-        v->in_batch = 0;
-        if (!v->finished)
-            continue; /* a fetch is under way: env_done acks it */
-        if (!rc && ackable(v->rc))
-            ack(v);
-        env_free(v);
+    if (v->e.type == SLACK_ENV_SLASH) {
+        ev.reply = env_reply;
+        ev.reply_arg = v;
     }
-    if (rc)
-        log_err("slack: could not commit %zu events (%s); Slack will "
-                "redeliver them",
-                n, bot_strerror(rc));
+    bot_dispatch(s->p->bot, &ev, env_done, v);
 }
 
 static void
@@ -910,20 +875,7 @@ on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
     case SLACK_ENV_EVENTS:
     case SLACK_ENV_SLASH:
     case SLACK_ENV_INTERACTIVE:
-        if (s->nbatch == s->capbatch) {
-            size_t nc = s->capbatch ? s->capbatch * 2 : 64;
-            struct env **nb = bot_realloc(s->batch, nc * sizeof(*nb));
-
-            if (!nb) {
-                env_free(v);
-                return;
-            }
-            s->batch = nb;
-            s->capbatch = nc;
-        }
-        s->batch[s->nbatch++] = v;
-        /* frames read in this turn of the loop share one commit */
-        loop_timer_start(s->batch_timer, 0, 0);
+        dispatch_env(s, v);
         return;
     default:
         env_free(v);
@@ -1092,6 +1044,7 @@ slack_start(struct chat_platform *p)
 {
     struct slack *s = sl(p);
 
+    bot_set_group_commit(p->bot, 1);
     api(s, "auth.test", bot_strdup("{}"), 0, authed, NULL, NULL, NULL);
 }
 
@@ -1121,8 +1074,6 @@ op_destroy(struct chat_platform *p)
         env_free(s->envs);
     loop_timer_free(s->reconnect);
     loop_timer_free(s->queue_timer);
-    loop_timer_free(s->batch_timer);
-    bot_free(s->batch);
     bot_free(s->self_user);
     bot_free(s->self_bot);
     bot_free(s);
@@ -1160,8 +1111,7 @@ slack_new(struct loop *loop, const struct config *cfg,
     p->priv = s;
     if (http_new(loop, &s->http) || ws_ctx_new(loop, &s->ws) ||
         loop_timer_new(loop, on_reconnect_timer, s, &s->reconnect) ||
-        loop_timer_new(loop, queue_run, s, &s->queue_timer) ||
-        loop_timer_new(loop, run_batch, s, &s->batch_timer))
+        loop_timer_new(loop, queue_run, s, &s->queue_timer))
         goto fail;
     *out = p;
     return BOT_OK;

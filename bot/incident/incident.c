@@ -472,7 +472,7 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
                  (long long)t->incident_id, t->msg_id, bot_strerror(rc));
         goto out;
     }
-    rc = store_tx_begin(b->store);
+    rc = bot_tx_begin(b);
     if (rc)
         goto out;
     rc = claim(b, t->event_id, &first);
@@ -493,8 +493,7 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
     if (rc)
         store_tx_rollback(b->store);
 out:
-    if (t->done)
-        t->done(t->arg, rc);
+    bot_finish(b, t->done, t->arg, rc);
     tagging_free(t);
 }
 
@@ -506,7 +505,7 @@ tag_from_cache(struct bot *b, const struct chat_event *ev, int64_t incident_id)
     struct store_message m;
     int rc, first;
 
-    rc = store_tx_begin(b->store);
+    rc = bot_tx_begin(b);
     if (rc)
         return rc;
     rc = store_message_get(b->store, b->platform->ops->name, ev->room,
@@ -532,7 +531,7 @@ remember(struct bot *b, const struct chat_event *ev)
     struct store_message m = {0};
     int rc, first;
 
-    rc = store_tx_begin(b->store);
+    rc = bot_tx_begin(b);
     if (rc)
         return rc;
     rc = claim(b, ev->event_id, &first);
@@ -576,7 +575,7 @@ change_entry(struct bot *b, const struct chat_event *ev, int64_t incident_id,
     struct timeline_entry e;
     int rc, first;
 
-    rc = store_tx_begin(b->store);
+    rc = bot_tx_begin(b);
     if (rc)
         return rc;
     rc = claim(b, ev->event_id, &first);
@@ -620,8 +619,8 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
     rc = incident_for_room(b, ev->room, &inc);
     if (rc || !ev->msg_id) {
         /* not an incident channel: nothing of ours */
-        if (done)
-            done(arg, rc == BOT_ENOTFOUND || !ev->msg_id ? BOT_OK : rc);
+        bot_finish(b, done, arg,
+                   rc == BOT_ENOTFOUND || !ev->msg_id ? BOT_OK : rc);
         if (!rc)
             store_incident_clear(&inc);
         return;
@@ -665,6 +664,5 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         break;
     }
     store_incident_clear(&inc);
-    if (done)
-        done(arg, rc);
+    bot_finish(b, done, arg, rc);
 }

@@ -1,0 +1,208 @@
+#!/bin/sh
+# e2e_slack.sh PMBOT - runs the real pmbot against the loopback Slack fake
+# (tests/fake_slack.c) on 127.0.0.1: a whole incident from /incident start
+# to /pm report, tagging old/seen/thread messages, untag/edit/delete, a
+# dropped socket with redelivery, 429 Retry-After, refresh_requested, and
+# kill -9 in the middle of 1,000 tag events. Prints ok / not ok lines.
+pmbot=$1
+build=$(dirname "$pmbot")
+fake=$build/fake_slack
+dir=$(mktemp -d)
+fails=0
+fpid=
+bpid=
+
+cleanup() {
+    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
+    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
+    wait 2>/dev/null
+    [ -n "$KEEP" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; }
+fail() { echo "not ok - $1"; fails=$((fails + 1)); }
+check() {
+    name=$1
+    shift
+    if "$@"; then ok "$name"; else fail "$name"; fi
+}
+
+ctl() { # ctl PATH JSON: a control call to the fake
+    curl -s -X POST "http://127.0.0.1:$port/_control/$1" \
+        -H 'Content-Type: application/json' -d "$2"
+}
+state() { curl -s "http://127.0.0.1:$port/_control/state"; }
+# until_true SECONDS JQ: poll the fake's state until the jq test holds
+until_true() {
+    end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -le "$end" ]; do
+        state | jq -e "$2" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    return 1
+}
+db() { sqlite3 "$dir/pmbot.db" "$1"; }
+acked() { until_true "${2:-10}" "[.acks[].envelope_id] | index(\"$1\") != null"; }
+
+start_pmbot() {
+    PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-test SLACK_BOT_TOKEN=xoxb-test \
+    SLACK_API_URL="http://127.0.0.1:$port/api/" PMBOT_DB="$dir/pmbot.db" \
+    PMBOT_LOG_LEVEL=info "$pmbot" run >>"$dir/pmbot.log" 2>&1 &
+    bpid=$!
+}
+
+"$fake" --port 0 --redeliver-ms 2000 >"$dir/fake.out" 2>"$dir/fake.err" &
+fpid=$!
+for _ in $(seq 100); do
+    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$dir/fake.out")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+check "the fake Slack listens on loopback" [ -n "$port" ]
+[ -n "$port" ] || exit 1
+
+start_pmbot
+check "pmbot connects over Socket Mode" until_true 10 '.connections == 1'
+check "pmbot learnt who it is before connecting" \
+    sh -c "state() { curl -s http://127.0.0.1:$port/_control/state; }; state | jq -e '[.calls[].method] | index(\"auth.test\") < index(\"apps.connections.open\")' >/dev/null"
+
+# 1. a whole incident
+env=$(ctl slash '{"command":"/incident","text":"start sev1 Database <!channel> down","user_id":"U1","channel_id":"CGEN"}' | jq -r .envelope_id)
+check "/incident start is acked" acked "$env" 3
+check "its reply rides on the ack, in the channel" \
+    until_true 2 ".acks[] | select(.envelope_id == \"$env\") | .payload.response_type == \"in_channel\" and (.payload.text | contains(\"INC-1\"))"
+day=$(date -u +%Y%m%d)
+check "the incident channel is created under Slack's rules" \
+    until_true 5 ".channels[] | select(.name == \"inc-$day-database-channel-down\")"
+chan=$(state | jq -r ".channels[] | select(.name == \"inc-$day-database-channel-down\") | .id")
+check "the declarer is invited" until_true 5 ".channels[] | select(.id == \"$chan\") | .members | index(\"U1\") != null"
+check "the summary is pinned" until_true 5 ".channels[] | select(.id == \"$chan\") | .pins | length == 1"
+check "the title cannot ping: mrkdwn is escaped" \
+    until_true 5 "[.messages[\"$chan\"][] | .text] | any(contains(\"&lt;!channel&gt;\")) and (map(contains(\"<!channel>\")) | any | not)"
+check "the channel is recorded" \
+    [ "$(db "select channel from incidents where id = 1")" = "$chan" ]
+
+# 2. 📌 on a message posted an hour earlier lands at that hour
+old=$(($(date +%s) - 3600)).000100
+ctl message "{\"channel\":\"$chan\",\"user\":\"U2\",\"text\":\"db cpu at 100%\",\"ts\":\"$old\",\"deliver\":false}" >/dev/null
+e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$old\",\"user\":\"U2\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id)
+check "a tag on an unseen message is acked" acked "$e"
+check "it lands at the message's own time" \
+    [ "$(db "select at from timeline where msg_id = '$old'")" = "$(( ${old%.*} * 1000 ))" ]
+check "an unseen message is fetched with conversations.history" \
+    until_true 1 "[.calls[] | select(.method == \"conversations.history\")] | length == 1"
+
+# 3. a message pmbot saw costs no API call
+seen=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U3\",\"text\":\"rolled back\"}" | jq -r .ts)
+until_true 5 '.unacked | length == 0' >/dev/null
+e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$seen\",\"user\":\"U3\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "a tag on a seen message makes no API call" \
+    until_true 1 "[.calls[] | select(.method == \"conversations.history\")] | length == 1"
+check "it is on the timeline" \
+    [ "$(db "select text from timeline where msg_id = '$seen'")" = "rolled back" ]
+
+# 4. untag, edit, delete
+e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$seen\",\"user\":\"U3\",\"reaction\":\"pushpin\",\"removed\":true}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "removing the 📌 removes the entry" \
+    [ "$(db "select count(*) from timeline where msg_id = '$seen'")" = 0 ]
+e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$seen\",\"user\":\"U3\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+ctl edit "{\"channel\":\"$chan\",\"ts\":\"$seen\",\"text\":\"rolled back v2\"}" >/dev/null
+check "an edit updates the entry" until_true 5 '.unacked | length == 0'
+check "the entry has the new text" \
+    [ "$(db "select text from timeline where msg_id = '$seen'")" = "rolled back v2" ]
+check "the earlier text is kept as history" \
+    [ "$(db "select h.text from timeline_history h join timeline t on t.id = h.entry_id where t.msg_id = '$seen'")" = "rolled back" ]
+ctl delete "{\"channel\":\"$chan\",\"ts\":\"$seen\"}" >/dev/null
+until_true 5 '.unacked | length == 0' >/dev/null
+check "deleting the message removes the entry" \
+    [ "$(db "select count(*) from timeline where msg_id = '$seen'")" = 0 ]
+
+# 5. a thread reply, tagged
+parent=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U2\",\"text\":\"thread start\",\"deliver\":false}" | jq -r .ts)
+reply=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U4\",\"text\":\"found it: bad index\",\"thread_ts\":\"$parent\",\"deliver\":false}" | jq -r .ts)
+e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$reply\",\"user\":\"U4\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "a thread reply is fetched with conversations.replies" \
+    until_true 1 "[.calls[] | select(.method == \"conversations.replies\")] | length >= 1"
+check "a tagged thread reply is on the timeline" \
+    [ "$(db "select text from timeline where msg_id = '$reply'")" = "found it: bad index" ]
+
+# 6. the socket drops mid-stream: nothing lost, nothing doubled
+: >"$dir/msgs.cfg"
+for i in $(seq 200); do
+    printf 'url = "http://127.0.0.1:%s/_control/message"\ndata = "{\\"channel\\":\\"%s\\",\\"user\\":\\"U5\\",\\"text\\":\\"m%s\\"}"\nheader = "Content-Type: application/json"\nnext\n' \
+        "$port" "$chan" "$i" >>"$dir/msgs.cfg"
+done
+curl -s -K "$dir/msgs.cfg" | jq -r .ts >"$dir/ts.txt"
+until_true 10 '.unacked | length == 0' >/dev/null
+list=$(jq -R . "$dir/ts.txt" | jq -sc .)
+ctl reactions "{\"channel\":\"$chan\",\"ts_list\":$list,\"user\":\"U5\",\"reaction\":\"pushpin\",\"count\":200}" >/dev/null
+ctl drop '{}' >/dev/null
+check "pmbot reconnects after the drop" until_true 15 '.connections == 1 and .connects_total >= 2'
+check "every envelope is acked in the end" until_true 20 '.unacked | length == 0'
+check "each of the 200 tags is recorded exactly once" \
+    [ "$(db "select count(*) from timeline where text like 'm%' and kind = 'tagged'")" = 200 ]
+
+# 7. 429: no call before Retry-After has passed
+ctl ratelimit '{"method":"chat.postMessage","retry_after":2,"count":1}' >/dev/null
+e=$(ctl slash '{"command":"/incident","text":"start Second one","user_id":"U1","channel_id":"CGEN"}' | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "the rate-limited post is retried" \
+    until_true 10 '[.calls[] | select(.method == "chat.postMessage" and .status == 429)] | length == 1'
+until_true 10 '[.calls[] | select(.method == "chat.postMessage")] | length >= 3' >/dev/null
+gap=$(state | jq '[.calls[] | select(.method == "chat.postMessage")] as $c | ($c | map(.status == 429) | index(true)) as $i | $c[$i + 1].t - $c[$i].t')
+check "the retry waited Retry-After (gap ${gap} ms)" [ "${gap:-0}" -ge 2000 ]
+
+# 8. refresh_requested: a new socket before the old one goes
+before=$(state | jq .connects_total)
+ctl disconnect '{"reason":"refresh_requested"}' >/dev/null
+check "a new connection is opened at once" \
+    until_true 3 ".connects_total == $((before + 1))"
+e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$old\",\"user\":\"U9\",\"reaction\":\"thumbsup\"}" | jq -r .envelope_id)
+check "events keep flowing through the refresh" acked "$e" 3
+check "the old socket is closed" until_true 12 '.connections == 1'
+
+# 9. kill -9 in the middle of 1,000 tag events, restart: every acked
+# event is in the database exactly once
+: >"$dir/msgs.cfg"
+for i in $(seq 1000); do
+    printf 'url = "http://127.0.0.1:%s/_control/message"\ndata = "{\\"channel\\":\\"%s\\",\\"user\\":\\"U6\\",\\"text\\":\\"k%s\\",\\"deliver\\":false}"\nheader = "Content-Type: application/json"\nnext\n' \
+        "$port" "$chan" "$i" >>"$dir/msgs.cfg"
+done
+curl -s -K "$dir/msgs.cfg" | jq -r .ts >"$dir/kts.txt"
+ctl reset_log '{}' >/dev/null
+list=$(jq -R . "$dir/kts.txt" | jq -sc .)
+ctl reactions "{\"channel\":\"$chan\",\"ts_list\":$list,\"user\":\"U6\",\"reaction\":\"pushpin\",\"count\":1000}" >/dev/null
+until_true 20 '.acks | length >= 300' >/dev/null
+kill -9 "$bpid"
+wait "$bpid" 2>/dev/null
+state | jq -r '.acks[].envelope_id' | sort -u >"$dir/acked_before.txt"
+start_pmbot
+check "pmbot restarts and reconnects" until_true 15 '.connections >= 1'
+check "all 1,000 events are acked after the restart" \
+    until_true 60 '.unacked | length == 0'
+check "each of the 1,000 tags is recorded exactly once" \
+    [ "$(db "select count(*) from timeline where text like 'k%' and kind = 'tagged'")" = 1000 ]
+check "some events were acked before the kill" \
+    [ "$(wc -l <"$dir/acked_before.txt")" -ge 300 ]
+
+# 10. the document
+e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"report\",\"user_id\":\"U1\",\"channel_id\":\"$chan\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "/pm report publishes the document" \
+    until_true 10 '.files | length == 1 and (.[0].content | contains("## 1. Incident Timeline"))'
+
+kill "$bpid"
+wait "$bpid"
+check "pmbot stops cleanly on SIGTERM" [ $? -eq 0 ]
+bpid=
+check "no token reaches the log" \
+    sh -c "! grep -q -e xoxb-test -e xapp-test '$dir/pmbot.log'"
+check "no sanitizer report in the log" \
+    sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error' '$dir/pmbot.log'"
+[ "$fails" -eq 0 ] || { echo "--- pmbot log"; tail -40 "$dir/pmbot.log"; }
+exit $((fails > 0))
