@@ -48,7 +48,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps run test valgrind install uninstall clean
+.PHONY: all deps run test bench valgrind install uninstall clean
 # keep test objects: no "rm" after the closing line of `make test`
 .SECONDARY:
 
@@ -104,6 +104,10 @@ run: build/pmbot
 # Every test, under AddressSanitizer and UBSan; the last line counts them.
 test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot build/asan/fake_slack
 	@sh tests/run.sh build/asan $(TESTS)
+
+# figures, printed and never asserted
+bench: build/pmbot build/fake_slack
+	@sh tests/bench_slack.sh build
 
 valgrind: build/pmbot
 	@sh tests/e2e_shell.sh build/pmbot valgrind

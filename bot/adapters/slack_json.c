@@ -253,11 +253,16 @@ slack_render(const struct chat_msg *m, struct strbuf *out)
             strbuf_putc(out, '>');
             break;
         case CHAT_SPAN_LINK:
-            if (strpbrk(s->url, "|<> ")) {
-                slack_escape(out, s->text); /* not a safe link: text only */
+            /* only web links: "<!channel|x>" would be a mass mention */
+            if ((strncmp(s->url, "https://", 8) &&
+                 strncmp(s->url, "http://", 7)) ||
+                strpbrk(s->url, "|<> \n")) {
+                slack_escape(out, s->text);
                 break;
             }
-            strbuf_printf(out, "<%s|", s->url);
+            strbuf_putc(out, '<');
+            slack_escape(out, s->url);
+            strbuf_putc(out, '|');
             slack_escape(out, s->text);
             strbuf_putc(out, '>');
             break;
@@ -271,6 +276,33 @@ slack_render(const struct chat_msg *m, struct strbuf *out)
     return strbuf_error(out);
 }
 
+/* safe_cut - the largest n <= max at which text may be cut: not inside a
+ * UTF-8 sequence, a <...> token or an &...; escape; at a newline when one
+ * is in the second half. */
+static size_t
+safe_cut(const char *t, size_t len, size_t max)
+{
+    size_t n = len <= max ? len : max, i;
+
+    if (n == len)
+        return n;
+    for (i = n; i > n / 2; i--) {
+        if (t[i - 1] == '\n')
+            return i;
+    }
+    for (i = n; i > 0; i--) {
+        if (t[i - 1] == '>' || t[i - 1] == ';')
+            break;
+        if (t[i - 1] == '<' || t[i - 1] == '&') {
+            n = i - 1; /* the token starts before the cut: cut before it */
+            break;
+        }
+    }
+    while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+        n--;
+    return n ? n : (len < max ? len : max);
+}
+
 /* blocks - Block Kit sections of at most 3000 characters each */
 static json_t *
 blocks(const char *mrkdwn)
@@ -279,14 +311,9 @@ blocks(const char *mrkdwn)
     size_t len = strlen(mrkdwn), off = 0;
 
     while (arr && off < len && json_array_size(arr) < 50) {
-        size_t n = len - off > 3000 ? 3000 : len - off;
-        char *part;
+        size_t n = safe_cut(mrkdwn + off, len - off, 3000);
+        char *part = bot_strndup(mrkdwn + off, n);
 
-        /* do not split inside a UTF-8 sequence or an <...> token */
-        while (n < len - off && n > 0 &&
-               ((unsigned char)mrkdwn[off + n] & 0xc0) == 0x80)
-            n--;
-        part = bot_strndup(mrkdwn + off, n);
         json_array_append_new(
             arr, json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",
                            "type", "mrkdwn", "text", part ? part : ""));
@@ -323,6 +350,10 @@ slack_post_body(const char *channel, const struct chat_msg *m,
         strbuf_cleanup(&plain);
         return NULL;
     }
+    /* the notification text stays under Slack's 4,000 characters */
+    plain.len = safe_cut(plain.buf ? plain.buf : "", plain.len, 3900);
+    if (plain.buf)
+        plain.buf[plain.len] = '\0';
     root = json_pack("{s:s, s:s, s:o, s:b}", "channel", channel, "text",
                      strbuf_str(&plain), "blocks", blocks(strbuf_str(&md)),
                      "unfurl_links", 0);
@@ -476,6 +507,15 @@ slack_parse_user(const char *token, char **user)
     n = strcspn(token, "|>");
     if (!n || !token[n])
         return BOT_EINVAL;
+    /* the mention must end the token: "<@U1>" or "<@U1|name>" */
+    if (token[n] == '|') {
+        const char *close = strchr(token + n, '>');
+
+        if (!close || close[1])
+            return BOT_EINVAL;
+    } else if (token[n + 1]) {
+        return BOT_EINVAL;
+    }
     for (size_t i = 0; i < n; i++) {
         char c = token[i];
 
