@@ -19,9 +19,16 @@
 
 struct owner;
 
+struct drained {
+    struct drained *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
 struct loop {
     uv_loop_t uv;
     struct owner *owned; /* our handles; others (lws) are not ours */
+    struct drained *drained;
 };
 
 /* Every handle's data points at a struct that starts with this, so
@@ -127,6 +134,14 @@ loop_free(struct loop *l)
             uv_close(o->handle, free_on_close);
     }
     uv_run(&l->uv, UV_RUN_DEFAULT);
+    while (l->drained) {
+        struct drained *d = l->drained;
+
+        l->drained = d->next;
+        d->fn(d->arg);
+        bot_free(d);
+    }
+    uv_run(&l->uv, UV_RUN_DEFAULT);
     if (uv_loop_close(&l->uv))
         log_warn("loop: handles still open at exit");
     bot_free(l);
@@ -143,6 +158,20 @@ void
 loop_stop(struct loop *l)
 {
     uv_stop(&l->uv);
+}
+
+int
+loop_on_drained(struct loop *l, void (*fn)(void *), void *arg)
+{
+    struct drained *d = bot_calloc(1, sizeof(*d));
+
+    if (!d)
+        return BOT_ENOMEM;
+    d->fn = fn;
+    d->arg = arg;
+    d->next = l->drained;
+    l->drained = d;
+    return BOT_OK;
 }
 
 void *

@@ -35,6 +35,7 @@ struct ws_conn {
 };
 
 struct ws_ctx {
+    struct loop *loop;
     struct lws_context *ctx;
     struct ws_conn *conns;
     struct ws_conn *connecting; /* inside ws_connect; NULLed if freed */
@@ -164,6 +165,7 @@ ws_ctx_new(struct loop *loop, struct ws_ctx **out)
 
     if (!x)
         return BOT_ENOMEM;
+    x->loop = loop;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     memset(&info, 0, sizeof(info));
     loops[0] = loop_backend(loop);
@@ -173,6 +175,7 @@ ws_ctx_new(struct loop *loop, struct ws_ctx **out)
                    LWS_SERVER_OPTION_LIBUV |
                    LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
     info.foreign_loops = loops;
+    info.pcontext = &x->ctx; /* NULLed when lws has finished destroying */
     x->ctx = lws_create_context(&info);
     if (!x->ctx) {
         log_err("ws: cannot create the libwebsockets context (is "
@@ -184,6 +187,16 @@ ws_ctx_new(struct loop *loop, struct ws_ctx **out)
     return BOT_OK;
 }
 
+static void
+finish_destroy(void *arg)
+{
+    struct ws_ctx *x = arg;
+
+    if (x->ctx)
+        lws_context_destroy(x->ctx);
+    bot_free(x);
+}
+
 void
 ws_ctx_free(struct ws_ctx *x)
 {
@@ -191,20 +204,22 @@ ws_ctx_free(struct ws_ctx *x)
 
     if (!x)
         return;
-    for (c = x->conns; c; c = c->next) {
-        c->h = NULL;
-        c->x = NULL;
-    }
-    lws_context_destroy(x->ctx);
-    /* connections lws did not report closed are freed here */
+    /* detach every connection first: lws reports closes during destroy,
+     * and those must find nothing of ours */
     while ((c = x->conns)) {
         x->conns = c->next;
-        c->prev = c->next = NULL;
         if (c->wsi)
             lws_set_opaque_user_data(c->wsi, NULL);
+        c->x = NULL;
+        c->prev = c->next = NULL;
         conn_unlink_free(c);
     }
-    bot_free(x);
+    /* on a foreign loop lws finishes in two steps: its handles close
+     * while the loop drains, then a second destroy frees the rest (and
+     * unloads the libuv plugin, so it must come last) */
+    lws_context_destroy(x->ctx);
+    if (!x->ctx || loop_on_drained(x->loop, finish_destroy, x))
+        finish_destroy(x);
 }
 
 void *

@@ -33,6 +33,10 @@ void loop_free(struct loop *l);
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 
+/* loop_on_drained - fn(arg) runs in loop_free() once every handle has
+ * closed, before the loop itself is closed (libwebsockets' last step). */
+int loop_on_drained(struct loop *l, void (*fn)(void *), void *arg);
+
 /* loop_backend - the uv_loop_t *, for transports that join the loop. */
 void *loop_backend(struct loop *l);
 

@@ -52,7 +52,8 @@ hz=$(getconf CLK_TCK)
 make_messages() {
     : >"$dir/msgs.cfg"
     for i in $(seq "$1"); do
-        printf 'url = "http://127.0.0.1:%s/_control/message"\ndata = "{\\"channel\\":\\"%s\\",\\"user\\":\\"U5\\",\\"text\\":\\"bench %s\\",\\"deliver\\":%s}"\nheader = "Content-Type: application/json"\nnext\n' \
+        [ -s "$dir/msgs.cfg" ] && echo next >>"$dir/msgs.cfg"
+    printf 'url = "http://127.0.0.1:%s/_control/message"\ndata = "{\\"channel\\":\\"%s\\",\\"user\\":\\"U5\\",\\"text\\":\\"bench %s\\",\\"deliver\\":%s}"\nheader = "Content-Type: application/json"\n' \
             "$port" "$chan" "$i" "$2" >>"$dir/msgs.cfg"
     done
     curl -s -K "$dir/msgs.cfg" | jq -r .ts >"$dir/ts.txt"

@@ -60,8 +60,18 @@ struct call {
 
 struct gate {
     char method[48];
-    int64_t until;
+    int64_t until;  /* Retry-After: nothing of this method before */
+    int inflight;
 };
+
+/* serial - methods sent one at a time: posts keep their order, and a 429
+ * stops the next one before it leaves */
+static int
+serial(const char *method)
+{
+    return !strcmp(method, "chat.postMessage") ||
+           !strcmp(method, "conversations.create");
+}
 
 struct sock {
     struct sock *next;
@@ -217,8 +227,14 @@ on_http(void *arg, const struct http_response *r)
 {
     struct call *c = arg;
     struct slack *s = c->s;
+    struct gate *gt = c->raw_url ? NULL : gate_of(s, c->method);
     char *error = NULL, *dummy;
     int ok = 0, rc;
+
+    if (gt && gt->inflight > 0)
+        gt->inflight--;
+    if (gt && serial(c->method) && s->queue)
+        loop_timer_start(s->queue_timer, 0, 0);
 
     if (r->status == 0 && r->error && !strcmp(r->error, "canceled")) {
         c->fn(c, BOT_ECANCELED, NULL, 0);
@@ -319,6 +335,10 @@ queue_run(void *arg)
 
         if (g && g->until > at)
             at = g->until;
+        if (at <= now && g && serial(c->method) && g->inflight) {
+            pp = &c->next; /* its turn comes when the one out returns */
+            continue;
+        }
         if (at > now) {
             if (!next || at < next)
                 next = at;
@@ -327,6 +347,8 @@ queue_run(void *arg)
         }
         *pp = c->next;
         c->next = NULL;
+        if (g)
+            g->inflight++;
         send_call(s, c);
     }
     if (next)
