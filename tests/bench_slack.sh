@@ -72,7 +72,7 @@ run() {
     jq -r --arg name "$1" --argjson n "$N" --argjson cpu "$((t1 - t0))" \
         --argjson hz "$hz" '
         (.delivered | map({(.envelope_id): .t}) | add) as $d
-        | [.acks[] | .t - $d[.envelope_id]] | sort as $lat
+        | ([.acks[] | .t - $d[.envelope_id]] | sort) as $lat
         | ((.acks | map(.t) | max) - (.delivered | map(.t) | min)) as $span
         | "\($name): \($n) events in \($span | floor) ms = \(($n * 1000 / $span) | floor) events/s; ack latency p50 \($lat[($lat | length) / 2 | floor] * 1000 | round / 1000) ms, p99 \($lat[($lat | length) * 99 / 100 | floor] * 1000 | round / 1000) ms; pmbot CPU \(($cpu / $hz * 1000000 / $n) | floor) us/event"
         ' "$dir/state.json"

@@ -449,6 +449,68 @@ store__hostile_text_is_data(void **state)
     store_close(s);
 }
 
+static void
+store_tx__nested_rollback_undoes_only_the_inner_part(void **state)
+{
+    struct store *s = open_mem();
+    struct incident *list;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    add_incident(s, "outer", 1);
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    assert_int_equal(store_tx_depth(s), 2);
+    add_incident(s, "inner, undone", 2);
+    store_tx_rollback(s);
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    add_incident(s, "inner, kept", 3);
+    assert_int_equal(store_tx_commit(s), BOT_OK);
+    assert_int_equal(store_tx_commit(s), BOT_OK);
+    assert_int_equal(store_tx_depth(s), 0);
+    assert_int_equal(store_incident_list(s, 0, 0, &list, &n), BOT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].title, "inner, kept");
+    assert_string_equal(list[1].title, "outer");
+    store_incident_list_free(list, n);
+    store_close(s);
+}
+
+static void
+store_message__put_get_edit_remove(void **state)
+{
+    struct store *s = open_mem();
+    struct store_message m = {0}, got;
+
+    (void)state;
+    m.room = "C1";
+    m.msg_id = "1.1";
+    m.user = "U1";
+    m.text = "first";
+    m.at = 1100;
+    assert_int_equal(store_message_put(s, "slack", &m), BOT_OK);
+    m.text = "again"; /* a redelivered message updates, never duplicates */
+    assert_int_equal(store_message_put(s, "slack", &m), BOT_OK);
+    assert_int_equal(store_message_get(s, "slack", "C1", "1.1", &got),
+                     BOT_OK);
+    assert_string_equal(got.text, "again");
+    assert_int_equal(got.at, 1100);
+    assert_null(got.thread_id);
+    store_message_clear(&got);
+    assert_int_equal(store_message_get(s, "matrix", "C1", "1.1", &got),
+                     BOT_ENOTFOUND);
+    assert_int_equal(store_message_set_text(s, "slack", "C1", "1.1", "v2"),
+                     BOT_OK);
+    assert_int_equal(store_message_get(s, "slack", "C1", "1.1", &got),
+                     BOT_OK);
+    assert_string_equal(got.text, "v2");
+    store_message_clear(&got);
+    assert_int_equal(store_message_remove(s, "slack", "C1", "1.1"), BOT_OK);
+    assert_int_equal(store_message_get(s, "slack", "C1", "1.1", &got),
+                     BOT_ENOTFOUND);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -472,6 +534,9 @@ main(void)
         cmocka_unit_test(store_event_claim__second_claim_is_not_first),
         cmocka_unit_test(store_incident__lookups_and_pending_channels),
         cmocka_unit_test(store__hostile_text_is_data),
+        cmocka_unit_test(
+            store_tx__nested_rollback_undoes_only_the_inner_part),
+        cmocka_unit_test(store_message__put_get_edit_remove),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
