@@ -16,6 +16,7 @@
 #include "report.h"
 #include "slack.h"
 #include "store.h"
+#include "ws.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -140,13 +141,14 @@ on_stop_signal(void *arg, int signum)
 
 /* make_platform - the configured platform; the terminal reads stdin */
 static int
-make_platform(const struct config *cfg, struct loop *loop, struct bot *b)
+make_platform(const struct config *cfg, struct loop *loop,
+              struct ws_ctx *ws, struct bot *b)
 {
     struct chat_platform *p = NULL;
     const char *user = getenv("USER");
 
     if (!strcmp(cfg->platform, "slack")) {
-        if (slack_new(loop, cfg, &p))
+        if (slack_new(loop, ws, cfg, &p))
             return fail_setup("cannot start the Slack platform", NULL);
         bot_set_platform(b, p);
         slack_start(p);
@@ -176,6 +178,7 @@ static int
 cmd_run(struct config *cfg, int shell)
 {
     struct loop *loop = NULL;
+    struct ws_ctx *ws = NULL;
     struct bot *b = NULL;
     int rc;
 
@@ -188,8 +191,11 @@ cmd_run(struct config *cfg, int shell)
     if (loop_new(&loop))
         return fail_setup("cannot create the event loop", NULL);
     rc = open_bot(cfg, loop, &b);
+    /* one libwebsockets context for Slack's socket and the listener */
+    if (!rc && ws_ctx_new(loop, &ws))
+        rc = fail_setup("cannot start libwebsockets", NULL);
     if (!rc)
-        rc = make_platform(cfg, loop, b);
+        rc = make_platform(cfg, loop, ws, b);
     if (rc)
         goto out;
     loop_on_signal(loop, SIGINT, on_stop_signal, loop);
@@ -199,6 +205,7 @@ cmd_run(struct config *cfg, int shell)
     rc = 0;
 out:
     bot_destroy(b);
+    ws_ctx_free(ws);
     loop_free(loop);
     return rc;
 }

@@ -19,7 +19,7 @@
  *  - every string is valid UTF-8 with no control characters: C0 controls,
  *    DEL, C1 controls (U+0080-U+009F) and bidi embeddings/overrides/isolates
  *    (U+202A-U+202E, U+2066-U+2069) are dropped. Multi-line fields
- *    (description, details) keep "\n" (CR LF and U+2028/9 become "\n");
+ *    (description, details) keep "\n" (CR, CR LF and U+2028/9 become "\n");
  *    in one-line fields tab and line breaks become a space. Leading and
  *    trailing white space is trimmed.
  *  - bounds: titles are truncated to ALARM_TITLE_MAX bytes and description
@@ -38,8 +38,10 @@
  * for the duration of the call only.
  * Errors: BOT_EINVAL for anything wrong in the payload (or in a mapping or a
  * severity spec), with *why (when why is not NULL) set to a short static
- * English reason such as "not JSON", "missing field: alerts" or "field
- * 'severity' must be 0-4"; BOT_ENOMEM when an allocation fails. On any
+ * English reason such as "not JSON", "not valid UTF-8", "duplicate key"
+ * (refused: two readers could disagree on which one counts), "body is not a
+ * JSON object", "missing field: alerts" or "field 'severity' must be 0-4";
+ * BOT_ENOMEM when an allocation fails (jansson's too). On any
  * error *out is left cleared: nothing to free, alarm_clear() still safe.
  */
 #ifndef PMBOT_ALARM_H
@@ -134,8 +136,9 @@ int alarm_severity_of(const struct alarm_severity_map *m, const char *value);
 /*
  * alarm_parse_time - an RFC 3339 time, "YYYY-MM-DDTHH:MM:SS[.f...](Z|+HH:MM|
  * -HH:MM)" ('t', 'z' and a space for the T accepted; a fraction of any
- * length, cut to milliseconds) -> UTC epoch ms. The Go zero time (year 1)
- * gives 0. BOT_EINVAL for anything else, including years before 1970.
+ * length, cut to milliseconds) -> UTC epoch ms. The Go zero time
+ * ("0001-01-01T00:00:00", any suffix) gives 0. BOT_EINVAL for anything
+ * else, including times before 1970.
  */
 int alarm_parse_time(const char *s, int64_t *ms_out);
 

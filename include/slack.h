@@ -16,10 +16,11 @@
 struct chat_platform;
 struct config;
 struct loop;
+struct ws_ctx;
 
 /* slack_new - the platform; it connects once slack_start is called (after
- * bot_set_platform). */
-int slack_new(struct loop *loop, const struct config *cfg,
+ * bot_set_platform). ws is borrowed and must outlive the platform. */
+int slack_new(struct loop *loop, struct ws_ctx *ws, const struct config *cfg,
               struct chat_platform **out);
 void slack_start(struct chat_platform *p);
 

@@ -97,7 +97,7 @@ struct slack {
     struct loop *loop;
     const struct config *cfg;
     struct http *http;
-    struct ws_ctx *ws;
+    struct ws_ctx *ws; /* borrowed: shared with the webhook listener */
     char *self_user, *self_bot;
     struct sock *socks;
     int connecting; /* apps.connections.open or a handshake under way */
@@ -1089,9 +1089,11 @@ op_destroy(struct chat_platform *p)
         c->fn(c, BOT_ECANCELED, NULL, 0);
         call_free(c);
     }
-    ws_ctx_free(s->ws);
-    while (s->socks)
+    while (s->socks) {
+        if (s->socks->ws)
+            ws_close(s->socks->ws);
         sock_unlink(s, s->socks);
+    }
     while (s->envs)
         env_free(s->envs);
     loop_timer_free(s->reconnect);
@@ -1118,7 +1120,7 @@ static const struct chat_platform_ops slack_ops = {
 };
 
 int
-slack_new(struct loop *loop, const struct config *cfg,
+slack_new(struct loop *loop, struct ws_ctx *ws, const struct config *cfg,
           struct chat_platform **out)
 {
     struct chat_platform *p = bot_calloc(1, sizeof(*p));
@@ -1131,7 +1133,8 @@ slack_new(struct loop *loop, const struct config *cfg,
     s->cfg = cfg;
     p->ops = &slack_ops;
     p->priv = s;
-    if (http_new(loop, &s->http) || ws_ctx_new(loop, &s->ws) ||
+    s->ws = ws;
+    if (http_new(loop, &s->http) ||
         loop_timer_new(loop, on_reconnect_timer, s, &s->reconnect) ||
         loop_timer_new(loop, queue_run, s, &s->queue_timer))
         goto fail;
@@ -1141,7 +1144,6 @@ slack_new(struct loop *loop, const struct config *cfg,
 fail:
     if (s) {
         http_free(s->http);
-        ws_ctx_free(s->ws);
         loop_timer_free(s->reconnect);
         loop_timer_free(s->queue_timer);
         bot_free(s);
