@@ -87,7 +87,11 @@ bot_set_platform(struct bot *b, struct chat_platform *p)
 void
 bot_start(struct bot *b)
 {
+    int hold = b->hold_channels;
+
+    b->hold_channels = 0; /* a restart finishes what a crash left */
     incident_open_pending(b);
+    b->hold_channels = hold;
 }
 
 int64_t
@@ -345,12 +349,12 @@ group_commit(void *arg)
     bot_free(d);
 }
 
-int
-bot_tx_begin(struct bot *b)
+static int
+tx_begin(struct bot *b, int group)
 {
     int rc;
 
-    if (b->group && !b->group_open) {
+    if (group && b->loop && !b->group_open) {
         if (!b->group_timer &&
             loop_timer_new(b->loop, group_commit, b, &b->group_timer))
             return BOT_ENOMEM;
@@ -362,6 +366,24 @@ bot_tx_begin(struct bot *b)
         loop_timer_start(b->group_timer, 0, 0);
     }
     return store_tx_begin(b->store);
+}
+
+int
+bot_tx_begin(struct bot *b)
+{
+    return tx_begin(b, b->group);
+}
+
+int
+bot_tx_begin_grouped(struct bot *b)
+{
+    return tx_begin(b, 1);
+}
+
+void
+bot_hold_channels(struct bot *b, int on)
+{
+    b->hold_channels = on;
 }
 
 void

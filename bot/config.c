@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include "alarm.h"
+
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -60,6 +62,16 @@ static const struct key keys[] = {
         "severity of an incident declared without one"),
     STR("pmbot", "responders", responders, NULL, "PMBOT_RESPONDERS", 0,
         "user ids invited to every incident channel"),
+    STR("pmbot", "responders_sev0", responders_sev[0], NULL, NULL, 0,
+        "also invited to SEV0 incidents"),
+    STR("pmbot", "responders_sev1", responders_sev[1], NULL, NULL, 0,
+        "also invited to SEV1 incidents"),
+    STR("pmbot", "responders_sev2", responders_sev[2], NULL, NULL, 0,
+        "also invited to SEV2 incidents"),
+    STR("pmbot", "responders_sev3", responders_sev[3], NULL, NULL, 0,
+        "also invited to SEV3 incidents"),
+    STR("pmbot", "responders_sev4", responders_sev[4], NULL, NULL, 0,
+        "also invited to SEV4 incidents"),
     STR("pmbot", "review_channel", review_channel, NULL,
         "PMBOT_REVIEW_CHANNEL", 0, "channel for the monthly actions review"),
     STR("pmbot", "log_level", log_level, "info", "PMBOT_LOG_LEVEL", 0,
@@ -82,6 +94,8 @@ static const struct key keys[] = {
         0, "address:port of the alarm listener"),
     STR("webhook", "token", webhook_token, NULL, "PMBOT_WEBHOOK_TOKEN", 1,
         "secret alarm senders present"),
+    STR("webhook", "severity_map", severity_map, ALARM_SEVERITY_DEFAULT,
+        NULL, 0, "alarm severity label -> SEV (label=0..4, comma-separated)"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -168,11 +182,73 @@ struct parse_state {
     int rc;
 };
 
+/* mapping_key - a key of a [mapping NAME] section */
+static int
+mapping_key(struct config *cfg, const char *mname, const char *key,
+            const char *value, const char **why)
+{
+    struct config_mapping *m = NULL, *nm;
+    char **field = NULL;
+
+    for (int i = 0; i < cfg->nmappings; i++) {
+        if (!strcmp(cfg->mappings[i].name, mname))
+            m = &cfg->mappings[i];
+    }
+    if (!m) {
+        if (!*mname || strlen(mname) > 64 ||
+            strspn(mname, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                strlen(mname)) {
+            *why = "a mapping name is 1 to 64 of a-z 0-9 - _";
+            return BOT_EINVAL;
+        }
+        nm = bot_realloc(cfg->mappings,
+                         (size_t)(cfg->nmappings + 1) * sizeof(*nm));
+        if (!nm)
+            return BOT_ENOMEM;
+        cfg->mappings = nm;
+        m = &cfg->mappings[cfg->nmappings];
+        memset(m, 0, sizeof(*m));
+        m->name = bot_strdup(mname);
+        if (!m->name)
+            return BOT_ENOMEM;
+        cfg->nmappings++;
+    }
+    if (!strcmp(key, "title"))
+        field = &m->title;
+    else if (!strcmp(key, "severity"))
+        field = &m->severity;
+    else if (!strcmp(key, "description"))
+        field = &m->description;
+    else if (!strcmp(key, "dedup_key"))
+        field = &m->dedup_key;
+    else if (!strcmp(key, "link"))
+        field = &m->link;
+    if (!field) {
+        *why = "unknown key (title, severity, description, dedup_key, link)";
+        return BOT_EINVAL;
+    }
+    bot_free(*field);
+    *field = bot_strdup(value);
+    return *field ? BOT_OK : BOT_ENOMEM;
+}
+
 static int
 on_ini(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *ps = user;
     const char *why = "unknown key";
+
+    if (!strncmp(section, "mapping ", 8)) {
+        int rc = mapping_key(ps->cfg, section + 8, name, value, &why);
+
+        if (!rc)
+            return 1;
+        if (!ps->rc) {
+            ps->rc = rc;
+            strbuf_printf(&ps->err, "[%s] %s: %s", section, name, why);
+        }
+        return 0;
+    }
 
     for (size_t i = 0; i < NKEYS; i++) {
         const struct key *k = &keys[i];
@@ -310,6 +386,24 @@ config_validate(const struct config *cfg, char **why)
             strlen(cfg->channel_prefix))
         return reason(why, "[pmbot] channel_prefix: %s",
                       "1 to 20 lowercase letters or digits");
+    {
+        struct alarm_severity_map sm;
+        const char *why2;
+
+        if (!cfg->severity_map ||
+            alarm_severity_map_parse(cfg->severity_map, &sm, &why2))
+            return reason(why, "[webhook] severity_map: %s",
+                          cfg->severity_map ? why2 : "must not be empty");
+    }
+    for (int i = 0; i < cfg->nmappings; i++) {
+        const struct config_mapping *cm = &cfg->mappings[i];
+        struct alarm_mapping am = {cm->name,        cm->title, cm->severity,
+                                   cm->description, cm->dedup_key, cm->link};
+        const char *why2;
+
+        if (alarm_mapping_check(&am, &why2))
+            return reason(why, "[mapping %s]: %s", cm->name, why2);
+    }
     if (!strcmp(p, "slack")) {
         if (!cfg->slack_app_token || !cfg->slack_bot_token)
             return reason(why, "%s",
@@ -360,12 +454,38 @@ config_dump(const struct config *cfg, struct strbuf *out)
         else
             strbuf_printf(out, "%s = %s\n", k->name, *str_at(c, k));
     }
+    for (int i = 0; i < cfg->nmappings; i++) {
+        const struct config_mapping *m = &cfg->mappings[i];
+        const char *const keys_[] = {"title", "severity", "description",
+                                     "dedup_key", "link"};
+        const char *const vals[] = {m->title, m->severity, m->description,
+                                    m->dedup_key, m->link};
+
+        strbuf_printf(out, "\n[mapping %s]\n", m->name);
+        for (int k = 0; k < 5; k++) {
+            if (vals[k])
+                strbuf_printf(out, "%s = %s\n", keys_[k], vals[k]);
+        }
+    }
     return strbuf_error(out);
 }
 
 void
 config_cleanup(struct config *cfg)
 {
+    for (int i = 0; i < cfg->nmappings; i++) {
+        struct config_mapping *m = &cfg->mappings[i];
+
+        bot_free(m->name);
+        bot_free(m->title);
+        bot_free(m->severity);
+        bot_free(m->description);
+        bot_free(m->dedup_key);
+        bot_free(m->link);
+    }
+    bot_free(cfg->mappings);
+    cfg->mappings = NULL;
+    cfg->nmappings = 0;
     for (size_t i = 0; i < NKEYS; i++) {
         if (keys[i].type == KEY_STR) {
             bot_free(*str_at(cfg, &keys[i]));

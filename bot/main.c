@@ -16,6 +16,7 @@
 #include "report.h"
 #include "slack.h"
 #include "store.h"
+#include "webhook.h"
 #include "ws.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -142,7 +143,7 @@ on_stop_signal(void *arg, int signum)
 /* make_platform - the configured platform; the terminal reads stdin */
 static int
 make_platform(const struct config *cfg, struct loop *loop,
-              struct ws_ctx *ws, struct bot *b)
+              struct ws_ctx *ws, struct bot *b, int shell)
 {
     struct chat_platform *p = NULL;
     const char *user = getenv("USER");
@@ -162,7 +163,8 @@ make_platform(const struct config *cfg, struct loop *loop,
     if (console_new(stdout, user && *user ? user : "you", &p))
         return fail_setup("out of memory", NULL);
     bot_set_platform(b, p);
-    if (console_attach(p, loop, STDIN_FILENO))
+    /* the shell ends with its input; the daemon keeps serving */
+    if (console_attach(p, loop, STDIN_FILENO, shell))
         return fail_setup("cannot read standard input", NULL);
     if (isatty(STDIN_FILENO))
         printf("* pmbot %s on the terminal platform, database %s.\n"
@@ -179,7 +181,9 @@ cmd_run(struct config *cfg, int shell)
 {
     struct loop *loop = NULL;
     struct ws_ctx *ws = NULL;
+    struct webhook *hook = NULL;
     struct bot *b = NULL;
+    char *why = NULL;
     int rc;
 
     if (shell && strcmp(cfg->platform, "terminal")) {
@@ -195,7 +199,10 @@ cmd_run(struct config *cfg, int shell)
     if (!rc && ws_ctx_new(loop, &ws))
         rc = fail_setup("cannot start libwebsockets", NULL);
     if (!rc)
-        rc = make_platform(cfg, loop, ws, b);
+        rc = make_platform(cfg, loop, ws, b, shell);
+    /* the alarm listener runs with the daemon, not in the shell */
+    if (!rc && !shell && webhook_new(b, ws, &hook, &why))
+        rc = fail_setup("webhook listener", why);
     if (rc)
         goto out;
     loop_on_signal(loop, SIGINT, on_stop_signal, loop);
@@ -205,6 +212,7 @@ cmd_run(struct config *cfg, int shell)
     rc = 0;
 out:
     bot_destroy(b);
+    webhook_free(hook);
     ws_ctx_free(ws);
     loop_free(loop);
     return rc;

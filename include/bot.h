@@ -16,6 +16,7 @@
 #define PMBOT_BOT_H
 
 #include "chat.h"
+#include "metrics.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,8 @@ struct bot {
     struct deferred *deferred;      /* done callbacks waiting for it */
     size_t ndeferred, capdeferred;
     struct loop_timer *group_timer;
+    struct metrics metrics;         /* for GET /metrics */
+    int hold_channels;              /* see bot_hold_channels */
 };
 
 /*
@@ -86,6 +89,12 @@ void bot_set_group_commit(struct bot *b, int on);
 
 /* bot_tx_begin - begin an event's transaction (joining the open group). */
 int bot_tx_begin(struct bot *b);
+/* bot_tx_begin_grouped - the same, always joining a group commit when
+ * there is a loop (the alarm listener: many requests, one fsync). */
+int bot_tx_begin_grouped(struct bot *b);
+/* bot_hold_channels - do not open channels after commits (fault
+ * injection); bot_start still opens them at the next start. */
+void bot_hold_channels(struct bot *b, int on);
 /* bot_finish - an event is done: call done now, or after the group's
  * commit when one is open. */
 void bot_finish(struct bot *b, chat_done_fn *done, void *arg, int rc);

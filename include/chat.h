@@ -158,6 +158,9 @@ struct chat_platform_ops {
      * is not a mention. Synchronous. */
     int (*parse_user)(struct chat_platform *p, const char *token,
                       char **user_out);
+    /* connected - 1 when the platform can deliver (for /healthz), with a
+     * static reason in *why when not. NULL: always connected. */
+    int (*connected)(struct chat_platform *p, const char **why);
     /* destroy - cancel what is pending (callbacks get BOT_ECANCELED) and free
      * the platform. */
     void (*destroy)(struct chat_platform *p);

@@ -15,6 +15,13 @@
 
 struct strbuf;
 
+/* A [mapping NAME] section: JSON pointers into any alarm body, for
+ * POST /hooks/generic/NAME. */
+struct config_mapping {
+    char *name;
+    char *title, *severity, *description, *dedup_key, *link;
+};
+
 struct config {
     /* [pmbot] */
     char *platform; /* terminal | slack | matrix */
@@ -25,6 +32,7 @@ struct config {
     char *channel_prefix;
     int default_severity;
     char *responders;     /* comma-separated user ids; nullable */
+    char *responders_sev[5]; /* more, by severity 0..4; nullable */
     char *review_channel; /* nullable */
     char *log_level;
     /* [slack] */
@@ -39,6 +47,9 @@ struct config {
     /* [webhook] */
     char *webhook_listen;
     char *webhook_token; /* secret */
+    char *severity_map;  /* "critical=1,high=2,..." */
+    struct config_mapping *mappings;
+    int nmappings;
 };
 
 /* config_defaults - fill cfg with the built-in defaults (no file, no env). */

@@ -22,8 +22,9 @@ struct loop;
 int console_new(FILE *out, const char *user, struct chat_platform **pout);
 
 /* console_attach - read lines from fd on loop; at end of input the loop is
- * stopped. Call after bot_set_platform(). */
-int console_attach(struct chat_platform *p, struct loop *loop, int fd);
+ * stopped if stop_at_eof. Call after bot_set_platform(). */
+int console_attach(struct chat_platform *p, struct loop *loop, int fd,
+                   int stop_at_eof);
 
 /* console_line - handle one input line, as if typed (for tests). */
 void console_line(struct chat_platform *p, const char *line);

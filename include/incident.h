@@ -41,6 +41,21 @@ int incident_declare(struct bot *b, const char *title, int severity,
  * commit and at start; safe to call any number of times. */
 void incident_open_pending(struct bot *b);
 
+struct alarm;
+
+/*
+ * incident_take_alarm - in tx: an alarm from the listener. A firing alarm
+ * whose dedup key matches an open incident becomes a timeline entry there
+ * (*status "updated"); otherwise it declares an incident whose timeline
+ * starts with each alert ("<startsAt> Alarm fired: <title>"), *status
+ * "opened". A resolved alarm with no open incident changes nothing
+ * (*status "ignored", *id 0). default_severity applies when the alarm has
+ * none.
+ */
+int incident_take_alarm(struct bot *b, const struct alarm *a,
+                        int default_severity, int64_t *id,
+                        const char **status);
+
 /* incident_for_room - the incident whose channel is room (new: clear it). */
 int incident_for_room(struct bot *b, const char *room, struct incident *out);
 

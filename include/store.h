@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -44,6 +44,8 @@ struct incident {
     int64_t declared_at;
     int64_t resolved_at; /* 0 while open */
     char *root_cause;    /* nullable */
+    char *alarm_details; /* what the alarm said (labels...); nullable */
+    char *alarm_link;    /* the alarm's generator link; nullable */
 };
 
 enum timeline_kind {
@@ -127,6 +129,23 @@ int store_incident_set_severity(struct store *s, int64_t id, int severity);
 int store_incident_resolve(struct store *s, int64_t id, int64_t at);
 int store_incident_set_root_cause(struct store *s, int64_t id,
                                   const char *text);
+/* store_incident_open_by_alarm - the open incident with this alarm key. */
+int store_incident_open_by_alarm(struct store *s, const char *alarm_key,
+                                 struct incident *out);
+/* store_incident_list_by_alarm - every incident with this alarm key but
+ * `except`, newest first. */
+int store_incident_list_by_alarm(struct store *s, const char *alarm_key,
+                                 int64_t except, struct incident **out,
+                                 size_t *n);
+/* store_incident_count_open - open incidents. */
+int store_incident_count_open(struct store *s, long *n);
+/* store_action_count_open - open actions, and those past due on today
+ * (YYYY-MM-DD). */
+int store_action_count_open(struct store *s, const char *today, long *open,
+                            long *overdue);
+/* store_ping - succeeds only when the database is writable. */
+int store_ping(struct store *s);
+
 /* store_incident_channel_name_used - *used = 1 if any incident has it. */
 int store_incident_channel_name_used(struct store *s, const char *name,
                                      int *used);

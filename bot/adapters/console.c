@@ -44,6 +44,7 @@ struct console {
     size_t nrooms, caprooms;
     struct loop *loop;
     struct loop_lines *lines;
+    int stop_at_eof;
 };
 
 static struct console *
@@ -512,7 +513,7 @@ on_line(void *arg, const char *line)
     struct console *c = con(p);
 
     if (!line) {
-        if (c->loop)
+        if (c->loop && c->stop_at_eof)
             loop_stop(c->loop);
         return;
     }
@@ -520,11 +521,13 @@ on_line(void *arg, const char *line)
 }
 
 int
-console_attach(struct chat_platform *p, struct loop *loop, int fd)
+console_attach(struct chat_platform *p, struct loop *loop, int fd,
+               int stop_at_eof)
 {
     struct console *c = con(p);
 
     c->loop = loop;
+    c->stop_at_eof = stop_at_eof;
     return loop_read_lines(loop, fd, LINE_MAX_, on_line, p, &c->lines);
 }
 

@@ -1104,6 +1104,20 @@ op_destroy(struct chat_platform *p)
     bot_free(p);
 }
 
+static int
+op_connected(struct chat_platform *p, const char **why)
+{
+    struct slack *s = sl(p);
+
+    for (struct sock *k = s->socks; k; k = k->next) {
+        if (k->ready)
+            return 1;
+    }
+    *why = s->stopped ? "Slack refused the connection (see the log)"
+                      : "not connected to Slack";
+    return 0;
+}
+
 static const struct chat_platform_ops slack_ops = {
     .name = "slack",
     .cmd_prefix = '/',
@@ -1116,6 +1130,7 @@ static const struct chat_platform_ops slack_ops = {
     .pin = op_pin,
     .upload = op_upload,
     .parse_user = op_parse_user,
+    .connected = op_connected,
     .destroy = op_destroy,
 };
 

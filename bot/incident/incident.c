@@ -10,6 +10,7 @@
  */
 #include "incident.h"
 
+#include "alarm.h"
 #include "bot.h"
 #include "config.h"
 #include "err.h"
@@ -109,6 +110,108 @@ incident_declare(struct bot *b, const char *title, int severity,
         return rc;
     *id_out = id;
     return BOT_OK;
+}
+
+/* alarm_entry - "Alarm fired: title" / "Alarm resolved: title" */
+static int
+alarm_entry(struct bot *b, int64_t id, const char *verb, const char *title,
+            int64_t at)
+{
+    struct strbuf sb;
+    int rc;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "Alarm %s: %s", verb, title);
+    rc = strbuf_error(&sb);
+    if (!rc)
+        rc = incident_add_entry(b, id, at ? at : bot_now_ms(b),
+                                TIMELINE_AUTO, strbuf_str(&sb));
+    strbuf_cleanup(&sb);
+    return rc;
+}
+
+/* alarm_details - what the channel is told about the alarm */
+static char *
+alarm_details(const struct alarm *a)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 64 * 1024);
+    strbuf_printf(&sb, "Source: %s", a->source ? a->source : "alarm");
+    if (a->description)
+        strbuf_printf(&sb, "\n%s", a->description);
+    for (size_t i = 0; i < a->nitems && i < 20; i++) {
+        const struct alarm_item *it = &a->items[i];
+
+        strbuf_printf(&sb, "\n\u2022 %s (%s)", it->title,
+                      it->resolved ? "resolved" : "firing");
+        if (it->details)
+            strbuf_printf(&sb, "\n%s", it->details);
+    }
+    if (a->nitems > 20)
+        strbuf_printf(&sb, "\n\u2026 and %zu more alerts", a->nitems - 20);
+    if (strbuf_error(&sb)) {
+        strbuf_cleanup(&sb);
+        return NULL;
+    }
+    return strbuf_steal(&sb);
+}
+
+int
+incident_take_alarm(struct bot *b, const struct alarm *a,
+                    int default_severity, int64_t *id, const char **status)
+{
+    struct incident open = {0}, in = {0};
+    const char *verb = a->resolved ? "resolved" : "fired again";
+    int rc;
+
+    *id = 0;
+    rc = store_incident_open_by_alarm(b->store, a->dedup_key, &open);
+    if (!rc) {
+        *id = open.id;
+        *status = "updated";
+        if (a->nitems > 1)
+            rc = alarm_entry(b, open.id, verb, a->title, 0);
+        for (size_t i = 0; !rc && i < a->nitems && a->nitems == 1; i++)
+            rc = alarm_entry(b, open.id, a->items[i].resolved
+                                             ? "resolved"
+                                             : "fired again",
+                             a->items[i].title, 0);
+        if (!rc && !a->nitems)
+            rc = alarm_entry(b, open.id, verb, a->title, 0);
+        store_incident_clear(&open);
+        return rc;
+    }
+    if (rc != BOT_ENOTFOUND)
+        return rc;
+    if (a->resolved) {
+        *status = "ignored"; /* nothing open to update; people close */
+        return BOT_OK;
+    }
+    in.title = a->title;
+    in.severity = a->severity >= 0 ? a->severity : default_severity;
+    in.state = INCIDENT_OPEN;
+    in.platform = (char *)b->platform->ops->name;
+    in.alarm_key = a->dedup_key;
+    in.alarm_link = a->link;
+    in.alarm_details = alarm_details(a);
+    in.declared_at = bot_now_ms(b);
+    rc = in.alarm_details ? store_incident_insert(b->store, &in, id)
+                          : BOT_ENOMEM;
+    bot_free(in.alarm_details);
+    if (rc)
+        return rc;
+    /* the timeline starts when the alarm did, one entry per alert */
+    for (size_t i = 0; !rc && i < a->nitems; i++) {
+        if (!a->items[i].resolved)
+            rc = alarm_entry(b, *id, "fired", a->items[i].title,
+                             a->items[i].starts_at ? a->items[i].starts_at
+                                                   : a->starts_at);
+    }
+    if (!rc && !a->nitems)
+        rc = alarm_entry(b, *id, "fired", a->title, a->starts_at);
+    *status = "opened";
+    return rc;
 }
 
 int
@@ -216,10 +319,19 @@ static void
 invite_responders(struct bot *b, const char *room, const struct incident *in)
 {
     const char *users[64];
-    char *list = bot_strdup(b->cfg->responders ? b->cfg->responders : "");
+    const char *sev = in->severity >= 0 && in->severity <= 4
+                          ? b->cfg->responders_sev[in->severity]
+                          : NULL;
+    struct strbuf all;
+    char *list, *p, *tok;
     size_t n = 0;
-    char *p = list, *tok;
 
+    /* everyone's responders, then this severity's */
+    strbuf_init(&all, 0);
+    strbuf_printf(&all, "%s,%s", b->cfg->responders ? b->cfg->responders : "",
+                  sev ? sev : "");
+    list = strbuf_steal(&all);
+    p = list;
     if (!list)
         return;
     while (p && n < 63) {
@@ -232,7 +344,13 @@ invite_responders(struct bot *b, const char *room, const struct incident *in)
         for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)
                                                                  e[-1]);)
             *--e = '\0';
-        if (*tok && (!in->declared_by || strcmp(tok, in->declared_by)))
+        if (!*tok || (in->declared_by && !strcmp(tok, in->declared_by)))
+            continue;
+        for (size_t k = 0; k < n && tok; k++) {
+            if (!strcmp(users[k], tok))
+                tok = NULL; /* listed twice */
+        }
+        if (tok)
             users[n++] = tok;
     }
     if (in->declared_by)
@@ -240,6 +358,86 @@ invite_responders(struct bot *b, const char *room, const struct incident *in)
     if (n)
         b->platform->ops->invite(b->platform, room, users, n, NULL, NULL);
     bot_free(list);
+}
+
+struct pin_later {
+    struct chat_platform *p;
+    char room[]; /* where the message went */
+};
+
+/* on_details_posted - pin what the alarm said */
+static void
+on_details_posted(void *arg, int rc, const char *msg_id)
+{
+    struct pin_later *pl = arg;
+
+    if (!rc && msg_id)
+        pl->p->ops->pin(pl->p, pl->room, msg_id, NULL, NULL);
+    bot_free(pl);
+}
+
+/* announce_alarm - the alarm's details (pinned), and what happened the
+ * last times this alarm fired: the fix promised then comes first now. */
+static void
+announce_alarm(struct bot *b, const char *room, const struct incident *in)
+{
+    struct chat_platform *p = b->platform;
+    struct incident *prev = NULL;
+    struct action *acts = NULL;
+    struct pin_later *pl;
+    char d[TIMEUTIL_BUFLEN];
+    size_t nprev = 0, nacts = 0;
+    struct chat_msg m;
+
+    chat_msg_init(&m);
+    chat_msg_bold(&m, "Alarm");
+    chat_msg_nl(&m);
+    chat_msg_text(&m, "%s", in->alarm_details);
+    if (in->alarm_link) {
+        chat_msg_nl(&m);
+        chat_msg_link(&m, in->alarm_link, "Alarm source");
+    }
+    pl = bot_malloc(sizeof(*pl) + strlen(room) + 1);
+    if (pl) {
+        pl->p = p;
+        memcpy(pl->room, room, strlen(room) + 1);
+    }
+    if (!m.err && pl)
+        p->ops->post(p, room, &m, on_details_posted, pl);
+    else
+        bot_free(pl);
+    chat_msg_cleanup(&m);
+
+    if (!in->alarm_key ||
+        store_incident_list_by_alarm(b->store, in->alarm_key, in->id, &prev,
+                                     &nprev) ||
+        !nprev)
+        goto out;
+    chat_msg_init(&m);
+    chat_msg_bold(&m, "This alarm fired before");
+    for (size_t i = 0; i < nprev; i++) {
+        chat_msg_nl(&m);
+        chat_msg_text(&m, "INC-%lld %s \xc2\xb7 %s \xc2\xb7 %s",
+                      (long long)prev[i].id, prev[i].title,
+                      timeutil_fmt_date(prev[i].declared_at, d),
+                      prev[i].state == INCIDENT_RESOLVED ? "resolved"
+                                                         : "open");
+        if (store_action_list(b->store, prev[i].id, 0, &acts, &nacts))
+            continue;
+        for (size_t j = 0; j < nacts; j++) {
+            chat_msg_nl(&m);
+            chat_msg_text(&m, "    still open: ACT-%lld %s \xe2\x80\x94 ",
+                          (long long)acts[j].id, acts[j].text);
+            chat_msg_user(&m, acts[j].assignee);
+            chat_msg_text(&m, ", due %s", acts[j].due_date);
+        }
+        store_action_list_free(acts, nacts);
+    }
+    if (!m.err)
+        p->ops->post(p, room, &m, NULL, NULL);
+    chat_msg_cleanup(&m);
+out:
+    store_incident_list_free(prev, nprev);
 }
 
 /* announce - after the channel is recorded: invite, topic, summary, pin,
@@ -269,6 +467,8 @@ announce(struct opening *op, const struct incident *in)
             p->ops->post(p, in->origin_room, &m, NULL, NULL);
         chat_msg_cleanup(&m);
     }
+    if (in->alarm_details)
+        announce_alarm(b, op->room, in);
     chat_msg_init(&m);
     incident_summary(b, in, &m);
     chat_msg_nl(&m);
@@ -380,6 +580,10 @@ incident_open_pending(struct bot *b)
 
     if (!b->platform || store_incident_list(b->store, 0, 1, &list, &n))
         return;
+    if (b->hold_channels) {
+        store_incident_list_free(list, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         struct opening *op;
 
