@@ -112,6 +112,7 @@ struct http_req {
     int responding;
     int headers_sent;
     int close_after;   /* POST without a body length: close when answered */
+    int send_continue; /* client sent Expect: 100-continue */
 };
 
 struct env_table {
@@ -732,19 +733,21 @@ ctl_free(struct ctl_frame *fr)
 static void
 mark_written(struct fake *f, struct conn *c, struct envelope *e)
 {
+    json_array_append_new(
+        f->delivered,
+        json_pack("{s:s,s:I,s:i,s:s,s:i}", "envelope_id", e->id, "t",
+                  since_start_ms(f), "retry_attempt", e->retry_attempt,
+                  "type", e->type, "connection", (int)c->id));
+    if (!e->tracked) { /* no ack can find it: forget it once sent */
+        env_drop(f, e);
+        return;
+    }
     lws_dll2_remove(&e->list);
     e->deadline_us =
         clock_us(CLOCK_MONOTONIC) + (int64_t)f->redeliver_ms * 1000;
     lws_dll2_add_tail(&e->list, &f->awaiting);
     if (f->awaiting.count == 1)
         arm_redeliver(f);
-    json_array_append_new(
-        f->delivered,
-        json_pack("{s:s,s:I,s:i,s:s,s:i}", "envelope_id", e->id, "t",
-                  since_start_ms(f), "retry_attempt", e->retry_attempt,
-                  "type", e->type, "connection", (int)c->id));
-    if (!e->tracked) /* nothing can settle it: forget it once sent */
-        env_drop(f, e);
 }
 
 static int
@@ -890,8 +893,7 @@ channel_get(struct fake *f, const char *id)
     size_t i;
     json_t *ch;
 
-    json_array_foreach(f->channels, i, ch)
-    {
+    json_array_foreach(f->channels, i, ch) {
         if (!strcmp(arg_str(ch, "id"), id))
             return ch;
     }
@@ -904,8 +906,7 @@ channel_by_name(struct fake *f, const char *name)
     size_t i;
     json_t *ch;
 
-    json_array_foreach(f->channels, i, ch)
-    {
+    json_array_foreach(f->channels, i, ch) {
         if (!json_is_true(json_object_get(ch, "is_im")) &&
             !strcmp(arg_str(ch, "name"), name))
             return ch;
@@ -935,8 +936,7 @@ string_index(const json_t *arr, const char *s, size_t *idx)
     size_t i;
     json_t *v;
 
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach(arr, i, v) {
         if (json_is_string(v) && !strcmp(json_string_value(v), s)) {
             if (idx)
                 *idx = i;
@@ -1144,8 +1144,7 @@ reaction_find(const json_t *list, const char *name, size_t *idx)
     size_t i;
     json_t *r;
 
-    json_array_foreach(list, i, r)
-    {
+    json_array_foreach(list, i, r) {
         if (!strcmp(arg_str(r, "name"), name)) {
             *idx = i;
             return r;
@@ -1288,8 +1287,7 @@ api_invite(struct fake *f, json_t *args, json_t *reply)
             json_array_append_new(list, json_stringn(p, n));
         p = end ? end + 1 : p + n;
     }
-    json_array_foreach(list, i, u)
-    {
+    json_array_foreach(list, i, u) {
         if (!strcmp(json_string_value(u), BOT_USER)) {
             json_decref(list);
             return "cant_invite_self";
@@ -1300,8 +1298,7 @@ api_invite(struct fake *f, json_t *args, json_t *reply)
         return "no_user";
     }
     members = json_object_get(ch, "members");
-    json_array_foreach(list, i, u)
-    {
+    json_array_foreach(list, i, u) {
         if (!members_has(members, json_string_value(u))) {
             json_array_append(members, u);
             added++;
@@ -1412,8 +1409,7 @@ api_pins_add(struct fake *f, json_t *args, json_t *reply)
         !msg_find(json_object_get(f->messages, arg_str(ch, "id")), us, NULL))
         return "message_not_found";
     pins = json_object_get(ch, "pins");
-    json_array_foreach(pins, i, p)
-    {
+    json_array_foreach(pins, i, p) {
         if (!strcmp(json_string_value(p), ts))
             return "already_pinned";
     }
@@ -1490,7 +1486,7 @@ api_history(struct fake *f, json_t *args, json_t *reply)
      * otherwise from latest downwards, so latest=X&inclusive=1&limit=1
      * returns X or the next OLDER message (C1).
      */
-    from_oldest = old >= 0 && lat == INT64_MAX;
+    from_oldest = old > 0 && lat == INT64_MAX;
     msgs = json_object_get(f->messages, arg_str(ch, "id"));
     n = json_array_size(msgs);
     for (i = 0; i < n; i++) {
@@ -1556,8 +1552,7 @@ api_replies(struct fake *f, json_t *args, json_t *reply)
     if (limit <= 0)
         limit = 1000;
     out = json_array();
-    json_array_foreach(msgs, i, m)
-    {
+    json_array_foreach(msgs, i, m) {
         const char *t = arg_str(m, "thread_ts");
 
         if (msg_ts(m) != pus && !(t && !strcmp(t, parent_ts)))
@@ -1616,8 +1611,7 @@ api_upload_complete(struct fake *f, json_t *args, json_t *reply)
         }
     }
     /* check everything first so a failed call changes nothing */
-    json_array_foreach(files, i, item)
-    {
+    json_array_foreach(files, i, item) {
         const char *id = arg_str(item, "id");
         json_t *up = id ? json_object_get(f->uploads, id) : NULL;
 
@@ -1628,8 +1622,7 @@ api_upload_complete(struct fake *f, json_t *args, json_t *reply)
         }
     }
     done = json_array();
-    json_array_foreach(files, i, item)
-    {
+    json_array_foreach(files, i, item) {
         json_t *up = json_object_get(f->uploads, arg_str(item, "id"));
         json_t *rec = json_deep_copy(up);
         const char *title = arg_str(item, "title");
@@ -1973,8 +1966,7 @@ ctl_delete(struct fake *f, json_t *a, json_t *reply)
     json_array_remove(json_object_get(f->messages, chid), idx);
     ch = channel_get(f, chid);
     pins = json_object_get(ch, "pins");
-    json_array_foreach(pins, i, p)
-    {
+    json_array_foreach(pins, i, p) {
         if (!strcmp(json_string_value(p), arg_str(msg, "ts"))) {
             json_array_remove(pins, i);
             break;
@@ -2241,8 +2233,7 @@ ctl_calls(struct fake *f, json_t *a, json_t *reply)
     json_t *out = json_array(), *c;
     size_t i;
 
-    json_array_foreach(f->calls, i, c)
-    {
+    json_array_foreach(f->calls, i, c) {
         if (!method || !strcmp(arg_str(c, "method"), method))
             json_array_append(out, c);
     }
@@ -2284,8 +2275,7 @@ ctl_channel(struct fake *f, json_t *a, json_t *reply)
         return "id_taken";
     }
     ch = channel_add(f, id, name, arg_bool(a, "is_private", 0), 0);
-    json_array_foreach(members, i, m)
-    {
+    json_array_foreach(members, i, m) {
         if (json_is_string(m) &&
             !members_has(json_object_get(ch, "members"), json_string_value(m)))
             json_array_append(json_object_get(ch, "members"), m);
@@ -2452,6 +2442,26 @@ hdr_dup(struct lws *wsi, enum lws_token_indexes h)
     return s;
 }
 
+static int
+has_body_length(struct lws *wsi)
+{
+    return lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+           lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+}
+
+/*
+ * lws 4.1.6 ignores Expect: 100-continue, and curl then waits a second
+ * before sending a body over 1 MB: we answer it ourselves.
+ */
+static int
+expects_continue(struct lws *wsi)
+{
+    char v[32];
+
+    return lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP_EXPECT) > 0 &&
+           !strcasecmp(v, "100-continue");
+}
+
 /* lws has already %-decoded each name=value fragment and turned + into ' ' */
 static json_t *
 query_args(struct lws *wsi)
@@ -2492,6 +2502,17 @@ http_writeable(struct lws *wsi, struct http_req *r)
     size_t chunk;
     int final;
 
+    if (r && r->send_continue && !r->responding) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        unsigned char buf[LWS_PRE + sizeof(cont)];
+
+        r->send_continue = 0;
+        memcpy(buf + LWS_PRE, cont, sizeof(cont) - 1);
+        return lws_write(wsi, buf + LWS_PRE, sizeof(cont) - 1,
+                         LWS_WRITE_RAW) < (int)sizeof(cont) - 1
+                   ? -1
+                   : 0;
+    }
     if (!r || !r->responding)
         return 0;
     if (!r->headers_sent) {
@@ -2561,15 +2582,17 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         r->is_json = ctype && !strncasecmp(ctype, "application/json", 16);
         free(ctype);
         r->query = query_args(wsi);
+        if (r->is_post && has_body_length(wsi)) {
+            r->send_continue = expects_continue(wsi);
+            if (r->send_continue)
+                lws_callback_on_writable(wsi);
+            return 0; /* answered at BODY_COMPLETION */
+        }
         /*
          * lws 4.1.6 reads a POST without Content-Length as a 100 MB body
          * (it has no chunked request bodies), so `curl -X POST` without -d
          * would hang: answer at once and close instead of keeping alive.
          */
-        if (r->is_post &&
-            (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
-             lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0))
-            return 0; /* answered at BODY_COMPLETION */
         r->close_after = r->is_post;
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 || r->is_post)
             route(f, r);
@@ -2852,10 +2875,14 @@ main(int argc, char **argv)
 
     printf("listening %d\n", f.port);
     fflush(stdout);
-    while (!f.stop)
-        if (lws_service(f.ctx, 0) < 0)
-            break;
     rc = 0;
+    while (!f.stop) {
+        if (lws_service(f.ctx, 0) < 0) {
+            fprintf(stderr, "fake_slack: lws_service failed\n");
+            rc = 1;
+            break;
+        }
+    }
 
 out_ctx:
     lws_sul_cancel(&f.redeliver_sul);
