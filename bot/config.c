@@ -94,6 +94,8 @@ static const struct key keys[] = {
         0, "address:port of the alarm listener"),
     STR("webhook", "token", webhook_token, NULL, "PMBOT_WEBHOOK_TOKEN", 1,
         "secret alarm senders present"),
+    INT("webhook", "body_timeout", body_timeout, "10", 1, 300,
+        "seconds a sender has to finish its request body"),
     STR("webhook", "severity_map", severity_map, ALARM_SEVERITY_DEFAULT,
         NULL, 0, "alarm severity label -> SEV (label=0..4, comma-separated)"),
 };

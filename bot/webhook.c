@@ -33,7 +33,6 @@
 #include <string.h>
 
 #define REPLAY_WINDOW_S 300
-#define BODY_TIMEOUT_S  10
 
 enum route {
     ROUTE_NONE = 0,
@@ -389,7 +388,7 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
     hdr(wsi, r->sig, sizeof(r->sig), "x-pmbot-signature:");
     hdr(wsi, r->ts, sizeof(r->ts), "x-pmbot-timestamp:");
     /* a client that never finishes its body is dropped */
-    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, BODY_TIMEOUT_S);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, w->b->cfg->body_timeout);
     return 0;
 }
 
@@ -538,7 +537,7 @@ webhook_new(struct bot *b, struct ws_ctx *ws, struct webhook **out,
     info.protocols = protocols;
     info.vhost_name = "pmbot-webhook";
     info.user = w;
-    info.timeout_secs = BODY_TIMEOUT_S;
+    info.timeout_secs = (unsigned)b->cfg->body_timeout;
     info.keepalive_timeout = 30;
     w->vh = lws_create_vhost(ws_ctx_lws(ws), &info);
     if (!w->vh) {

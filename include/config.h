@@ -48,6 +48,7 @@ struct config {
     char *webhook_listen;
     char *webhook_token; /* secret */
     char *severity_map;  /* "critical=1,high=2,..." */
+    int body_timeout;    /* seconds a client has to send its body */
     struct config_mapping *mappings;
     int nmappings;
 };
