@@ -48,6 +48,7 @@ acked() { until_true "${2:-10}" "[.acks[].envelope_id] | index(\"$1\") != null";
 start_pmbot() {
     PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-test SLACK_BOT_TOKEN=xoxb-test \
     SLACK_API_URL="http://127.0.0.1:$port/api/" PMBOT_DB="$dir/pmbot.db" \
+    PMBOT_LISTEN=127.0.0.1:0 PMBOT_RESPONDERS=U7 \
     PMBOT_LOG_LEVEL=info "$pmbot" run >>"$dir/pmbot.log" 2>&1 &
     bpid=$!
 }
@@ -192,7 +193,29 @@ check "each of the 1,000 tags is recorded exactly once" \
 check "some events were acked before the kill" \
     [ "$(wc -l <"$dir/acked_before.txt")" -ge 300 ]
 
-# 10. the document
+# 10. an alarm opens a Slack channel; its hostile text pings no one
+hport=$(sed -n 's/.*webhook: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$dir/pmbot.log" | tail -1)
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+    "http://127.0.0.1:$hport/hooks/generic" -H 'Content-Type: application/json' \
+    -d '{"title":"Bridge <!channel> drained","severity":0,"description":"ping <!here> & <@U1>","dedup_key":"bridge-1"}')
+check "an alarm through the listener: 201" [ "$status" = 201 ]
+check "it opens a Slack channel" \
+    until_true 5 ".channels[] | select(.name == \"inc-$day-bridge-channel-drained\")"
+achan=$(state | jq -r ".channels[] | select(.name == \"inc-$day-bridge-channel-drained\") | .id")
+check "responders are invited" \
+    until_true 5 ".channels[] | select(.id == \"$achan\") | .members | index(\"U7\") != null"
+check "the details and the summary are pinned" \
+    until_true 5 ".channels[] | select(.id == \"$achan\") | .pins | length == 2"
+check "the alarm's text is escaped: no mass mention" \
+    until_true 5 "[.messages[\"$achan\"][] | .text] | any(contains(\"ping &lt;!here&gt; &amp; &lt;@U1&gt;\")) and (map(contains(\"<!here>\") or contains(\"<!channel>\")) | any | not)"
+check "the topic is escaped too" \
+    until_true 5 ".channels[] | select(.id == \"$achan\") | .topic | contains(\"&lt;!channel&gt;\")"
+check "/healthz sees Slack connected" \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/healthz")" = 200 ]
+check "/metrics counts events and API calls" \
+    sh -c "curl -s http://127.0.0.1:$hport/metrics | grep -q 'pmbot_events_acked_total{platform=\"slack\"}' && curl -s http://127.0.0.1:$hport/metrics | grep -q 'pmbot_slack_api_calls_total{method=\"chat.postMessage\",outcome=\"answered\"}'"
+
+# 11. the document
 e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"report\",\"user_id\":\"U1\",\"channel_id\":\"$chan\"}" | jq -r .envelope_id)
 acked "$e" >/dev/null
 check "/pm report publishes the document" \

@@ -222,6 +222,18 @@ warn_once(struct slack *s, const char *method, const char *error)
     log_err("slack: %s failed: %s: %s", method, error, fix);
 }
 
+/* count_call - pmbot_slack_api_calls_total{method,outcome} */
+static void
+count_call(struct slack *s, const char *method, const char *outcome)
+{
+    char labels[96];
+
+    snprintf(labels, sizeof(labels), "method=\"%s\",outcome=\"%s\"",
+             method, outcome);
+    metrics_add(&s->p->bot->metrics, "pmbot_slack_api_calls_total", labels,
+                1);
+}
+
 static void
 on_http(void *arg, const struct http_response *r)
 {
@@ -241,6 +253,12 @@ on_http(void *arg, const struct http_response *r)
         call_free(c);
         return;
     }
+    if (!c->raw_url)
+        count_call(s, c->method,
+                   r->status == 429  ? "ratelimited"
+                   : r->status == 0  ? "transport_error"
+                   : r->status < 300 ? "answered"
+                                     : "http_error");
     if (r->status == 429) {
         struct gate *g = gate_of(s, c->method);
         long secs = r->retry_after > 0 ? r->retry_after : 30;
@@ -798,8 +816,12 @@ env_done(void *arg, int rc)
     struct env *v = arg;
 
     /* not ackable (the commit failed): Slack redelivers it */
-    if (ackable(rc))
+    if (ackable(rc)) {
         ack(v);
+        if (v->acked)
+            metrics_add(&v->s->p->bot->metrics, "pmbot_events_acked_total",
+                        "platform=\"slack\"", 1);
+    }
     else
         log_warn("slack: event not acknowledged: %s", bot_strerror(rc));
     env_free(v);
@@ -897,6 +919,8 @@ on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
     case SLACK_ENV_EVENTS:
     case SLACK_ENV_SLASH:
     case SLACK_ENV_INTERACTIVE:
+        metrics_add(&s->p->bot->metrics, "pmbot_events_received_total",
+                    "platform=\"slack\"", 1);
         dispatch_env(s, v);
         return;
     default:
@@ -936,6 +960,8 @@ schedule_reconnect(struct slack *s)
     jitter = (unsigned)(rand() % (int)(s->backoff_ms / 3 + 1));
     ms = s->backoff_ms - s->backoff_ms / 6 + jitter;
     log_warn("slack: reconnecting in %u ms", ms);
+    metrics_add(&s->p->bot->metrics, "pmbot_reconnects_total",
+                "platform=\"slack\"", 1);
     loop_timer_start(s->reconnect, ms, 0);
 }
 
