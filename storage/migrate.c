@@ -94,6 +94,10 @@ static const char *const migrations[] = {
     " thread_id TEXT,"
     " at INTEGER NOT NULL,"
     " PRIMARY KEY (platform, room, msg_id));",
+    /* 2 -> 3: incidents opened by alarms keep what the alarm said */
+    "ALTER TABLE incidents ADD COLUMN alarm_details TEXT;"
+    "ALTER TABLE incidents ADD COLUMN alarm_link TEXT;"
+    "CREATE INDEX incidents_by_alarm ON incidents (alarm_key, state);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -17,8 +17,12 @@ CREATE TABLE incidents (
     declared_at  INTEGER NOT NULL,
     resolved_at  INTEGER,
     root_cause   TEXT,
+    alarm_details TEXT,
+    alarm_link   TEXT,
     UNIQUE (platform, channel)
 );
+
+CREATE INDEX incidents_by_alarm ON incidents (alarm_key, state);
 
 CREATE TABLE timeline (
     id          INTEGER PRIMARY KEY,

@@ -16,7 +16,7 @@
 #define INC_COLS                                                              \
     "id, title, severity, state, platform, channel, channel_name,"            \
     " origin_room, declared_by, alarm_key, declared_at,"                      \
-    " coalesce(resolved_at, 0), root_cause"
+    " coalesce(resolved_at, 0), root_cause, alarm_details, alarm_link"
 #define TL_COLS                                                               \
     "id, incident_id, at, kind, text, msg_room, msg_id, author, created_at"
 #define ACT_COLS                                                              \
@@ -43,8 +43,9 @@ static const char *const sql[ST__COUNT] = {
     [ST_INC_INSERT] =
         "INSERT INTO incidents (title, severity, state, platform, channel,"
         " channel_name, origin_room, declared_by, alarm_key, declared_at,"
-        " resolved_at, root_cause)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        " resolved_at, root_cause, alarm_details, alarm_link)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14)",
     [ST_INC_GET] = "SELECT " INC_COLS " FROM incidents WHERE id = ?1",
     [ST_INC_BY_CHANNEL] = "SELECT " INC_COLS " FROM incidents"
                           " WHERE platform = ?1 AND channel = ?2",
@@ -63,6 +64,16 @@ static const char *const sql[ST__COUNT] = {
     [ST_INC_LIST] = "SELECT " INC_COLS " FROM incidents"
                     " WHERE (?1 = 0 OR state = 'open')"
                     " AND (?2 = 0 OR channel IS NULL) ORDER BY id DESC",
+    [ST_INC_OPEN_BY_ALARM] = "SELECT " INC_COLS " FROM incidents"
+                             " WHERE alarm_key = ?1 AND state = 'open'"
+                             " ORDER BY id DESC LIMIT 1",
+    [ST_INC_LIST_BY_ALARM] = "SELECT " INC_COLS " FROM incidents"
+                             " WHERE alarm_key = ?1 AND id != ?2"
+                             " ORDER BY id DESC LIMIT 10",
+    [ST_INC_COUNT_OPEN] =
+        "SELECT count(*) FROM incidents WHERE state = 'open'",
+    [ST_ACT_COUNT_OPEN] = "SELECT count(*), coalesce(sum(due_date < ?1), 0)"
+                          " FROM actions WHERE status = 'open'",
     [ST_TL_ADD] = "INSERT INTO timeline (incident_id, at, kind, text,"
                   " msg_room, msg_id, author, created_at)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -354,6 +365,44 @@ int
 store_tx_depth(const struct store *s)
 {
     return s->depth;
+}
+
+int
+store_ping(struct store *s)
+{
+    int rc = store_tx_begin(s);
+
+    if (rc)
+        return rc;
+    store_tx_rollback(s);
+    return BOT_OK;
+}
+
+int
+store_incident_count_open(struct store *s, long *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_COUNT_OPEN);
+
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, st, "count incidents");
+    *n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return BOT_OK;
+}
+
+int
+store_action_count_open(struct store *s, const char *today, long *open,
+                        long *overdue)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_ACT_COUNT_OPEN);
+
+    store_bind_text(st, 1, today);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, st, "count actions");
+    *open = (long)sqlite3_column_int64(st, 0);
+    *overdue = (long)sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    return BOT_OK;
 }
 
 int

@@ -34,6 +34,8 @@ store_incident_clear(struct incident *in)
     bot_free(in->declared_by);
     bot_free(in->alarm_key);
     bot_free(in->root_cause);
+    bot_free(in->alarm_details);
+    bot_free(in->alarm_link);
     memset(in, 0, sizeof(*in));
 }
 
@@ -66,6 +68,8 @@ read_incident(sqlite3_stmt *st, struct incident *in)
     in->declared_at = sqlite3_column_int64(st, 10);
     in->resolved_at = sqlite3_column_int64(st, 11);
     in->root_cause = store_col_text(st, 12, &rc);
+    in->alarm_details = store_col_text(st, 13, &rc);
+    in->alarm_link = store_col_text(st, 14, &rc);
     if (rc)
         store_incident_clear(in);
     return rc;
@@ -108,6 +112,8 @@ store_incident_insert(struct store *s, const struct incident *in,
     sqlite3_bind_int64(st, 10, in->declared_at);
     store_bind_opt_int(st, 11, in->resolved_at);
     store_bind_text(st, 12, in->root_cause);
+    store_bind_text(st, 13, in->alarm_details);
+    store_bind_text(st, 14, in->alarm_link);
     rc = store_done(s, st);
     if (rc)
         return rc;
@@ -226,6 +232,28 @@ store_incident_list(struct store *s, int only_open, int pending_channel,
     sqlite3_bind_int(st, 2, pending_channel);
     return store_collect(s, st, sizeof(**out), read_incident_v, clear_incident_v,
                    (void **)out, n);
+}
+
+int
+store_incident_open_by_alarm(struct store *s, const char *alarm_key,
+                             struct incident *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_OPEN_BY_ALARM);
+
+    store_bind_text(st, 1, alarm_key);
+    return one_incident(s, st, out);
+}
+
+int
+store_incident_list_by_alarm(struct store *s, const char *alarm_key,
+                             int64_t except, struct incident **out, size_t *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_INC_LIST_BY_ALARM);
+
+    store_bind_text(st, 1, alarm_key);
+    sqlite3_bind_int64(st, 2, except);
+    return store_collect(s, st, sizeof(**out), read_incident_v,
+                         clear_incident_v, (void **)out, n);
 }
 
 /* --- timeline --- */

@@ -192,4 +192,12 @@ until_grep 5 'channel #inc' "$dir/err" >/dev/null
 check "exactly one channel for it" \
     [ "$(grep -c 'pmbot opened' "$dir/out")" = $((before + 1)) ]
 check "and the database agrees" [ "$(db 'select count(*) from incidents where channel is null')" = 0 ]
+# 7. /healthz says 503, with the reason, while the chat platform is away
+kill "$bpid"
+wait "$bpid"
+start PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-x SLACK_BOT_TOKEN=xoxb-x \
+    SLACK_API_URL=http://127.0.0.1:9/api/
+check "/healthz is 503 when Slack is not connected" \
+    [ "$(curl -s -o "$dir/body" -w '%{http_code}' "$url/healthz")" = 503 ]
+check "with the reason" grep -q 'not connected to Slack' "$dir/body"
 exit $((fails > 0))

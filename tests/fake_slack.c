@@ -115,6 +115,16 @@ struct http_req {
     int send_continue; /* client sent Expect: 100-continue */
 };
 
+/* A paced /_control/reactions run ("per_second"). */
+struct bulk {
+    lws_sorted_usec_list_t sul; /* fires when the next event is due */
+    json_t *args;               /* the request; NULL when no run is active */
+    long long count;            /* events to send in all */
+    long long sent;
+    long long per_second;
+    int64_t t0_us;              /* monotonic start of the run */
+};
+
 struct env_table {
     struct envelope **slots;
     size_t nslots; /* 0 or a power of two */
@@ -141,6 +151,7 @@ struct fake {
     lws_sorted_usec_list_t redeliver_sul; /* armed while awaiting is not
                                              empty, at or before its head */
     struct env_table envs;
+    struct bulk bulk;
     json_t *tickets;    /* ticket -> true, issued and unused */
     json_t *channels;   /* [channel record] */
     json_t *messages;   /* channel id -> [message], ts ascending */
@@ -2035,6 +2046,53 @@ ctl_reaction(struct fake *f, json_t *a, json_t *reply)
     return NULL;
 }
 
+/* Event i of a bulk run: cycles through ts_list. */
+static const struct envelope *
+bulk_emit(struct fake *f, const json_t *a, long long i)
+{
+    const json_t *list = json_object_get(a, "ts_list");
+    char eid[32];
+
+    return react(f, arg_str(a, "channel"),
+                 json_string_value(json_array_get(
+                     list, (size_t)i % json_array_size(list))),
+                 arg_str(a, "user"), arg_str(a, "reaction"), 0, eid,
+                 sizeof(eid));
+}
+
+static void bulk_cb(lws_sorted_usec_list_t *sul);
+
+/* Sends what is due by now, then sleeps on the sul until the next one. */
+static void
+bulk_step(struct fake *f)
+{
+    struct bulk *b = &f->bulk;
+    int64_t now = clock_us(CLOCK_MONOTONIC);
+    long long due = 1 + (now - b->t0_us) * b->per_second / 1000000;
+    int64_t next;
+
+    if (due > b->count)
+        due = b->count;
+    while (b->sent < due)
+        bulk_emit(f, b->args, b->sent++);
+    if (b->sent == b->count) {
+        json_decref(b->args);
+        b->args = NULL;
+        return;
+    }
+    next = b->t0_us + b->sent * 1000000 / b->per_second - now;
+    lws_sul_schedule(f->ctx, 0, &b->sul, bulk_cb, next < 1 ? 1 : next);
+}
+
+static void
+bulk_cb(lws_sorted_usec_list_t *sul)
+{
+    struct bulk *b = lws_container_of(sul, struct bulk, sul);
+    struct fake *f = lws_container_of(b, struct fake, bulk);
+
+    bulk_step(f);
+}
+
 static const char *
 ctl_reactions(struct fake *f, json_t *a, json_t *reply)
 {
@@ -2043,25 +2101,38 @@ ctl_reactions(struct fake *f, json_t *a, json_t *reply)
     json_t *list = json_object_get(a, "ts_list");
     size_t nts = json_array_size(list);
     long long i, count = arg_int(a, "count", (long long)nts);
-    const struct envelope *e;
-    char eid[32];
+    long long per_second = arg_int(a, "per_second", 0);
+    const struct envelope *e = NULL;
 
     if (!chid || !user || !name || !nts)
         return "channel_ts_list_user_reaction_required";
     for (i = 0; i < (long long)nts; i++)
         if (!json_is_string(json_array_get(list, (size_t)i)))
             return "ts_list_not_strings";
+    if (per_second > 0 && f->bulk.args)
+        return "bulk_busy";
     channel_for_control(f, chid);
-    for (i = 0; i < count; i++) {
-        const char *ts =
-            json_string_value(json_array_get(list, (size_t)i % nts));
+    if (count <= 0)
+        count = 0;
+    if (per_second > 0 && count > 0) {
+        /* paced by an lws timer: the first event now, the rest when due */
+        f->bulk.args = json_incref(a);
+        f->bulk.count = count;
+        f->bulk.sent = 0;
+        f->bulk.per_second = per_second;
+        f->bulk.t0_us = clock_us(CLOCK_MONOTONIC);
+        e = bulk_emit(f, a, f->bulk.sent++);
+        bulk_step(f);
+    } else {
+        for (i = 0; i < count; i++) {
+            const struct envelope *x = bulk_emit(f, a, i);
 
-        e = react(f, chid, ts, user, name, 0, eid, sizeof(eid));
-        if (i == 0)
-            json_object_set_new(reply, "first_envelope",
-                                json_string(e ? e->id : ""));
+            if (!i)
+                e = x;
+        }
     }
-    json_object_set_new(reply, "n", json_integer(count > 0 ? count : 0));
+    json_object_set_new(reply, "first_envelope", json_string(e ? e->id : ""));
+    json_object_set_new(reply, "n", json_integer(count));
     return NULL;
 }
 
@@ -2223,6 +2294,10 @@ ctl_state(struct fake *f, json_t *a, json_t *reply)
                   "channels", f->channels, "messages", f->messages, "files",
                   f->files, "uploads", f->uploads, "responses", f->responses,
                   "ratelimits", f->ratelimits, "users", f->users));
+    json_object_set_new(reply, "bulk_remaining",
+                        json_integer(f->bulk.args ? f->bulk.count -
+                                                        f->bulk.sent
+                                                  : 0));
     return NULL;
 }
 
@@ -2743,6 +2818,7 @@ fake_free(struct fake *f)
              d = lws_dll2_get_head(owners[i]))
             env_drop(f, lws_container_of(d, struct envelope, list));
     free(f->envs.slots);
+    json_decref(f->bulk.args);
     json_decref(f->tickets);
     json_decref(f->channels);
     json_decref(f->messages);
@@ -2886,6 +2962,7 @@ main(int argc, char **argv)
 
 out_ctx:
     lws_sul_cancel(&f.redeliver_sul);
+    lws_sul_cancel(&f.bulk.sul);
     f.stopping = 1;
     lws_context_destroy(f.ctx);
 out:
