@@ -109,6 +109,7 @@ test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot build/asan/fake_slack
 # figures, printed and never asserted
 bench: build/pmbot build/fake_slack
 	@sh tests/bench_slack.sh build
+	@sh tests/bench_webhook.sh build
 
 valgrind: build/pmbot
 	@sh tests/e2e_shell.sh build/pmbot valgrind
