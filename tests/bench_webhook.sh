@@ -1,0 +1,63 @@
+#!/bin/sh
+# bench_webhook.sh BUILD - sustained authenticated webhook requests per
+# second (duplicate firings over keep-alive connections), with the Slack
+# fake as the platform. Prints figures; asserts nothing.
+build=${1:-build}
+dir=$(mktemp -d)
+fpid=
+bpid=
+cleanup() {
+    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
+    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+N=${BENCH_REQUESTS:-20000}
+TOKEN=bench-token
+
+"$build/fake_slack" --port 0 >"$dir/fake.out" &
+fpid=$!
+for _ in $(seq 100); do
+    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$dir/fake.out")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-test SLACK_BOT_TOKEN=xoxb-test \
+SLACK_API_URL="http://127.0.0.1:$port/api/" PMBOT_DB="$dir/bench.db" \
+PMBOT_WEBHOOK_TOKEN=$TOKEN PMBOT_LISTEN=127.0.0.1:0 PMBOT_LOG_LEVEL=info \
+    "$build/pmbot" run </dev/null >/dev/null 2>"$dir/pmbot.log" &
+bpid=$!
+for _ in $(seq 100); do
+    hport=$(sed -n 's/.*webhook: listening on 127.0.0.1:\([0-9]*\)$/\1/p' \
+        "$dir/pmbot.log")
+    [ -n "$hport" ] && break
+    sleep 0.05
+done
+url="http://127.0.0.1:$hport/hooks/generic"
+curl -s -o /dev/null -X POST "$url" -H "Authorization: Bearer $TOKEN" \
+    -d '{"title":"Bench alarm","severity":2,"dedup_key":"bench-1"}'
+
+# N duplicate firings, 32 at a time, over reused connections
+awk -v n="$N" -v url="$url" -v tok="$TOKEN" 'BEGIN {
+    for (i = 0; i < n; i++) {
+        if (i) print "next"
+        print "url = \"" url "\""
+        print "data = \"{\\\"title\\\":\\\"Bench alarm\\\",\\\"dedup_key\\\":\\\"bench-1\\\"}\""
+        print "header = \"Authorization: Bearer " tok "\""
+        print "header = \"Content-Type: application/json\""
+        print "output = \"/dev/null\""
+        print "write-out = \"%{http_code}\\n\""
+    }
+}' >"$dir/reqs.cfg"
+t0=$(awk '{ print $14 + $15 }' "/proc/$bpid/stat")
+s0=$(date +%s%N)
+curl -s --no-progress-meter --parallel --parallel-max 32 -K "$dir/reqs.cfg" >"$dir/codes.txt" 2>/dev/null
+s1=$(date +%s%N)
+t1=$(awk '{ print $14 + $15 }' "/proc/$bpid/stat")
+ms=$(((s1 - s0) / 1000000))
+good=$(grep -c '^200$' "$dir/codes.txt")
+hz=$(getconf CLK_TCK)
+entries=$(sqlite3 "$dir/bench.db" "select count(*) from timeline where text like 'Alarm fired again%'")
+echo "webhook duplicate firings: $N requests in $ms ms = $((N * 1000 / (ms ? ms : 1))) requests/s ($good answered 200, $entries timeline entries committed); pmbot CPU $(( (t1 - t0) * 1000000 / hz / N )) us/request (the load generator shares the 2 cores)"
+echo "pmbot peak RSS: $(awk '/VmHWM/ { print $2 " " $3 }' "/proc/$bpid/status")"
