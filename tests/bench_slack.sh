@@ -64,8 +64,11 @@ make_messages() {
 run() {
     ctl reset_log '{}' >/dev/null
     t0=$(cpu_ticks)
-    list=$(jq -R . "$dir/ts.txt" | jq -sc .)
-    ctl reactions "{\"channel\":\"$chan\",\"ts_list\":$list,\"user\":\"U6\",\"reaction\":\"pushpin\",\"count\":$N$2}" >/dev/null
+    # the ts list is too long for an argument: send it from a file
+    jq -R . "$dir/ts.txt" | jq -sc --arg c "$chan" --argjson n "$N" \
+        "{channel: \$c, ts_list: ., user: \"U6\", reaction: \"pushpin\", count: \$n$2}" \
+        >"$dir/reactions.json"
+    ctl reactions "@$dir/reactions.json" >/dev/null
     until_true 300 ".acks | length >= $N" >/dev/null
     t1=$(cpu_ticks)
     state >"$dir/state.json"
