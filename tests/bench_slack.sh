@@ -44,8 +44,9 @@ PMBOT_LOG_LEVEL=error "$build/pmbot" run >"$dir/pmbot.log" 2>&1 &
 bpid=$!
 until_true 10 '.connections == 1' || { echo "bench: pmbot did not connect"; exit 1; }
 ctl slash '{"command":"/incident","text":"start Bench","user_id":"U1","channel_id":"CGEN"}' >/dev/null
-until_true 10 '.channels | length >= 1' >/dev/null
-chan=$(state | jq -r '.channels[0].id')
+day=$(date -u +%Y%m%d)
+until_true 10 ".channels[] | select(.name == \"inc-$day-bench\")" >/dev/null
+chan=$(state | jq -r ".channels[] | select(.name == \"inc-$day-bench\") | .id")
 hz=$(getconf CLK_TCK)
 
 # make_messages N DELIVER: N messages in the incident channel, their ts
@@ -72,12 +73,14 @@ run() {
     until_true 300 ".acks | length >= $N" >/dev/null
     t1=$(cpu_ticks)
     state >"$dir/state.json"
+    tagged=$(sqlite3 "$dir/bench.db" "select count(*) from timeline where kind = 'tagged'")
     jq -r --arg name "$1" --argjson n "$N" --argjson cpu "$((t1 - t0))" \
+        --arg tagged "$tagged" \
         --argjson hz "$hz" '
-        (.delivered | map({(.envelope_id): .t}) | add) as $d
-        | ([.acks[] | .t - $d[.envelope_id]] | sort) as $lat
-        | ((.acks | map(.t) | max) - (.delivered | map(.t) | min)) as $span
-        | "\($name): \($n) events in \($span | floor) ms = \(($n * 1000 / $span) | floor) events/s; ack latency p50 \($lat[($lat | length) / 2 | floor] * 1000 | round / 1000) ms, p99 \($lat[($lat | length) * 99 / 100 | floor] * 1000 | round / 1000) ms; pmbot CPU \(($cpu / $hz * 1000000 / $n) | floor) us/event"
+        (.delivered | map({(.envelope_id): .t_us}) | add) as $d
+        | ([.acks[] | (.t_us - $d[.envelope_id]) / 1000] | sort) as $lat
+        | (((.acks | map(.t_us) | max) - (.delivered | map(.t_us) | min)) / 1000) as $span
+        | "\($name): \($n) events in \($span | floor) ms = \(($n * 1000 / $span) | floor) events/s; ack latency p50 \($lat[($lat | length) / 2 | floor] * 1000 | round / 1000) ms, p99 \($lat[($lat | length) * 99 / 100 | floor] * 1000 | round / 1000) ms; pmbot CPU \(($cpu / $hz * 1000000 / $n) | floor) us/event; \([.calls[] | select(.method == "conversations.history")] | length) history calls; \($tagged) tagged entries in the database"
         ' "$dir/state.json"
 }
 

@@ -180,6 +180,13 @@ since_start_ms(const struct fake *f)
     return (json_int_t)((clock_us(CLOCK_MONOTONIC) - f->t0_us) / 1000);
 }
 
+/* since_start_us - for latency figures finer than a millisecond */
+static json_int_t
+since_start_us(const struct fake *f)
+{
+    return (json_int_t)(clock_us(CLOCK_MONOTONIC) - f->t0_us);
+}
+
 static void
 ts_format(int64_t us, char *out, size_t n)
 {
@@ -746,9 +753,10 @@ mark_written(struct fake *f, struct conn *c, struct envelope *e)
 {
     json_array_append_new(
         f->delivered,
-        json_pack("{s:s,s:I,s:i,s:s,s:i}", "envelope_id", e->id, "t",
-                  since_start_ms(f), "retry_attempt", e->retry_attempt,
-                  "type", e->type, "connection", (int)c->id));
+        json_pack("{s:s,s:I,s:I,s:i,s:s,s:i}", "envelope_id", e->id, "t",
+                  since_start_ms(f), "t_us", since_start_us(f),
+                  "retry_attempt", e->retry_attempt, "type", e->type,
+                  "connection", (int)c->id));
     if (!e->tracked) { /* no ack can find it: forget it once sent */
         env_drop(f, e);
         return;
@@ -810,10 +818,11 @@ ws_message(struct fake *f, struct conn *c, const char *text, size_t len)
 
     if (id) {
         json_array_append_new(
-            f->acks, json_pack("{s:s,s:I,s:O?,s:i}", "envelope_id", id, "t",
-                               since_start_ms(f), "payload",
-                               json_object_get(m, "payload"), "connection",
-                               (int)c->id));
+            f->acks,
+            json_pack("{s:s,s:I,s:I,s:O?,s:i}", "envelope_id", id, "t",
+                      since_start_ms(f), "t_us", since_start_us(f),
+                      "payload", json_object_get(m, "payload"), "connection",
+                      (int)c->id));
         e = env_find(&f->envs, id);
         if (e)
             env_drop(f, e);
