@@ -73,8 +73,52 @@ bot_destroy(struct bot *b)
         b->platform->ops->destroy(b->platform);
     bot_outbox_drop(b);
     store_close(b->store);
+    for (size_t i = 0; i < b->nrooms; i++)
+        bot_free(b->room_names[i]);
+    bot_free(b->room_names);
+    bot_free(b->room_ids);
     bot_free(b->opening);
     bot_free(b);
+}
+
+int
+bot_room_add(struct bot *b, const char *room, int64_t id)
+{
+    char *copy;
+
+    if (b->nrooms == b->caprooms) {
+        size_t nc = b->caprooms ? b->caprooms * 2 : 16;
+        char **nn = bot_realloc(b->room_names, nc * sizeof(*nn));
+        int64_t *ni;
+
+        if (!nn)
+            return BOT_ENOMEM;
+        b->room_names = nn;
+        ni = bot_realloc(b->room_ids, nc * sizeof(*ni));
+        if (!ni)
+            return BOT_ENOMEM;
+        b->room_ids = ni;
+        b->caprooms = nc;
+    }
+    copy = bot_strdup(room);
+    if (!copy)
+        return BOT_ENOMEM;
+    b->room_names[b->nrooms] = copy;
+    b->room_ids[b->nrooms++] = id;
+    return BOT_OK;
+}
+
+int
+bot_room_find(const struct bot *b, const char *room, int64_t *id)
+{
+    /* newest first: the incidents in progress are the recent ones */
+    for (size_t i = b->nrooms; i > 0; i--) {
+        if (!strcmp(b->room_names[i - 1], room)) {
+            *id = b->room_ids[i - 1];
+            return BOT_OK;
+        }
+    }
+    return BOT_ENOTFOUND;
 }
 
 void

@@ -45,6 +45,10 @@ struct bot {
     struct loop_timer *group_timer;
     struct metrics metrics;         /* for GET /metrics */
     int hold_channels;              /* see bot_hold_channels */
+    char **room_names;              /* incident channels, newest last */
+    int64_t *room_ids;
+    size_t nrooms, caprooms;
+    int rooms_loaded;
 };
 
 /*
@@ -98,6 +102,11 @@ void bot_hold_channels(struct bot *b, int on);
 /* bot_finish - an event is done: call done now, or after the group's
  * commit when one is open. */
 void bot_finish(struct bot *b, chat_done_fn *done, void *arg, int rc);
+
+/* bot_room_add / bot_room_find - the in-memory map of incident channels
+ * to incident ids (the incident code fills it). */
+int bot_room_add(struct bot *b, const char *room, int64_t id);
+int bot_room_find(const struct bot *b, const char *room, int64_t *id);
 
 /* bot_after_commit - flush the outbox and open pending channels, unless an
  * outer transaction (a batch) is still open. */

@@ -56,6 +56,10 @@ int incident_take_alarm(struct bot *b, const struct alarm *a,
                         int default_severity, int64_t *id,
                         const char **status);
 
+/* incident_id_for_room - the id of the incident whose channel is room,
+ * from memory (loaded once from the store); BOT_ENOTFOUND if none. */
+int incident_id_for_room(struct bot *b, const char *room, int64_t *id);
+
 /* incident_for_room - the incident whose channel is room (new: clear it). */
 int incident_for_room(struct bot *b, const char *room, struct incident *out);
 

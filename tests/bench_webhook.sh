@@ -60,4 +60,42 @@ good=$(grep -c '^200$' "$dir/codes.txt")
 hz=$(getconf CLK_TCK)
 entries=$(sqlite3 "$dir/bench.db" "select count(*) from timeline where text like 'Alarm fired again%'")
 echo "webhook duplicate firings: $N requests in $ms ms = $((N * 1000 / (ms ? ms : 1))) requests/s ($good answered 200, $entries timeline entries committed); pmbot CPU $(( (t1 - t0) * 1000000 / hz / N )) us/request (the load generator shares the 2 cores)"
+
+# alarm to channel: from the moment an alarm is sent to the moment the
+# fake Slack receives conversations.create for it (pmbot's own share: the
+# fake answers at once). Sent over one keep-alive connection, one at a time.
+python3 - "$hport" "$TOKEN" "$port" <<'PY'
+import http.client, json, sys, time
+hport, token, fport = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+c = http.client.HTTPConnection("127.0.0.1", hport)
+f = http.client.HTTPConnection("127.0.0.1", fport)
+def state():
+    f.request("GET", "/_control/state")
+    return json.loads(f.getresponse().read())
+sent = []
+for i in range(200):
+    body = json.dumps({"title": "Latency %d" % i, "severity": 3,
+                       "dedup_key": "lat-%d" % i})
+    t = time.time_ns() // 1000
+    c.request("POST", "/hooks/generic", body,
+              {"Authorization": "Bearer " + token,
+               "Content-Type": "application/json"})
+    c.getresponse().read()
+    sent.append(t)
+    time.sleep(0.005)  # pacing between alarms, not a synchronisation
+time.sleep(1)
+s = state()
+t0 = s["t0_epoch_us"]
+creates = [x for x in s["calls"] if x["method"] == "conversations.create"
+           and x["args"].get("name", "").startswith("inc-") and
+           "latency-" in x["args"]["name"]]
+lat = {}
+for x in creates:
+    n = int(x["args"]["name"].rsplit("latency-", 1)[1].split("-")[0])
+    lat.setdefault(n, (t0 + x["t_us"] - sent[n]) / 1000.0)
+v = sorted(lat.values())
+if v:
+    print("alarm to conversations.create: %d alarms, p50 %.3f ms, p99 %.3f ms"
+          % (len(v), v[len(v) // 2], v[min(len(v) - 1, len(v) * 99 // 100)]))
+PY
 echo "pmbot peak RSS: $(awk '/VmHWM/ { print $2 " " $3 }' "/proc/$bpid/status")"

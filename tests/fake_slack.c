@@ -101,6 +101,7 @@ struct http_req {
     json_t *query;     /* decoded query arguments */
     struct bytes body;
     int64_t t_ms;      /* arrival, ms since start */
+    int64_t t_us;      /* arrival, µs since start */
     int is_post;
     int is_json;       /* Content-Type: application/json */
     char *resp;        /* LWS_PRE bytes of headroom, then resp_len bytes */
@@ -1822,7 +1823,8 @@ api_call(struct fake *f, struct http_req *r, const char *method)
     const struct api_method *m = NULL;
     size_t i;
 
-    entry = json_pack("{s:s,s:I,s:o}", "method", method, "t", r->t_ms,
+    entry = json_pack("{s:s,s:I,s:I,s:o}", "method", method, "t", r->t_ms,
+                      "t_us", (json_int_t)r->t_us,
                       "args", args);
     json_array_append_new(f->calls, entry);
 
@@ -2303,6 +2305,11 @@ ctl_state(struct fake *f, json_t *a, json_t *reply)
                   "channels", f->channels, "messages", f->messages, "files",
                   f->files, "uploads", f->uploads, "responses", f->responses,
                   "ratelimits", f->ratelimits, "users", f->users));
+    /* the wall clock at t = 0, so a client can place its own times */
+    json_object_set_new(reply, "t0_epoch_us",
+                        json_integer((json_int_t)(clock_us(CLOCK_REALTIME) -
+                                                  (clock_us(CLOCK_MONOTONIC) -
+                                                   f->t0_us))));
     json_object_set_new(reply, "bulk_remaining",
                         json_integer(f->bulk.args ? f->bulk.count -
                                                         f->bulk.sent
@@ -2658,6 +2665,7 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_HTTP:
         req_reset(r);
         r->t_ms = since_start_ms(f);
+        r->t_us = since_start_us(f);
         snprintf(r->path, sizeof(r->path), "%.*s", (int)len,
                  (const char *)in);
         r->is_post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;

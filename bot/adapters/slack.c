@@ -28,6 +28,7 @@
 #include <string.h>
 
 #define MAX_ATTEMPTS   5
+#define MAX_INFLIGHT   32 /* Web API calls out at once; the rest queue */
 #define MAX_GATES      32
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -83,7 +84,7 @@ struct sock {
 
 /* An envelope between arrival and ack. */
 struct env {
-    struct env *next;
+    struct env *next, *prev;
     struct slack *s;
     struct sock *sock; /* NULLed if the socket closes first */
     struct slack_envelope e;
@@ -105,7 +106,7 @@ struct slack {
     unsigned backoff_ms;
     struct loop_timer *reconnect;
     struct call *queue; /* waiting to be sent, by not_before */
-    struct call *inflight;
+    int inflight;       /* calls out now */
     struct loop_timer *queue_timer;
     struct gate gates[MAX_GATES];
     struct env *envs; /* not yet acked */
@@ -245,7 +246,8 @@ on_http(void *arg, const struct http_response *r)
 
     if (gt && gt->inflight > 0)
         gt->inflight--;
-    if (gt && serial(c->method) && s->queue)
+    s->inflight--;
+    if (s->queue)
         loop_timer_start(s->queue_timer, 0, 0);
 
     if (r->status == 0 && r->error && !strcmp(r->error, "canceled")) {
@@ -334,6 +336,11 @@ send_call(struct slack *s, struct call *c)
     q.body = c->body;
     q.body_len = c->len;
     if (strbuf_error(&url) || http_send(s->http, &q, on_http, c)) {
+        struct gate *g = c->raw_url ? NULL : gate_of(s, c->method);
+
+        if (g && g->inflight > 0)
+            g->inflight--;
+        s->inflight--;
         c->fn(c, BOT_ENOMEM, NULL, 0);
         call_free(c);
     }
@@ -347,7 +354,7 @@ queue_run(void *arg)
     struct call **pp = &s->queue, *c;
     int64_t now = now_ms(), next = 0;
 
-    while ((c = *pp)) {
+    while ((c = *pp) && s->inflight < MAX_INFLIGHT) {
         struct gate *g = c->raw_url ? NULL : gate_of(s, c->method);
         int64_t at = c->not_before;
 
@@ -367,6 +374,7 @@ queue_run(void *arg)
         c->next = NULL;
         if (g)
             g->inflight++;
+        s->inflight++;
         send_call(s, c);
     }
     if (next)
@@ -772,12 +780,12 @@ op_parse_user(struct chat_platform *p, const char *token, char **user_out)
 static void
 env_free(struct env *v)
 {
-    struct env **pp = &v->s->envs;
-
-    while (*pp && *pp != v)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = v->next;
+    if (v->prev)
+        v->prev->next = v->next;
+    else if (v->s->envs == v)
+        v->s->envs = v->next;
+    if (v->next)
+        v->next->prev = v->prev;
     slack_envelope_clear(&v->e);
     strbuf_cleanup(&v->text);
     bot_free(v->reply);
@@ -888,6 +896,8 @@ on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
         return;
     }
     v->next = s->envs;
+    if (s->envs)
+        s->envs->prev = v;
     s->envs = v;
     switch (v->e.type) {
     case SLACK_ENV_HELLO:

@@ -214,6 +214,45 @@ incident_take_alarm(struct bot *b, const struct alarm *a,
     return rc;
 }
 
+/* room_cache_load - every incident channel of this platform, once: the
+ * question "is this an incident channel?" comes with every message */
+static int
+room_cache_load(struct bot *b)
+{
+    struct incident *list = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (b->rooms_loaded)
+        return BOT_OK;
+    while (b->nrooms) /* a failed load may have left a part */
+        bot_free(b->room_names[--b->nrooms]);
+    rc = store_incident_list(b->store, 0, 0, &list, &n);
+    for (size_t i = n; !rc && i > 0; i--) {
+        const struct incident *in = &list[i - 1]; /* oldest first */
+
+        if (in->channel && !strcmp(in->platform, b->platform->ops->name))
+            rc = bot_room_add(b, in->channel, in->id);
+    }
+    store_incident_list_free(list, n);
+    if (!rc)
+        b->rooms_loaded = 1;
+    return rc;
+}
+
+int
+incident_id_for_room(struct bot *b, const char *room, int64_t *id)
+{
+    int rc;
+
+    if (!room || !b->platform)
+        return BOT_ENOTFOUND;
+    rc = room_cache_load(b);
+    if (rc)
+        return rc;
+    return bot_room_find(b, room, id);
+}
+
 int
 incident_for_room(struct bot *b, const char *room, struct incident *out)
 {
@@ -540,6 +579,8 @@ on_channel_opened(void *arg, int rc, const char *room_id,
     }
     log_info("incident: INC-%lld: channel #%s open", (long long)op->id,
              op->name);
+    if (b->rooms_loaded && bot_room_add(b, room_id, op->id))
+        b->rooms_loaded = 0; /* reload on the next lookup */
     announce(op, &in);
     store_incident_clear(&in);
 }
@@ -816,17 +857,15 @@ void
 incident_handle_event(struct bot *b, const struct chat_event *ev,
                       chat_done_fn *done, void *arg)
 {
-    struct incident inc;
     struct tagging *t;
+    int64_t inc_id;
     int rc;
 
-    rc = incident_for_room(b, ev->room, &inc);
+    rc = incident_id_for_room(b, ev->room, &inc_id);
     if (rc || !ev->msg_id) {
         /* not an incident channel: nothing of ours */
         bot_finish(b, done, arg,
                    rc == BOT_ENOTFOUND || !ev->msg_id ? BOT_OK : rc);
-        if (!rc)
-            store_incident_clear(&inc);
         return;
     }
     switch (ev->kind) {
@@ -836,7 +875,7 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
     case CHAT_EV_REACTION_ADDED:
         if (!is_timeline_emoji(b, ev->reaction))
             break;
-        rc = tag_from_cache(b, ev, inc.id);
+        rc = tag_from_cache(b, ev, inc_id);
         if (rc != BOT_ENOTFOUND)
             break;
         t = bot_calloc(1, sizeof(*t));
@@ -849,24 +888,22 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
             break;
         }
         t->b = b;
-        t->incident_id = inc.id;
+        t->incident_id = inc_id;
         t->done = done;
         t->arg = arg;
-        store_incident_clear(&inc);
         b->platform->ops->fetch_message(b->platform, ev->room, ev->msg_id,
                                         on_tag_fetched, t);
         return;
     case CHAT_EV_REACTION_REMOVED:
         if (is_timeline_emoji(b, ev->reaction))
-            rc = change_entry(b, ev, inc.id, NULL);
+            rc = change_entry(b, ev, inc_id, NULL);
         break;
     case CHAT_EV_MESSAGE_CHANGED:
-        rc = change_entry(b, ev, inc.id, ev->text ? ev->text : "");
+        rc = change_entry(b, ev, inc_id, ev->text ? ev->text : "");
         break;
     case CHAT_EV_MESSAGE_DELETED:
-        rc = change_entry(b, ev, inc.id, NULL);
+        rc = change_entry(b, ev, inc_id, NULL);
         break;
     }
-    store_incident_clear(&inc);
     bot_finish(b, done, arg, rc);
 }
