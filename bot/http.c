@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #define BODY_MAX (8u * 1024u * 1024u)
+#define POOL_MAX 64 /* idle easy handles kept for reuse */
 
 struct req {
     struct req *next, *prev; /* in flight */
@@ -43,6 +44,8 @@ struct http {
     struct loop_timer *reap;  /* runs completions outside curl callbacks */
     struct req *live;
     struct req *done; /* finished, callbacks pending */
+    CURL *pool[POOL_MAX]; /* reset easy handles: no new one per request */
+    int npool;
 };
 
 struct sock {
@@ -54,8 +57,12 @@ static void
 req_free(struct req *r)
 {
     curl_slist_free_all(r->headers);
-    if (r->easy)
+    if (r->easy && r->h->npool < POOL_MAX) {
+        curl_easy_reset(r->easy);
+        r->h->pool[r->h->npool++] = r->easy;
+    } else if (r->easy) {
         curl_easy_cleanup(r->easy);
+    }
     bot_free(r->body);
     strbuf_cleanup(&r->resp);
     bot_free(r);
@@ -254,6 +261,8 @@ http_free(struct http *h)
     }
     if (h->multi)
         curl_multi_cleanup(h->multi);
+    while (h->npool)
+        curl_easy_cleanup(h->pool[--h->npool]);
     loop_timer_free(h->timer);
     loop_timer_free(h->reap);
     bot_free(h);
@@ -301,7 +310,7 @@ http_send(struct http *h, const struct http_request *q, http_done_fn *cb,
     r->arg = arg;
     r->retry_after = -1;
     strbuf_init(&r->resp, BODY_MAX);
-    r->easy = curl_easy_init();
+    r->easy = h->npool ? h->pool[--h->npool] : curl_easy_init();
     if (!r->easy)
         goto fail;
     strbuf_init(&hdr, 0);

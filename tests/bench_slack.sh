@@ -29,6 +29,15 @@ until_true() {
     done
     return 1
 }
+counts() { curl -s "http://127.0.0.1:$port/_control/counts"; }
+until_count() { # until_count SECONDS JQ: like until_true, on the light counts
+    end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -le "$end" ]; do
+        counts | jq -e "$2" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
 
 "$build/fake_slack" --port 0 --redeliver-ms 30000 >"$dir/fake.out" &
@@ -70,7 +79,7 @@ run() {
         "{channel: \$c, ts_list: ., user: \"U6\", reaction: \"pushpin\", count: \$n$2}" \
         >"$dir/reactions.json"
     ctl reactions "@$dir/reactions.json" >/dev/null
-    until_true 300 ".acks | length >= $N" >/dev/null
+    until_count 300 ".acks >= $N" >/dev/null
     t1=$(cpu_ticks)
     state >"$dir/state.json"
     tagged=$(sqlite3 "$dir/bench.db" "select count(*) from timeline where kind = 'tagged'")

@@ -23,6 +23,7 @@
 #include "timeutil.h"
 #include "ws.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ struct slack {
     unsigned backoff_ms;
     struct loop_timer *reconnect;
     struct call *queue; /* waiting to be sent, by not_before */
+    struct call *queue_tail;
     int inflight;       /* calls out now */
     struct loop_timer *queue_timer;
     struct gate gates[MAX_GATES];
@@ -162,10 +164,15 @@ queue_insert(struct slack *s, struct call *c)
 {
     struct call **pp = &s->queue;
 
+    /* most calls go now: append in O(1) behind the last one */
+    if (s->queue_tail && s->queue_tail->not_before <= c->not_before)
+        pp = &s->queue_tail->next;
     while (*pp && (*pp)->not_before <= c->not_before)
         pp = &(*pp)->next;
     c->next = *pp;
     *pp = c;
+    if (!c->next)
+        s->queue_tail = c;
     loop_timer_start(s->queue_timer, 0, 0);
 }
 
@@ -371,6 +378,11 @@ queue_run(void *arg)
             continue;
         }
         *pp = c->next;
+        if (s->queue_tail == c) /* the one before it is the new tail */
+            s->queue_tail = pp == &s->queue
+                                ? NULL
+                                : (struct call *)((char *)pp -
+                                                  offsetof(struct call, next));
         c->next = NULL;
         if (g)
             g->inflight++;
@@ -1113,6 +1125,7 @@ op_destroy(struct chat_platform *p)
     struct call *c;
 
     s->stopped = 1;
+    s->queue_tail = NULL;
     while ((c = s->queue)) {
         s->queue = c->next;
         c->fn(c, BOT_ECANCELED, NULL, 0);
@@ -1125,6 +1138,7 @@ op_destroy(struct chat_platform *p)
         c->fn(c, BOT_ECANCELED, NULL, 0);
         call_free(c);
     }
+    s->queue_tail = NULL;
     while (s->socks) {
         if (s->socks->ws)
             ws_close(s->socks->ws);
