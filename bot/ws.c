@@ -102,18 +102,21 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
             return -1;
         }
-        f = c->q;
-        if (!f)
-            break;
-        c->q = f->next;
-        if (!c->q)
-            c->qtail = &c->q;
-        if (lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) <
-            (int)f->len) {
+        /* as many queued frames as the socket takes now: one writable
+         * callback per ack would cost a poll round trip each */
+        while ((f = c->q)) {
+            c->q = f->next;
+            if (!c->q)
+                c->qtail = &c->q;
+            if (lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) <
+                (int)f->len) {
+                bot_free(f);
+                return -1;
+            }
             bot_free(f);
-            return -1;
+            if (lws_send_pipe_choked(wsi))
+                break;
         }
-        bot_free(f);
         if (c->q || c->closing)
             lws_callback_on_writable(wsi);
         break;

@@ -39,6 +39,7 @@ until_count() { # until_count SECONDS JQ: like until_true, on the light counts
     return 1
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
+sys_ticks() { awk '{ print $15 }' "/proc/$bpid/stat"; }
 
 "$build/fake_slack" --port 0 --redeliver-ms 30000 >"$dir/fake.out" &
 fpid=$!
@@ -74,6 +75,7 @@ make_messages() {
 run() {
     ctl reset_log '{}' >/dev/null
     t0=$(cpu_ticks)
+    k0=$(sys_ticks)
     # the ts list is too long for an argument: send it from a file
     jq -R . "$dir/ts.txt" | jq -sc --arg c "$chan" --argjson n "$N" \
         "{channel: \$c, ts_list: ., user: \"U6\", reaction: \"pushpin\", count: \$n$2}" \
@@ -81,15 +83,16 @@ run() {
     ctl reactions "@$dir/reactions.json" >/dev/null
     until_count 300 ".acks >= $N" >/dev/null
     t1=$(cpu_ticks)
+    k1=$(sys_ticks)
     state >"$dir/state.json"
     tagged=$(sqlite3 "$dir/bench.db" "select count(*) from timeline where kind = 'tagged'")
     jq -r --arg name "$1" --argjson n "$N" --argjson cpu "$((t1 - t0))" \
-        --arg tagged "$tagged" \
+        --arg tagged "$tagged" --argjson sys "$((k1 - k0))" \
         --argjson hz "$hz" '
         (.delivered | map({(.envelope_id): .t_us}) | add) as $d
         | ([.acks[] | (.t_us - $d[.envelope_id]) / 1000] | sort) as $lat
         | (((.acks | map(.t_us) | max) - (.delivered | map(.t_us) | min)) / 1000) as $span
-        | "\($name): \($n) events in \($span | floor) ms = \(($n * 1000 / $span) | floor) events/s; ack latency p50 \($lat[($lat | length) / 2 | floor] * 1000 | round / 1000) ms, p99 \($lat[($lat | length) * 99 / 100 | floor] * 1000 | round / 1000) ms; pmbot CPU \(($cpu / $hz * 1000000 / $n) | floor) us/event; \([.calls[] | select(.method == "conversations.history")] | length) history calls; \($tagged) tagged entries in the database"
+        | "\($name): \($n) events in \($span | floor) ms = \(($n * 1000 / $span) | floor) events/s; ack latency p50 \($lat[($lat | length) / 2 | floor] * 1000 | round / 1000) ms, p99 \($lat[($lat | length) * 99 / 100 | floor] * 1000 | round / 1000) ms; pmbot CPU \(($cpu / $hz * 1000000 / $n) | floor) us/event (\(($sys / $hz * 1000000 / $n) | floor) in the kernel); \([.calls[] | select(.method == "conversations.history")] | length) history calls; \($tagged) tagged entries in the database"
         ' "$dir/state.json"
 }
 
