@@ -106,19 +106,14 @@ check "an unknown mapping: 404" [ "$(post /hooks/generic/nope $fx/generic.json -
 check "a wrong method: 405" \
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$url/hooks/generic")" = 405 ]
 start_s=$(date +%s)
-python3 - "$port" <<'PY' >"$dir/slow.txt"
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ti")
-s.settimeout(30)
-try:
-    print("closed" if s.recv(4096) == b"" else "answered")
-except Exception as e:
-    print("error", e)
-PY
+# half a body, then silence: the listener must hang up by itself
+bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
+printf "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ti" >&3
+if timeout 30 cat <&3 >/dev/null; then echo closed; else echo "not closed"; fi' \
+    >"$dir/slow.txt" 2>&1
 slow=$(($(date +%s) - start_s))
 check "a slow client is dropped after the body timeout (${slow}s)" \
-    sh -c "grep -q -e closed -e answered '$dir/slow.txt' && [ $slow -le 6 ]"
+    sh -c "grep -qx closed '$dir/slow.txt' && [ $slow -le 6 ]"
 check "bad requests changed nothing" [ "$(db 'select count(*) from incidents')" = 0 ]
 check "and opened nothing" sh -c "! grep -q 'pmbot opened' '$dir/out'"
 
