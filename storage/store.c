@@ -168,6 +168,23 @@ store_col_text(sqlite3_stmt *st, int i, int *rc)
     return d;
 }
 
+int
+store_one(struct store *s, sqlite3_stmt *st,
+          int (*read)(sqlite3_stmt *, void *), void *out, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return BOT_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW)
+        return store_fail(s, st, what);
+    rc = read(st, out);
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* store_update_one - run a bound UPDATE; BOT_ENOTFOUND if it touched no row. */
 int
 store_update_one(struct store *s, sqlite3_stmt *st)

@@ -87,19 +87,9 @@ int
 store_action_get(struct store *s, int64_t id, struct action *out)
 {
     sqlite3_stmt *st = store_stmt(s, ST_ACT_GET);
-    int rc;
 
     sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return BOT_ENOTFOUND;
-    }
-    if (rc != SQLITE_ROW)
-        return store_fail(s, st, "action lookup");
-    rc = read_action(st, out);
-    sqlite3_reset(st);
-    return rc;
+    return store_one(s, st, read_action, out, "action lookup");
 }
 
 int

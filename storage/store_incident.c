@@ -75,21 +75,22 @@ read_incident(sqlite3_stmt *st, struct incident *in)
     return rc;
 }
 
-/* one_incident - step a bound lookup that yields at most one row. */
+static int
+read_incident_v(sqlite3_stmt *st, void *p)
+{
+    return read_incident(st, p);
+}
+
+static void
+clear_incident_v(void *p)
+{
+    store_incident_clear(p);
+}
+
 static int
 one_incident(struct store *s, sqlite3_stmt *st, struct incident *out)
 {
-    int rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return BOT_ENOTFOUND;
-    }
-    if (rc != SQLITE_ROW)
-        return store_fail(s, st, "incident lookup");
-    rc = read_incident(st, out);
-    sqlite3_reset(st);
-    return rc;
+    return store_one(s, st, read_incident_v, out, "incident lookup");
 }
 
 int
@@ -210,18 +211,6 @@ store_incident_channel_name_used(struct store *s, const char *name,
     return BOT_OK;
 }
 
-static int
-read_incident_v(sqlite3_stmt *st, void *p)
-{
-    return read_incident(st, p);
-}
-
-static void
-clear_incident_v(void *p)
-{
-    store_incident_clear(p);
-}
-
 int
 store_incident_list(struct store *s, int only_open, int pending_channel,
                     struct incident **out, size_t *n)
@@ -335,21 +324,11 @@ store_timeline_by_msg(struct store *s, int64_t incident_id, const char *room,
                       const char *msg_id, struct timeline_entry *out)
 {
     sqlite3_stmt *st = store_stmt(s, ST_TL_BY_MSG);
-    int rc;
 
     sqlite3_bind_int64(st, 1, incident_id);
     store_bind_text(st, 2, room);
     store_bind_text(st, 3, msg_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return BOT_ENOTFOUND;
-    }
-    if (rc != SQLITE_ROW)
-        return store_fail(s, st, "timeline lookup");
-    rc = read_entry(st, out);
-    sqlite3_reset(st);
-    return rc;
+    return store_one(s, st, read_entry, out, "timeline lookup");
 }
 
 int

@@ -80,6 +80,12 @@ int store_bind_opt_int(sqlite3_stmt *st, int i, int64_t v);
  * BOT_ENOMEM on failure, else is untouched. */
 char *store_col_text(sqlite3_stmt *st, int i, int *rc);
 
+/* store_one - step a bound lookup of at most one row into out with read;
+ * BOT_ENOTFOUND when there is none. Leaves the statement reset. */
+int store_one(struct store *s, sqlite3_stmt *st,
+              int (*read)(sqlite3_stmt *, void *), void *out,
+              const char *what);
+
 /* store_update_one - run a bound UPDATE/DELETE; BOT_ENOTFOUND if it
  * touched no row. */
 int store_update_one(struct store *s, sqlite3_stmt *st);

@@ -704,96 +704,108 @@ tag(struct bot *b, int64_t incident_id, const char *room, const char *msg_id,
     return store_timeline_add(b->store, &e, NULL);
 }
 
+/*
+ * event_tx - one event's transaction: claim its id (a redelivered event
+ * does nothing more), run fn, commit; any failure rolls it all back, the
+ * claim included, so the event can be tried again.
+ */
+typedef int event_fn(struct bot *b, const struct chat_event *ev,
+                     int64_t incident_id, const void *arg);
+
+static int
+event_tx(struct bot *b, const char *event_id, event_fn *fn,
+         const struct chat_event *ev, int64_t incident_id, const void *arg)
+{
+    int rc, first;
+
+    rc = bot_tx_begin(b);
+    if (rc)
+        return rc;
+    rc = claim(b, event_id, &first);
+    if (!rc && first)
+        rc = fn(b, ev, incident_id, arg);
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc)
+        store_tx_rollback(b->store);
+    return rc;
+}
+
+/* keep_and_tag - a fetched message: remember it, then tag it */
+static int
+keep_and_tag(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+             const void *arg)
+{
+    const struct chat_message *m = arg;
+    struct store_message sm = {0};
+    int rc;
+
+    sm.room = (char *)ev->room;
+    sm.msg_id = (char *)ev->msg_id;
+    sm.user = (char *)m->user;
+    sm.text = (char *)m->text;
+    sm.thread_id = (char *)m->thread_id;
+    sm.at = m->at;
+    rc = store_message_put(b->store, b->platform->ops->name, &sm);
+    if (!rc)
+        rc = tag(b, incident_id, ev->room, ev->msg_id, m->user, m->text,
+                 m->at);
+    return rc;
+}
+
 static void
 on_tag_fetched(void *arg, int rc, const struct chat_message *m)
 {
     struct tagging *t = arg;
-    struct bot *b = t->b;
-    struct store_message sm = {0};
-    int first;
+    struct chat_event ev = {0};
 
-    if (rc) {
+    ev.room = t->room;
+    ev.msg_id = t->msg_id;
+    if (rc)
         log_warn("incident: INC-%lld: cannot fetch tagged message %s: %s",
                  (long long)t->incident_id, t->msg_id, bot_strerror(rc));
-        goto out;
-    }
-    rc = bot_tx_begin(b);
-    if (rc)
-        goto out;
-    rc = claim(b, t->event_id, &first);
-    if (!rc && first) {
-        sm.room = t->room;
-        sm.msg_id = t->msg_id;
-        sm.user = (char *)m->user;
-        sm.text = (char *)m->text;
-        sm.thread_id = (char *)m->thread_id;
-        sm.at = m->at;
-        rc = store_message_put(b->store, b->platform->ops->name, &sm);
-        if (!rc)
-            rc = tag(b, t->incident_id, t->room, t->msg_id, m->user, m->text,
-                     m->at);
-    }
-    if (!rc)
-        rc = store_tx_commit(b->store);
-    if (rc)
-        store_tx_rollback(b->store);
-out:
-    bot_finish(b, t->done, t->arg, rc);
+    else
+        rc = event_tx(t->b, t->event_id, keep_and_tag, &ev, t->incident_id,
+                      m);
+    bot_finish(t->b, t->done, t->arg, rc);
     tagging_free(t);
 }
 
-/* tag_from_cache - in one tx: tag a message pmbot has seen. BOT_ENOTFOUND
- * (nothing written) when it has not, so the caller fetches it. */
+/* tag_cached - a message pmbot has seen; BOT_ENOTFOUND (all rolled back)
+ * when it has not, so the caller fetches it */
 static int
-tag_from_cache(struct bot *b, const struct chat_event *ev, int64_t incident_id)
+tag_cached(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+           const void *arg)
 {
     struct store_message m;
-    int rc, first;
+    int rc;
 
-    rc = bot_tx_begin(b);
-    if (rc)
-        return rc;
+    (void)arg;
     rc = store_message_get(b->store, b->platform->ops->name, ev->room,
                            ev->msg_id, &m);
-    if (!rc) {
-        rc = claim(b, ev->event_id, &first);
-        if (!rc && first)
-            rc = tag(b, incident_id, ev->room, ev->msg_id, m.user, m.text,
-                     m.at);
-        store_message_clear(&m);
-    }
-    if (!rc)
-        rc = store_tx_commit(b->store);
     if (rc)
-        store_tx_rollback(b->store);
+        return rc;
+    rc = tag(b, incident_id, ev->room, ev->msg_id, m.user, m.text, m.at);
+    store_message_clear(&m);
     return rc;
 }
 
-/* remember - in one tx: keep a message of an incident channel. */
+/* remember - keep a message of an incident channel */
 static int
-remember(struct bot *b, const struct chat_event *ev)
+remember(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+         const void *arg)
 {
     struct store_message m = {0};
-    int rc, first;
 
-    rc = bot_tx_begin(b);
-    if (rc)
-        return rc;
-    rc = claim(b, ev->event_id, &first);
-    if (!rc && first) {
-        m.room = (char *)ev->room;
-        m.msg_id = (char *)ev->msg_id;
-        m.user = (char *)ev->user;
-        m.text = (char *)(ev->text ? ev->text : "");
-        m.thread_id = (char *)ev->thread_id;
-        m.at = ev->at;
-        rc = store_message_put(b->store, b->platform->ops->name, &m);
-    }
-    if (!rc)
-        rc = store_tx_commit(b->store);
-    if (rc)
-        store_tx_rollback(b->store);
-    return rc;
+    (void)incident_id;
+    (void)arg;
+    m.room = (char *)ev->room;
+    m.msg_id = (char *)ev->msg_id;
+    m.user = (char *)ev->user;
+    m.text = (char *)(ev->text ? ev->text : "");
+    m.thread_id = (char *)ev->thread_id;
+    m.at = ev->at;
+    return store_message_put(b->store, b->platform->ops->name, &m);
 }
 
 static int
@@ -811,45 +823,33 @@ is_timeline_emoji(const struct bot *b, const char *r)
            !strcmp(r + 1 + n, ":");
 }
 
-/* change_entry - in one tx: untag/delete (text NULL) or edit the entry
- * recorded from ev->msg_id, if there is one. */
+/* change_entry - untag or delete (arg NULL) or edit (arg: the new text)
+ * the entry recorded from ev->msg_id, if there is one; the message cache
+ * follows edits and deletions. */
 static int
 change_entry(struct bot *b, const struct chat_event *ev, int64_t incident_id,
-             const char *text)
+             const void *arg)
 {
+    const char *text = arg, *pl = b->platform->ops->name;
     struct timeline_entry e;
-    int rc, first;
+    int rc = BOT_OK;
 
-    rc = bot_tx_begin(b);
+    if (ev->kind == CHAT_EV_MESSAGE_CHANGED)
+        rc = store_message_set_text(b->store, pl, ev->room, ev->msg_id, text);
+    else if (ev->kind == CHAT_EV_MESSAGE_DELETED)
+        rc = store_message_remove(b->store, pl, ev->room, ev->msg_id);
+    if (!rc)
+        rc = store_timeline_by_msg(b->store, incident_id, ev->room,
+                                   ev->msg_id, &e);
+    if (rc == BOT_ENOTFOUND)
+        return BOT_OK; /* not a tagged message: nothing to do */
     if (rc)
         return rc;
-    rc = claim(b, ev->event_id, &first);
-    if (!rc && first) {
-        const char *pl = b->platform->ops->name;
-
-        if (ev->kind == CHAT_EV_MESSAGE_CHANGED)
-            rc = store_message_set_text(b->store, pl, ev->room, ev->msg_id,
-                                        text);
-        else if (ev->kind == CHAT_EV_MESSAGE_DELETED)
-            rc = store_message_remove(b->store, pl, ev->room, ev->msg_id);
-        if (!rc)
-            rc = store_timeline_by_msg(b->store, incident_id, ev->room,
-                                       ev->msg_id, &e);
-        if (!rc) {
-            if (text)
-                rc = store_timeline_set_text(b->store, e.id, text,
-                                             bot_now_ms(b));
-            else
-                rc = store_timeline_remove(b->store, e.id);
-            store_timeline_clear(&e);
-        } else if (rc == BOT_ENOTFOUND) {
-            rc = BOT_OK; /* not a tagged message: nothing to do */
-        }
-    }
-    if (!rc)
-        rc = store_tx_commit(b->store);
-    if (rc)
-        store_tx_rollback(b->store);
+    if (text)
+        rc = store_timeline_set_text(b->store, e.id, text, bot_now_ms(b));
+    else
+        rc = store_timeline_remove(b->store, e.id);
+    store_timeline_clear(&e);
     return rc;
 }
 
@@ -870,12 +870,12 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
     }
     switch (ev->kind) {
     case CHAT_EV_MESSAGE:
-        rc = remember(b, ev);
+        rc = event_tx(b, ev->event_id, remember, ev, inc_id, NULL);
         break;
     case CHAT_EV_REACTION_ADDED:
         if (!is_timeline_emoji(b, ev->reaction))
             break;
-        rc = tag_from_cache(b, ev, inc_id);
+        rc = event_tx(b, ev->event_id, tag_cached, ev, inc_id, NULL);
         if (rc != BOT_ENOTFOUND)
             break;
         t = bot_calloc(1, sizeof(*t));
@@ -896,13 +896,14 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         return;
     case CHAT_EV_REACTION_REMOVED:
         if (is_timeline_emoji(b, ev->reaction))
-            rc = change_entry(b, ev, inc_id, NULL);
+            rc = event_tx(b, ev->event_id, change_entry, ev, inc_id, NULL);
         break;
     case CHAT_EV_MESSAGE_CHANGED:
-        rc = change_entry(b, ev, inc_id, ev->text ? ev->text : "");
+        rc = event_tx(b, ev->event_id, change_entry, ev, inc_id,
+                      ev->text ? ev->text : "");
         break;
     case CHAT_EV_MESSAGE_DELETED:
-        rc = change_entry(b, ev, inc_id, NULL);
+        rc = event_tx(b, ev->event_id, change_entry, ev, inc_id, NULL);
         break;
     }
     bot_finish(b, done, arg, rc);
