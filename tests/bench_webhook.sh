@@ -16,24 +16,14 @@ trap cleanup EXIT
 N=${BENCH_REQUESTS:-20000}
 TOKEN=bench-token
 
-"$build/fake_slack" --port 0 >"$dir/fake.out" &
-fpid=$!
-for _ in $(seq 100); do
-    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$dir/fake.out")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+. tests/lib.sh
+start_fake "$build"
 PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-test SLACK_BOT_TOKEN=xoxb-test \
 SLACK_API_URL="http://127.0.0.1:$port/api/" PMBOT_DB="$dir/bench.db" \
 PMBOT_WEBHOOK_TOKEN=$TOKEN PMBOT_LISTEN=127.0.0.1:0 PMBOT_LOG_LEVEL=info \
     "$build/pmbot" run </dev/null >/dev/null 2>"$dir/pmbot.log" &
 bpid=$!
-for _ in $(seq 100); do
-    hport=$(sed -n 's/.*webhook: listening on 127.0.0.1:\([0-9]*\)$/\1/p' \
-        "$dir/pmbot.log")
-    [ -n "$hport" ] && break
-    sleep 0.05
-done
+hport=$(listen_port "$dir/pmbot.log")
 url="http://127.0.0.1:$hport/hooks/generic"
 curl -s -o /dev/null -X POST "$url" -H "Authorization: Bearer $TOKEN" \
     -d '{"title":"Bench alarm","severity":2,"dedup_key":"bench-1"}'

@@ -14,15 +14,8 @@ trap '[ -n "$KEEP" ] || rm -rf "$dir"' EXIT
 export PMBOT_DB="$dir/pmbot.db"
 export PMBOT_LOG_LEVEL=warn
 unset PMBOT_NOW SLACK_BOT_TOKEN SLACK_APP_TOKEN PMBOT_WEBHOOK_TOKEN
-fails=0
 
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { # check NAME COMMAND...: ok when the command succeeds
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
-}
+. tests/lib.sh
 
 # 1. a whole incident, typed into the terminal
 $wrap "$pmbot" shell -c config.example >"$dir/shell.out" 2>"$dir/shell.err" <<'IN'

@@ -6,9 +6,7 @@
 # kill -9 in the middle of 1,000 tag events. Prints ok / not ok lines.
 pmbot=$1
 build=$(dirname "$pmbot")
-fake=$build/fake_slack
 dir=$(mktemp -d)
-fails=0
 fpid=
 bpid=
 
@@ -20,28 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
-}
-
-ctl() { # ctl PATH JSON: a control call to the fake
-    curl -s -X POST "http://127.0.0.1:$port/_control/$1" \
-        -H 'Content-Type: application/json' -d "$2"
-}
-state() { curl -s "http://127.0.0.1:$port/_control/state"; }
-# until_true SECONDS JQ: poll the fake's state until the jq test holds
-until_true() {
-    end=$(($(date +%s) + $1))
-    while [ "$(date +%s)" -le "$end" ]; do
-        state | jq -e "$2" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    return 1
-}
+. tests/lib.sh
 db() { sqlite3 "$dir/pmbot.db" "$1"; }
 acked() { until_true "${2:-10}" "[.acks[].envelope_id] | index(\"$1\") != null"; }
 
@@ -53,13 +30,7 @@ start_pmbot() {
     bpid=$!
 }
 
-"$fake" --port 0 --redeliver-ms 2000 >"$dir/fake.out" 2>"$dir/fake.err" &
-fpid=$!
-for _ in $(seq 100); do
-    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$dir/fake.out")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+start_fake "$build" --redeliver-ms 2000
 check "the fake Slack listens on loopback" [ -n "$port" ]
 [ -n "$port" ] || exit 1
 
@@ -133,16 +104,9 @@ check "a tagged thread reply is on the timeline" \
     [ "$(db "select text from timeline where msg_id = '$reply'")" = "found it: bad index" ]
 
 # 6. the socket drops mid-stream: nothing lost, nothing doubled
-: >"$dir/msgs.cfg"
-for i in $(seq 200); do
-    [ -s "$dir/msgs.cfg" ] && echo next >>"$dir/msgs.cfg"
-    printf 'url = "http://127.0.0.1:%s/_control/message"\ndata = "{\\"channel\\":\\"%s\\",\\"user\\":\\"U5\\",\\"text\\":\\"m%s\\"}"\nheader = "Content-Type: application/json"\n' \
-        "$port" "$chan" "$i" >>"$dir/msgs.cfg"
-done
-curl -s -K "$dir/msgs.cfg" | jq -r .ts >"$dir/ts.txt"
+make_messages 200 true m "$chan"
 until_true 10 '.unacked | length == 0' >/dev/null
-list=$(jq -R . "$dir/ts.txt" | jq -sc .)
-ctl reactions "{\"channel\":\"$chan\",\"ts_list\":$list,\"user\":\"U5\",\"reaction\":\"pushpin\",\"count\":200}" >/dev/null
+react_all "$chan" U5
 ctl drop '{}' >/dev/null
 check "pmbot reconnects after the drop" until_true 15 '.connections == 1 and .connects_total >= 2'
 check "every envelope is acked in the end" until_true 20 '.unacked | length == 0'
@@ -170,16 +134,9 @@ check "the old socket is closed" until_true 12 '.connections == 1'
 
 # 9. kill -9 in the middle of 1,000 tag events, restart: every acked
 # event is in the database exactly once
-: >"$dir/msgs.cfg"
-for i in $(seq 1000); do
-    [ -s "$dir/msgs.cfg" ] && echo next >>"$dir/msgs.cfg"
-    printf 'url = "http://127.0.0.1:%s/_control/message"\ndata = "{\\"channel\\":\\"%s\\",\\"user\\":\\"U6\\",\\"text\\":\\"k%s\\",\\"deliver\\":false}"\nheader = "Content-Type: application/json"\n' \
-        "$port" "$chan" "$i" >>"$dir/msgs.cfg"
-done
-curl -s -K "$dir/msgs.cfg" | jq -r .ts >"$dir/kts.txt"
+make_messages 1000 false k "$chan"
 ctl reset_log '{}' >/dev/null
-list=$(jq -R . "$dir/kts.txt" | jq -sc .)
-ctl reactions "{\"channel\":\"$chan\",\"ts_list\":$list,\"user\":\"U6\",\"reaction\":\"pushpin\",\"count\":1000}" >/dev/null
+react_all "$chan" U6
 until_true 20 '.acks | length >= 300' >/dev/null
 kill -9 "$bpid"
 wait "$bpid" 2>/dev/null
@@ -194,7 +151,7 @@ check "some events were acked before the kill" \
     [ "$(wc -l <"$dir/acked_before.txt")" -ge 300 ]
 
 # 10. an alarm opens a Slack channel; its hostile text pings no one
-hport=$(sed -n 's/.*webhook: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$dir/pmbot.log" | tail -1)
+hport=$(listen_port "$dir/pmbot.log")
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     "http://127.0.0.1:$hport/hooks/generic" -H 'Content-Type: application/json' \
     -d '{"title":"Bridge <!channel> drained","severity":0,"description":"ping <!here> & <@U1>","dedup_key":"bridge-1"}')

@@ -7,7 +7,6 @@
 # 2xx, restart: exactly one channel. Prints ok / not ok lines.
 pmbot=$1
 dir=$(mktemp -d)
-fails=0
 bpid=
 fx=tests/fixtures/alarms
 TOKEN=wh-s3cret-token
@@ -18,13 +17,7 @@ cleanup() {
     [ -n "$KEEP" ] || rm -rf "$dir"
 }
 trap cleanup EXIT
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
-}
+. tests/lib.sh
 db() { sqlite3 "$dir/pmbot.db" "$1"; }
 
 cat >"$dir/pmbot.conf" <<CONF
@@ -48,13 +41,7 @@ start() { # start [ENV...]: pmbot run, wait for its port
     env PMBOT_WEBHOOK_TOKEN=$TOKEN "$@" "$pmbot" run -c "$dir/pmbot.conf" \
         </dev/null >>"$dir/out" 2>"$dir/err" &
     bpid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*webhook: listening on 127.0.0.1:\([0-9]*\)$/\1/p' \
-            "$dir/err")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    port=$(listen_port "$dir/err")
     url="http://127.0.0.1:$port"
 }
 # post PATH FILE [CURL ARGS...]: prints the status, body in $dir/body
