@@ -61,13 +61,9 @@ bot_destroy(struct bot *b)
 {
     if (!b)
         return;
-    if (b->group_open) {
-        /* stopping mid-group: commit what is done, ack nothing more */
-        b->group_open = 0;
-        if (store_tx_commit(b->store))
-            store_tx_rollback(b->store);
-        bot_free(b->deferred);
-    }
+    /* stopping mid-group: commit what is done and answer for it */
+    b->hold_channels = 1;
+    bot_group_commit_now(b);
     loop_timer_free(b->group_timer);
     if (b->platform)
         b->platform->ops->destroy(b->platform);
@@ -261,6 +257,19 @@ bot_outbox_flush(struct bot *b)
     }
 }
 
+static void
+outbox_drop_from(struct bot *b, struct outbox_item **mark)
+{
+    struct outbox_item *it = *mark, *next;
+
+    for (; it; it = next) {
+        next = it->next;
+        free_item(it);
+    }
+    *mark = NULL;
+    b->outbox_tail = mark;
+}
+
 void
 bot_outbox_drop(struct bot *b)
 {
@@ -272,6 +281,35 @@ bot_outbox_drop(struct bot *b)
     }
     b->outbox = NULL;
     b->outbox_tail = &b->outbox;
+}
+
+void
+bot_opening_later(struct bot *b, int64_t id, int64_t at)
+{
+    for (size_t i = 0; i < b->nlater; i++) {
+        if (b->later[i].id == id) {
+            b->later[i].at = at;
+            return;
+        }
+    }
+    if (b->nlater < sizeof(b->later) / sizeof(b->later[0])) {
+        b->later[b->nlater].id = id;
+        b->later[b->nlater++].at = at;
+    }
+}
+
+int
+bot_opening_deferred(struct bot *b, int64_t id, int64_t now)
+{
+    for (size_t i = 0; i < b->nlater; i++) {
+        if (b->later[i].id != id)
+            continue;
+        if (b->later[i].at > now)
+            return 1;
+        b->later[i] = b->later[--b->nlater]; /* its time has come */
+        return 0;
+    }
+    return 0;
 }
 
 int
@@ -328,6 +366,7 @@ static void
 run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
             void *arg)
 {
+    struct outbox_item **mark = b->outbox_tail;
     int rc, first = 1;
 
     rc = bot_tx_begin(b);
@@ -340,7 +379,8 @@ run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
         rc = store_tx_commit(b->store);
     if (rc) {
         store_tx_rollback(b->store);
-        bot_outbox_drop(b);
+        /* only this command's replies: others in the group stand */
+        outbox_drop_from(b, mark);
         /* a refused command was answered by its handler */
         if (rc != BOT_EINVAL && rc != BOT_ENOTFOUND)
             reply_failure(b, ev, rc);
@@ -363,6 +403,15 @@ bot_after_commit(struct bot *b)
 
 /* group_commit - end the group: one commit for every event in it, then
  * replies, then the acks (done callbacks), in arrival order. */
+static void group_commit(void *arg);
+
+void
+bot_group_commit_now(struct bot *b)
+{
+    if (b->group_open)
+        group_commit(b);
+}
+
 static void
 group_commit(void *arg)
 {

@@ -97,7 +97,8 @@ complete(struct req *r, int canceled)
     else if (r->result != CURLE_OK)
         resp.error = r->errbuf[0] ? r->errbuf
                                   : curl_easy_strerror(r->result);
-    r->cb(r->arg, &resp);
+    if (r->cb)
+        r->cb(r->arg, &resp);
 }
 
 static void

@@ -444,11 +444,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return on_body_complete(wsi, wh_of(wsi), r);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         size_t n = r->resp ? strlen(r->resp) : 0;
-        unsigned char *buf = bot_malloc(LWS_PRE + n + 1);
+        unsigned char *buf;
         int close;
 
         if (!r->answered || r->pending)
             return 0;
+        buf = bot_malloc(LWS_PRE + n + 1);
         if (!buf)
             return -1;
         memcpy(buf + LWS_PRE, r->resp ? r->resp : "", n);

@@ -27,6 +27,7 @@ struct store;
 struct outbox_item;
 struct deferred;
 struct loop_timer;
+struct tagging;
 
 struct bot {
     const struct config *cfg;       /* borrowed */
@@ -49,6 +50,11 @@ struct bot {
     int64_t *room_ids;
     size_t nrooms, caprooms;
     int rooms_loaded;
+    struct {
+        int64_t id, at;
+    } later[32];                    /* failed openings: not before at */
+    size_t nlater;
+    struct tagging *taggings;       /* tags waiting for a fetched message */
 };
 
 /*
@@ -128,6 +134,13 @@ void bot_reply_now(struct bot *b, const struct chat_event *ev,
 /* bot_outbox_flush / _drop - after a commit / a rollback. */
 void bot_outbox_flush(struct bot *b);
 void bot_outbox_drop(struct bot *b);
+
+/* bot_opening_later / _deferred - a failed opening waits until `at`
+ * instead of being tried again at every commit. */
+void bot_opening_later(struct bot *b, int64_t id, int64_t at);
+int bot_opening_deferred(struct bot *b, int64_t id, int64_t now);
+/* bot_group_commit_now - end the open group at once (if any). */
+void bot_group_commit_now(struct bot *b);
 
 /* bot_opening_* - the in-memory guard against opening a channel twice. */
 int bot_opening_add(struct bot *b, int64_t incident_id);

@@ -131,6 +131,10 @@ check "a new connection is opened at once" \
 e=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$old\",\"user\":\"U9\",\"reaction\":\"thumbsup\"}" | jq -r .envelope_id)
 check "events keep flowing through the refresh" acked "$e" 3
 check "the old socket is closed" until_true 12 '.connections == 1'
+before=$(state | jq .connects_total)
+ctl drop '{}' >/dev/null
+check "after a refresh, a dropped socket is still reconnected" \
+    until_true 15 ".connections == 1 and .connects_total > $before"
 
 # 9. kill -9 in the middle of 1,000 tag events, restart: every acked
 # event is in the database exactly once

@@ -408,6 +408,25 @@ reaction__acknowledged_only_after_commit(void **state)
 }
 
 static void
+reaction__removed_while_fetching_never_lands(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    int calls = 0;
+
+    start(w);
+    fake_platform_add_message(w->p, "C1", "8.8", "carol", "old news", T0);
+    f->fetch_defer = 1;
+    react(w, CHAT_EV_REACTION_ADDED, "C1", "8.8", "pushpin", "Ev1", on_done,
+          &calls);
+    react(w, CHAT_EV_REACTION_REMOVED, "C1", "8.8", "pushpin", "Ev2", NULL,
+          NULL);
+    fake_platform_fire(w->p);
+    assert_int_equal(calls, 1);             /* acked all the same */
+    assert_int_equal(count_timeline(w, 1), 2); /* but nothing tagged */
+}
+
+static void
 message_changed_and_deleted__follow_the_tagged_entry(void **state)
 {
     struct world *w = *state;
@@ -492,6 +511,7 @@ main(void)
         T(pm_report__uploads_the_document),
         T(reaction__tags_at_the_message_time_once),
         T(reaction__acknowledged_only_after_commit),
+        T(reaction__removed_while_fetching_never_lands),
         T(message_changed_and_deleted__follow_the_tagged_entry),
         T(bot_start__opens_channels_a_crash_left_unopened),
         T(commands__redelivered_command_runs_once),

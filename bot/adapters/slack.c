@@ -104,6 +104,7 @@ struct slack {
     struct sock *socks;
     int connecting; /* apps.connections.open or a handshake under way */
     int stopped;    /* link_disabled or bad token: no more reconnects */
+    int authing;    /* auth.test has not answered yet */
     unsigned backoff_ms;
     struct loop_timer *reconnect;
     struct call *queue; /* waiting to be sent, by not_before */
@@ -118,6 +119,8 @@ struct slack {
 
 static void queue_run(void *arg);
 static void connect_socket(struct slack *s);
+static void sock_unlink(struct slack *s, struct sock *k);
+static void schedule_reconnect(struct slack *s);
 
 static struct slack *
 sl(struct chat_platform *p)
@@ -157,6 +160,22 @@ call_free(struct call *c)
     bot_free(c->extra);
     bot_free(c->extra2);
     bot_free(c);
+}
+
+/* queue_retry - put a call back at the head of those due at its time, so a
+ * retried post still goes before the ones queued after it */
+static void
+queue_retry(struct slack *s, struct call *c)
+{
+    struct call **pp = &s->queue;
+
+    while (*pp && (*pp)->not_before < c->not_before)
+        pp = &(*pp)->next;
+    c->next = *pp;
+    *pp = c;
+    if (!c->next)
+        s->queue_tail = c;
+    loop_timer_start(s->queue_timer, 0, 0);
 }
 
 static void
@@ -276,8 +295,11 @@ on_http(void *arg, const struct http_response *r)
             g->until = now_ms() + secs * 1000;
         log_warn("slack: %s rate limited, retrying in %ld s", c->method,
                  secs);
-        c->not_before = now_ms() + secs * 1000;
-        queue_insert(s, c);
+        /* the gate holds every call of the method; keeping not_before
+         * keeps this one ahead of those queued after it */
+        if (!g)
+            c->not_before = now_ms() + secs * 1000;
+        queue_retry(s, c);
         return;
     }
     if (c->raw_url) {
@@ -304,8 +326,13 @@ on_http(void *arg, const struct http_response *r)
         ++c->attempt < MAX_ATTEMPTS) {
         log_warn("slack: %s: %s; retrying", c->method,
                  error ? error : (r->error ? r->error : "bad answer"));
-        c->not_before = now_ms() + (500 << c->attempt);
-        queue_insert(s, c);
+        if (serial(c->method) && gt) {
+            gt->until = now_ms() + (500 << c->attempt); /* keep order */
+            queue_retry(s, c);
+        } else {
+            c->not_before = now_ms() + (500 << c->attempt);
+            queue_insert(s, c);
+        }
         bot_free(error);
         return;
     }
@@ -809,7 +836,7 @@ ack(struct env *v)
 {
     struct strbuf sb;
 
-    if (v->acked || !v->sock || !v->e.envelope_id)
+    if (v->acked || !v->sock || !v->sock->ws || !v->e.envelope_id)
         return;
     strbuf_init(&sb, 0);
     if (v->reply)
@@ -917,11 +944,14 @@ on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
         s->connecting = 0;
         s->backoff_ms = 0;
         log_info("slack: connected (Socket Mode)");
-        /* make-before-break: the new socket is up, drop the old ones */
-        for (struct sock *o = s->socks; o; o = o->next) {
-            if (o != k && o->retiring && o->ws) {
-                ws_close(o->ws);
-                o->ws = NULL;
+        /* make-before-break: the new socket is up, drop the old ones;
+         * what they delivered and we have not acked, Slack redelivers */
+        for (struct sock *o = s->socks, *next; o; o = next) {
+            next = o->next;
+            if (o != k && o->retiring) {
+                if (o->ws)
+                    ws_close(o->ws);
+                sock_unlink(s, o);
             }
         }
         env_free(v);
@@ -1078,10 +1108,17 @@ connect_socket(struct slack *s)
     }
 }
 
+static void start_auth(struct slack *s);
+
 static void
 on_reconnect_timer(void *arg)
 {
-    connect_socket(arg);
+    struct slack *s = arg;
+
+    if (s->authing)
+        start_auth(s);
+    else
+        connect_socket(s);
 }
 
 static void
@@ -1095,18 +1132,33 @@ authed(struct call *c, int rc, const char *body, size_t len)
     if (rc == BOT_ECANCELED)
         return;
     if (rc || slack_result(body, len, &ok, &err, paths, v, 2) || !v[0]) {
+        /* a bad token is final (on_http said how to fix it); anything
+         * else (Slack unreachable) is tried again with backoff */
+        int final = err && final_error(err);
+
         bot_free(err);
         bot_free(v[0]);
         bot_free(v[1]);
-        log_err("slack: auth.test failed: cannot learn the bot's own user "
-                "id; check SLACK_BOT_TOKEN");
-        s->stopped = 1;
+        if (final) {
+            s->stopped = 1;
+            return;
+        }
+        log_warn("slack: auth.test failed; trying again");
+        s->authing = 1;
+        schedule_reconnect(s);
         return;
     }
+    s->authing = 0;
     bot_free(err);
     s->self_user = v[0];
     s->self_bot = v[1];
     connect_socket(s);
+}
+
+static void
+start_auth(struct slack *s)
+{
+    api(s, "auth.test", bot_strdup("{}"), 0, authed, NULL, NULL, NULL);
 }
 
 void
@@ -1115,7 +1167,8 @@ slack_start(struct chat_platform *p)
     struct slack *s = sl(p);
 
     bot_set_group_commit(p->bot, 1);
-    api(s, "auth.test", bot_strdup("{}"), 0, authed, NULL, NULL, NULL);
+    s->authing = 1;
+    start_auth(s);
 }
 
 static void

@@ -134,22 +134,28 @@ alarm_entry(struct bot *b, int64_t id, const char *verb, const char *title,
 static char *
 alarm_details(const struct alarm *a)
 {
+    const size_t budget = 32 * 1024; /* a channel message, not an archive */
     struct strbuf sb;
+    size_t i;
 
-    strbuf_init(&sb, 64 * 1024);
+    strbuf_init(&sb, 0);
     strbuf_printf(&sb, "Source: %s", a->source ? a->source : "alarm");
     if (a->description)
         strbuf_printf(&sb, "\n%s", a->description);
-    for (size_t i = 0; i < a->nitems && i < 20; i++) {
+    for (i = 0; i < a->nitems; i++) {
         const struct alarm_item *it = &a->items[i];
+        size_t need = strlen(it->title) + 32 +
+                      (it->details ? strlen(it->details) + 1 : 0);
 
+        if (i == 20 || sb.len + need > budget)
+            break;
         strbuf_printf(&sb, "\n\u2022 %s (%s)", it->title,
                       it->resolved ? "resolved" : "firing");
         if (it->details)
             strbuf_printf(&sb, "\n%s", it->details);
     }
-    if (a->nitems > 20)
-        strbuf_printf(&sb, "\n\u2026 and %zu more alerts", a->nitems - 20);
+    if (i < a->nitems)
+        strbuf_printf(&sb, "\n\u2026 and %zu more alerts", a->nitems - i);
     if (strbuf_error(&sb)) {
         strbuf_cleanup(&sb);
         return NULL;
@@ -541,9 +547,12 @@ on_channel_opened(void *arg, int rc, const char *room_id,
         return;
     }
     if (rc) {
-        if (rc != BOT_ECANCELED)
-            log_err("incident: INC-%lld: cannot open channel %s: %s",
+        if (rc != BOT_ECANCELED) {
+            log_err("incident: INC-%lld: cannot open channel %s: %s; "
+                    "trying again in a minute",
                     (long long)op->id, op->name, bot_strerror(rc));
+            bot_opening_later(b, op->id, bot_now_ms(b) + 60000);
+        }
         opening_free(op);
         return;
     }
@@ -554,6 +563,9 @@ on_channel_opened(void *arg, int rc, const char *room_id,
     strbuf_init(&sb, 0);
     strbuf_printf(&sb, "Emergency channel opened: #%s", op->name);
     rc = op->room ? strbuf_error(&sb) : BOT_ENOMEM;
+    /* the room exists now: record it in a commit of its own, never inside
+     * a group that could still fail after the channel was announced */
+    bot_group_commit_now(b);
     if (!rc)
         rc = store_tx_begin(b->store);
     if (!rc) {
@@ -606,6 +618,7 @@ open_next(struct opening *op)
     if (rc || used) {
         log_err("incident: INC-%lld: no channel name available",
                 (long long)op->id);
+        bot_opening_later(b, op->id, bot_now_ms(b) + 60000);
         opening_free(op);
         return;
     }
@@ -629,7 +642,8 @@ incident_open_pending(struct bot *b)
         struct opening *op;
 
         if (strcmp(list[i].platform, b->platform->ops->name) ||
-            bot_opening_has(b, list[i].id))
+            bot_opening_has(b, list[i].id) ||
+            bot_opening_deferred(b, list[i].id, bot_now_ms(b)))
             continue;
         op = bot_calloc(1, sizeof(*op));
         if (!op || bot_opening_add(b, list[i].id)) {
@@ -647,6 +661,8 @@ incident_open_pending(struct bot *b)
 /* --- reactions, edits, deletions --- */
 
 struct tagging {
+    struct tagging *next, *prev; /* in b->taggings while the fetch runs */
+    int cancelled;               /* untagged or deleted meanwhile */
     struct bot *b;
     int64_t incident_id;
     char *event_id;
@@ -659,6 +675,12 @@ struct tagging {
 static void
 tagging_free(struct tagging *t)
 {
+    if (t->prev)
+        t->prev->next = t->next;
+    else if (t->b && t->b->taggings == t)
+        t->b->taggings = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
     bot_free(t->event_id);
     bot_free(t->room);
     bot_free(t->msg_id);
@@ -753,6 +775,29 @@ keep_and_tag(struct bot *b, const struct chat_event *ev, int64_t incident_id,
     return rc;
 }
 
+/* nothing - a cancelled tag: its event is claimed, nothing else */
+static int
+nothing(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+        const void *arg)
+{
+    (void)b;
+    (void)ev;
+    (void)incident_id;
+    (void)arg;
+    return BOT_OK;
+}
+
+/* cancel_taggings - a 📌 removed, or its message deleted, while the
+ * message was being fetched: the tag must not land afterwards */
+static void
+cancel_taggings(struct bot *b, const char *room, const char *msg_id)
+{
+    for (struct tagging *t = b->taggings; t; t = t->next) {
+        if (!strcmp(t->room, room) && !strcmp(t->msg_id, msg_id))
+            t->cancelled = 1;
+    }
+}
+
 static void
 on_tag_fetched(void *arg, int rc, const struct chat_message *m)
 {
@@ -761,12 +806,13 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
 
     ev.room = t->room;
     ev.msg_id = t->msg_id;
-    if (rc)
+    if (rc && rc != BOT_ECANCELED)
         log_warn("incident: INC-%lld: cannot fetch tagged message %s: %s",
                  (long long)t->incident_id, t->msg_id, bot_strerror(rc));
-    else
-        rc = event_tx(t->b, t->event_id, keep_and_tag, &ev, t->incident_id,
-                      m);
+    else if (!rc)
+        rc = event_tx(t->b, t->event_id,
+                      t->cancelled ? nothing : keep_and_tag, &ev,
+                      t->incident_id, m);
     bot_finish(t->b, t->done, t->arg, rc);
     tagging_free(t);
 }
@@ -891,18 +937,25 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         t->incident_id = inc_id;
         t->done = done;
         t->arg = arg;
+        t->next = b->taggings;
+        if (b->taggings)
+            b->taggings->prev = t;
+        b->taggings = t;
         b->platform->ops->fetch_message(b->platform, ev->room, ev->msg_id,
                                         on_tag_fetched, t);
         return;
     case CHAT_EV_REACTION_REMOVED:
-        if (is_timeline_emoji(b, ev->reaction))
+        if (is_timeline_emoji(b, ev->reaction)) {
+            cancel_taggings(b, ev->room, ev->msg_id);
             rc = event_tx(b, ev->event_id, change_entry, ev, inc_id, NULL);
+        }
         break;
     case CHAT_EV_MESSAGE_CHANGED:
         rc = event_tx(b, ev->event_id, change_entry, ev, inc_id,
                       ev->text ? ev->text : "");
         break;
     case CHAT_EV_MESSAGE_DELETED:
+        cancel_taggings(b, ev->room, ev->msg_id);
         rc = event_tx(b, ev->event_id, change_entry, ev, inc_id, NULL);
         break;
     }
