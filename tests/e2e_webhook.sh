@@ -145,6 +145,17 @@ check "its channel shows the earlier incident" \
 check "and the fix promised then" \
     grep -q 'still open: ACT-1 Alert at 85% disk, not 95% — @bob, due 2026-12-01' "$dir/out"
 
+# a large Alertmanager group: the channel gets a shortened account of it
+jq --arg big "$(head -c 3900 /dev/zero | tr '\0' 'x')" \
+    '.groupKey = "big-group" | .alerts = [range(25) as $i | .alerts[0]
+      | .labels.instance = "db\($i)" | .fingerprint = "f\($i)"
+      | .annotations.description = $big]' \
+    $fx/alertmanager_firing.json >"$dir/big_group.json"
+check "a group of 25 large alerts: 201" \
+    [ "$(post /hooks/alertmanager "$dir/big_group.json" -H "$auth")" = 201 ]
+check "its channel says how many alerts it left out" \
+    until_grep 5 'and [0-9]* more alerts' "$dir/out"
+
 # 5. generic and mapped senders
 check "the generic endpoint" [ "$(post /hooks/generic $fx/generic.json -H "$auth")" = 201 ]
 check "a configured mapping (Forta)" \
@@ -154,7 +165,7 @@ check "the mapped title" \
 check "/metrics counts requests by endpoint and status" \
     sh -c "curl -s '$url/metrics' | grep -q 'pmbot_webhook_requests_total{endpoint=\"generic\",status=\"401\"} 3'"
 check "/metrics shows open incidents" \
-    sh -c "curl -s '$url/metrics' | grep -q '^pmbot_incidents_open 3$'"
+    sh -c "curl -s '$url/metrics' | grep -q '^pmbot_incidents_open 4$'"
 check "no secret in the log" sh -c "! grep -q '$TOKEN' '$dir/err' '$dir/out'"
 
 # 6. kill -9 right after the 2xx: the restart opens exactly one channel
