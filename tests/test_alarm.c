@@ -14,6 +14,7 @@
 
 #include "alarm.h"
 #include "err.h"
+#include "fixture.h"
 #include "mem.h"
 #include "strbuf.h"
 
@@ -31,27 +32,14 @@ static char *
 load(const char *name, size_t *len)
 {
     char path[256];
-    FILE *f;
     char *buf;
-    long n;
 
     snprintf(path, sizeof(path), FIXTURES "%s", name);
-    f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    buf = bot_malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
+    buf = fixture_load(path, len);
+    if (!buf)
+        fail_msg("cannot read fixture %s", path);
     return buf;
 }
-
 /* default_map - the map built from ALARM_SEVERITY_DEFAULT. */
 static struct alarm_severity_map
 default_map(void)

@@ -13,6 +13,7 @@
 
 #include "chat.h"
 #include "err.h"
+#include "fixture.h"
 #include "mem.h"
 #include "slack_json.h"
 #include "strbuf.h"
@@ -30,27 +31,14 @@ static char *
 load(const char *name, size_t *len)
 {
     char path[256];
-    FILE *f;
     char *buf;
-    long n;
 
     snprintf(path, sizeof(path), FIXTURES "%s", name);
-    f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    buf = bot_malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
+    buf = fixture_load(path, len);
+    if (!buf)
+        fail_msg("cannot read fixture %s", path);
     return buf;
 }
-
 /* parse - slack_envelope_parse of a fixture that must parse. */
 static void
 parse(const char *name, struct slack_envelope *e)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "fixture.h"
 #include "mem.h"
 #include "store.h"
 #include "strbuf.h"
@@ -129,19 +130,11 @@ schema_of(sqlite3 *db)
 static char *
 read_file(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    struct strbuf sb;
-    char buf[4096];
-    size_t n;
+    char *s = fixture_load(path, NULL);
 
-    assert_non_null(f);
-    strbuf_init(&sb, 0);
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_append(&sb, buf, n);
-    fclose(f);
-    return strbuf_steal(&sb);
+    assert_non_null(s);
+    return s;
 }
-
 static void
 store_open__migrates_to_schema_sql(void **state)
 {
