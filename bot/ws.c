@@ -141,7 +141,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static const struct lws_protocols protocols[] = {
-    {"pmbot-ws", callback, 0, 0, 0, NULL, 0},
+    /* a large receive buffer: more envelopes per read, so more of them
+     * share one commit */
+    {"pmbot-ws", callback, 0, 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
