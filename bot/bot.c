@@ -16,6 +16,12 @@
 
 #include <string.h>
 
+/* A checkpoint in flight; it may outlive the bot (then b is NULL). */
+struct ckpt {
+    struct bot *b;
+    char path[];
+};
+
 struct deferred {
     chat_done_fn *done;
     void *arg;
@@ -63,6 +69,9 @@ bot_destroy(struct bot *b)
         return;
     /* stopping mid-group: commit what is done and answer for it */
     b->hold_channels = 1;
+    loop_timer_free(b->ckpt_timer);
+    if (b->checkpointing)
+        b->checkpointing->b = NULL; /* it finishes without us */
     bot_group_commit_now(b);
     loop_timer_free(b->group_timer);
     if (b->platform)
@@ -512,6 +521,61 @@ void
 bot_set_group_commit(struct bot *b, int on)
 {
     b->group = on && b->loop;
+}
+
+static int
+checkpoint_work(void *arg)
+{
+    struct ckpt *c = arg;
+
+    return store_checkpoint(c->path);
+}
+
+static void
+checkpoint_done(void *arg, int rc)
+{
+    struct ckpt *c = arg;
+
+    if (c->b) {
+        c->b->checkpointing = NULL;
+        if (rc && rc != BOT_ECANCELED)
+            log_warn("bot: WAL checkpoint failed; retrying later");
+    }
+    bot_free(c);
+}
+
+/* on_checkpoint_timer - copy the WAL back into the database on a worker
+ * thread, so no commit ever waits for a checkpoint */
+static void
+on_checkpoint_timer(void *arg)
+{
+    struct bot *b = arg;
+    size_t n = strlen(b->cfg->database) + 1;
+    struct ckpt *c;
+
+    if (b->checkpointing)
+        return;
+    c = bot_malloc(sizeof(*c) + n);
+    if (!c)
+        return;
+    c->b = b;
+    memcpy(c->path, b->cfg->database, n);
+    if (loop_work(b->loop, checkpoint_work, checkpoint_done, c))
+        bot_free(c);
+    else
+        b->checkpointing = c;
+}
+
+int
+bot_checkpoint_in_background(struct bot *b)
+{
+    if (!b->loop || !strcmp(b->cfg->database, ":memory:"))
+        return BOT_OK;
+    if (loop_timer_new(b->loop, on_checkpoint_timer, b, &b->ckpt_timer))
+        return BOT_ENOMEM;
+    store_checkpoint_elsewhere(b->store);
+    loop_timer_start(b->ckpt_timer, 2000, 2000);
+    return BOT_OK;
 }
 
 void

@@ -369,6 +369,15 @@ http_send(struct http *h, const struct http_request *q, http_done_fn *cb,
     if (h->live)
         h->live->prev = r;
     h->live = r;
+    /* start it now rather than at curl's next timeout: a channel for an
+     * alarm should not wait a timer tick (we are not inside a curl
+     * callback here: completions run from the reap timer) */
+    {
+        int running;
+
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        collect(h);
+    }
     return BOT_OK;
 
 fail:

@@ -160,6 +160,50 @@ loop_stop(struct loop *l)
     uv_stop(&l->uv);
 }
 
+struct work {
+    uv_work_t req;
+    int (*work)(void *arg);
+    void (*after)(void *arg, int rc);
+    void *arg;
+    int rc;
+};
+
+static void
+on_work(uv_work_t *req)
+{
+    struct work *w = req->data;
+
+    w->rc = w->work(w->arg);
+}
+
+static void
+on_work_done(uv_work_t *req, int status)
+{
+    struct work *w = req->data;
+
+    w->after(w->arg, status ? BOT_ECANCELED : w->rc);
+    bot_free(w);
+}
+
+int
+loop_work(struct loop *l, int (*work)(void *arg),
+          void (*after)(void *arg, int rc), void *arg)
+{
+    struct work *w = bot_calloc(1, sizeof(*w));
+
+    if (!w)
+        return BOT_ENOMEM;
+    w->req.data = w;
+    w->work = work;
+    w->after = after;
+    w->arg = arg;
+    if (uv_queue_work(&l->uv, &w->req, on_work, on_work_done)) {
+        bot_free(w);
+        return BOT_EIO;
+    }
+    return BOT_OK;
+}
+
 int
 loop_on_drained(struct loop *l, void (*fn)(void *), void *arg)
 {

@@ -28,6 +28,7 @@ struct outbox_item;
 struct deferred;
 struct loop_timer;
 struct tagging;
+struct ckpt;
 
 struct bot {
     const struct config *cfg;       /* borrowed */
@@ -55,6 +56,8 @@ struct bot {
     } later[32];                    /* failed openings: not before at */
     size_t nlater;
     struct tagging *taggings;       /* tags waiting for a fetched message */
+    struct loop_timer *ckpt_timer;  /* see bot_checkpoint_in_background */
+    struct ckpt *checkpointing;     /* the checkpoint in flight, if any */
 };
 
 /*
@@ -67,6 +70,10 @@ int bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
 /* bot_destroy - destroys the platform (cancelling what it has pending),
  * then closes the store. NULL is ok. */
 void bot_destroy(struct bot *b);
+
+/* bot_checkpoint_in_background - the daemon's WAL checkpoints run every
+ * 2 s on a worker thread instead of inside commits. */
+int bot_checkpoint_in_background(struct bot *b);
 
 /* bot_set_platform - takes p (destroyed with the bot). */
 void bot_set_platform(struct bot *b, struct chat_platform *p);

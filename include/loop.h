@@ -33,6 +33,11 @@ void loop_free(struct loop *l);
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 
+/* loop_work - run work(arg) on a worker thread, then after(arg, rc) back
+ * on the loop. work must touch nothing the loop thread uses. */
+int loop_work(struct loop *l, int (*work)(void *arg),
+              void (*after)(void *arg, int rc), void *arg);
+
 /* loop_on_drained - fn(arg) runs in loop_free() once every handle has
  * closed, before the loop itself is closed (libwebsockets' last step). */
 int loop_on_drained(struct loop *l, void (*fn)(void *), void *arg);

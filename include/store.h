@@ -103,6 +103,17 @@ int store_open(const char *path, int synchronous_full, struct store **out,
                char **why);
 void store_close(struct store *s);
 
+/*
+ * store_checkpoint_elsewhere - the daemon's way of keeping checkpoints out
+ * of its commits: store_open's connection stops checkpointing by itself
+ * (a checkpoint inside a commit stalls that commit for milliseconds), and
+ * store_checkpoint(path), run on another thread with its own connection,
+ * copies the WAL back into the database without blocking the writer.
+ * Returns BOT_EDB on failure (logged by the caller).
+ */
+void store_checkpoint_elsewhere(struct store *s);
+int store_checkpoint(const char *path);
+
 /* store_schema_version - the version the open database is at. */
 int store_schema_version(struct store *s);
 

@@ -336,6 +336,28 @@ store_close(struct store *s)
     bot_free(s);
 }
 
+void
+store_checkpoint_elsewhere(struct store *s)
+{
+    sqlite3_wal_autocheckpoint(s->db, 0);
+}
+
+int
+store_checkpoint(const char *path)
+{
+    sqlite3 *db = NULL;
+    int rc;
+
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 1000);
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       NULL, NULL);
+    }
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? BOT_OK : BOT_EDB;
+}
+
 int
 store_schema_version(struct store *s)
 {
