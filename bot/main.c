@@ -21,6 +21,7 @@
 #include "strbuf.h"
 #include "timeutil.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,8 @@ main(int argc, char **argv)
     const char *cmd = argc > 1 ? argv[1] : NULL;
     int rc;
 
+    /* one malloc arena: the checkpoint thread needs no 64 MiB of its own */
+    mallopt(M_ARENA_MAX, 1);
     if (!cmd)
         return usage_error("which command?");
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

@@ -311,6 +311,13 @@ ws_send(struct ws_conn *c, const char *text, size_t len)
 }
 
 void
+ws_pause(struct ws_conn *c, int paused)
+{
+    if (c->wsi)
+        lws_rx_flow_control(c->wsi, !paused);
+}
+
+void
 ws_close(struct ws_conn *c)
 {
     c->h = NULL;

@@ -44,6 +44,10 @@ int ws_connect(struct ws_ctx *x, const char *url,
 /* ws_send - queue a text frame (copied). */
 int ws_send(struct ws_conn *c, const char *text, size_t len);
 
+/* ws_pause - stop (1) or resume (0) reading from c: flow control, so a
+ * peer that sends faster than we finish cannot grow our memory. */
+void ws_pause(struct ws_conn *c, int paused);
+
 /* ws_close - close gracefully; no callback fires after this returns. */
 void ws_close(struct ws_conn *c);
 

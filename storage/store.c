@@ -270,6 +270,10 @@ pragmas(sqlite3 *db, int synchronous_full)
         return BOT_EDB;
     if (sqlite3_exec(db, sync, NULL, NULL, NULL))
         return BOT_EDB;
+    /* 512 KiB of page cache: pmbot's working set (open incidents, recent
+     * messages) is small, and memory is a figure it is measured on */
+    if (sqlite3_exec(db, "PRAGMA cache_size = -512", NULL, NULL, NULL))
+        return BOT_EDB;
     return BOT_OK;
 }
 
@@ -351,6 +355,7 @@ store_checkpoint(const char *path)
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, 1000);
+        sqlite3_exec(db, "PRAGMA cache_size = -64", NULL, NULL, NULL);
         rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                        NULL, NULL);
     }

@@ -30,6 +30,8 @@
 
 #define MAX_ATTEMPTS   5
 #define MAX_INFLIGHT   32 /* Web API calls out at once; the rest queue */
+#define ENVS_HIGH      2048 /* envelopes in progress: stop reading... */
+#define ENVS_LOW       512  /* ...until they are down to this */
 #define MAX_GATES      32
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -113,6 +115,8 @@ struct slack {
     struct loop_timer *queue_timer;
     struct gate gates[MAX_GATES];
     struct env *envs; /* not yet acked */
+    size_t nenvs;
+    int paused;       /* reading stopped: too many envelopes in progress */
     char warned[8][64]; /* final errors already logged */
     unsigned nwarned;
 };
@@ -816,9 +820,26 @@ op_parse_user(struct chat_platform *p, const char *token, char **user_out)
 
 /* --- envelopes --- */
 
+/* flow - pause or resume reading every socket as envelopes pile up */
+static void
+flow(struct slack *s)
+{
+    int pause = s->paused ? s->nenvs > ENVS_LOW : s->nenvs >= ENVS_HIGH;
+
+    if (pause == s->paused)
+        return;
+    s->paused = pause;
+    for (struct sock *k = s->socks; k; k = k->next) {
+        if (k->ws)
+            ws_pause(k->ws, pause);
+    }
+}
+
 static void
 env_free(struct env *v)
 {
+    v->s->nenvs--;
+    flow(v->s);
     if (v->prev)
         v->prev->next = v->next;
     else if (v->s->envs == v)
@@ -938,6 +959,8 @@ on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
     if (s->envs)
         s->envs->prev = v;
     s->envs = v;
+    s->nenvs++;
+    flow(s);
     switch (v->e.type) {
     case SLACK_ENV_HELLO:
         k->ready = 1;
@@ -1087,6 +1110,8 @@ url_opened(struct call *c, int rc, const char *body, size_t len)
         sock_unlink(s, k);
         s->connecting = 0;
         schedule_reconnect(s);
+    } else if (s->paused) {
+        ws_pause(k->ws, 1);
     }
     bot_free(url);
 }
