@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #define BODY_MAX (8u * 1024u * 1024u)
-#define POOL_MAX 64 /* idle easy handles kept for reuse */
+#define POOL_MAX 16 /* idle easy handles kept for reuse */
 
 struct req {
     struct req *next, *prev; /* in flight */

@@ -320,8 +320,10 @@ main(int argc, char **argv)
     const char *cmd = argc > 1 ? argv[1] : NULL;
     int rc;
 
-    /* one malloc arena: the checkpoint thread needs no 64 MiB of its own */
+    /* one malloc arena and one worker thread: the only work off the loop
+     * is the WAL checkpoint */
     mallopt(M_ARENA_MAX, 1);
+    setenv("UV_THREADPOOL_SIZE", "1", 0);
     if (!cmd)
         return usage_error("which command?");
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

@@ -29,7 +29,7 @@
 #include <string.h>
 
 #define MAX_ATTEMPTS   5
-#define MAX_INFLIGHT   32 /* Web API calls out at once; the rest queue */
+#define MAX_INFLIGHT   16 /* Web API calls out at once; the rest queue */
 #define ENVS_HIGH      2048 /* envelopes in progress: stop reading... */
 #define ENVS_LOW       512  /* ...until they are down to this */
 #define MAX_GATES      32
