@@ -435,6 +435,7 @@ group_commit(void *arg)
     b->deferred = NULL;
     b->ndeferred = b->capdeferred = 0;
     rc = store_tx_commit(b->store);
+    b->last_commit_ms = loop_now_ms(b->loop);
     if (rc) {
         store_tx_rollback(b->store);
         bot_outbox_drop(b);
@@ -464,8 +465,12 @@ tx_begin(struct bot *b, int group)
         if (rc)
             return rc;
         b->group_open = 1;
-        /* everything that arrives in this turn of the loop joins in */
-        loop_timer_start(b->group_timer, 0, 0);
+        /* everything that arrives in this turn of the loop joins in; and
+         * at most one commit a millisecond, so that events trickling in
+         * (fetches completing one by one) share an fsync too */
+        loop_timer_start(b->group_timer,
+                         loop_now_ms(b->loop) - b->last_commit_ms < 1 ? 1 : 0,
+                         0);
     }
     return store_tx_begin(b->store);
 }

@@ -218,6 +218,12 @@ loop_on_drained(struct loop *l, void (*fn)(void *), void *arg)
     return BOT_OK;
 }
 
+uint64_t
+loop_now_ms(struct loop *l)
+{
+    return uv_now(&l->uv);
+}
+
 void *
 loop_backend(struct loop *l)
 {

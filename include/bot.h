@@ -45,6 +45,7 @@ struct bot {
     struct deferred *deferred;      /* done callbacks waiting for it */
     size_t ndeferred, capdeferred;
     struct loop_timer *group_timer;
+    uint64_t last_commit_ms;        /* loop clock of the last group commit */
     struct metrics metrics;         /* for GET /metrics */
     int hold_channels;              /* see bot_hold_channels */
     char **room_names;              /* incident channels, newest last */

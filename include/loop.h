@@ -42,6 +42,9 @@ int loop_work(struct loop *l, int (*work)(void *arg),
  * closed, before the loop itself is closed (libwebsockets' last step). */
 int loop_on_drained(struct loop *l, void (*fn)(void *), void *arg);
 
+/* loop_now_ms - the loop's monotonic clock, ms (for intervals, not dates). */
+uint64_t loop_now_ms(struct loop *l);
+
 /* loop_backend - the uv_loop_t *, for transports that join the loop. */
 void *loop_backend(struct loop *l);
 
