@@ -30,8 +30,8 @@
 
 #define MAX_ATTEMPTS   5
 #define MAX_INFLIGHT   16 /* Web API calls out at once; the rest queue */
-#define ENVS_HIGH      2048 /* envelopes in progress: stop reading... */
-#define ENVS_LOW       512  /* ...until they are down to this */
+#define ENVS_HIGH      512 /* envelopes in progress: stop reading... */
+#define ENVS_LOW       128 /* ...until they are down to this */
 #define MAX_GATES      32
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
