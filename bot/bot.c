@@ -52,6 +52,7 @@ bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
         return BOT_ENOMEM;
     b->cfg = cfg;
     b->loop = loop;
+    b->channels_pending = 1; /* a crash may have left one unopened */
     b->outbox_tail = &b->outbox;
     rc = store_open(cfg->database, cfg->synchronous_full, &b->store, why);
     if (rc) {
@@ -176,12 +177,6 @@ bot_reply(struct bot *b, const struct chat_event *ev, struct chat_msg *msg)
         queue(b, NULL, ev->reply, ev->reply_arg, msg);
     else
         queue(b, ev->room, NULL, NULL, msg);
-}
-
-void
-bot_post(struct bot *b, const char *room, struct chat_msg *msg)
-{
-    queue(b, room, NULL, NULL, msg);
 }
 
 void

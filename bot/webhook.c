@@ -51,7 +51,6 @@ static const char *const route_names[] = {
 struct webhook {
     struct bot *b;
     struct lws_vhost *vh;
-    int port;
     int crash_after_ack; /* PMBOT_FAULT=crash-after-alarm-ack (tests) */
     struct alarm_severity_map sev;
 };
@@ -546,8 +545,8 @@ webhook_new(struct bot *b, struct ws_ctx *ws, struct webhook **out,
         *why = bot_strdup("cannot listen on that address (in use?)");
         return BOT_EIO;
     }
-    w->port = lws_get_vhost_listen_port(w->vh);
-    log_info("webhook: listening on %s:%d", host, w->port);
+    log_info("webhook: listening on %s:%d", host,
+             lws_get_vhost_listen_port(w->vh));
     *out = w;
     return BOT_OK;
 }
@@ -560,10 +559,4 @@ webhook_free(struct webhook *w)
     /* the vhost goes with the context; requests still pending find their
      * wsi NULLed by req_cleanup when lws closes them */
     bot_free(w);
-}
-
-int
-webhook_port(const struct webhook *w)
-{
-    return w->port;
 }

@@ -48,6 +48,7 @@ struct bot {
     uint64_t last_commit_ms;        /* loop clock of the last group commit */
     struct metrics metrics;         /* for GET /metrics */
     int hold_channels;              /* see bot_hold_channels */
+    int channels_pending;           /* an incident may lack its channel */
     char **room_names;              /* incident channels, newest last */
     int64_t *room_ids;
     size_t nrooms, caprooms;
@@ -130,8 +131,6 @@ void bot_after_commit(struct bot *b);
  * set, else posted in ev's room. Sent after commit. */
 void bot_reply(struct bot *b, const struct chat_event *ev,
                struct chat_msg *msg);
-/* bot_post - queue msg (taken) for room, sent after commit. */
-void bot_post(struct bot *b, const char *room, struct chat_msg *msg);
 /* bot_upload - queue a document for room; takes content (len bytes). */
 void bot_upload(struct bot *b, const char *room, const char *filename,
                 const char *title, char *content, size_t len);

@@ -138,8 +138,6 @@ int store_incident_set_channel(struct store *s, int64_t id,
                                const char *channel, const char *name);
 int store_incident_set_severity(struct store *s, int64_t id, int severity);
 int store_incident_resolve(struct store *s, int64_t id, int64_t at);
-int store_incident_set_root_cause(struct store *s, int64_t id,
-                                  const char *text);
 /* store_incident_open_by_alarm - the open incident with this alarm key. */
 int store_incident_open_by_alarm(struct store *s, const char *alarm_key,
                                  struct incident *out);

@@ -25,7 +25,4 @@ int webhook_new(struct bot *b, struct ws_ctx *ws, struct webhook **out,
                 char **why);
 void webhook_free(struct webhook *w);
 
-/* webhook_port - the port it listens on (useful with port 0). */
-int webhook_port(const struct webhook *w);
-
 #endif

@@ -57,8 +57,6 @@ static const char *const sql[ST__COUNT] = {
     [ST_INC_SET_SEV] = "UPDATE incidents SET severity = ?2 WHERE id = ?1",
     [ST_INC_RESOLVE] = "UPDATE incidents SET state = 'resolved',"
                        " resolved_at = ?2 WHERE id = ?1",
-    [ST_INC_SET_ROOT_CAUSE] =
-        "UPDATE incidents SET root_cause = ?2 WHERE id = ?1",
     [ST_INC_NAME_USED] =
         "SELECT 1 FROM incidents WHERE channel_name = ?1 LIMIT 1",
     [ST_INC_LIST] = "SELECT " INC_COLS " FROM incidents"

@@ -186,16 +186,6 @@ store_incident_resolve(struct store *s, int64_t id, int64_t at)
 }
 
 int
-store_incident_set_root_cause(struct store *s, int64_t id, const char *text)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_INC_SET_ROOT_CAUSE);
-
-    sqlite3_bind_int64(st, 1, id);
-    store_bind_text(st, 2, text);
-    return store_update_one(s, st);
-}
-
-int
 store_incident_channel_name_used(struct store *s, const char *name,
                                  int *used)
 {

@@ -3,20 +3,10 @@
 # per second (seen messages / messages it must fetch), ack latency at a
 # steady 1,000 events/s, pmbot's own CPU time per event and its peak RSS.
 # Prints figures; asserts nothing (timing depends on the machine).
+. tests/lib.sh
 build=${1:-build}
-dir=$(mktemp -d)
-fpid=
-bpid=
-cleanup() {
-    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
 N=${BENCH_EVENTS:-20000}
 
-. tests/lib.sh
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
 sys_ticks() { awk '{ print $15 }' "/proc/$bpid/stat"; }
 

@@ -2,21 +2,11 @@
 # bench_webhook.sh BUILD - sustained authenticated webhook requests per
 # second (duplicate firings over keep-alive connections), with the Slack
 # fake as the platform. Prints figures; asserts nothing.
+. tests/lib.sh
 build=${1:-build}
-dir=$(mktemp -d)
-fpid=
-bpid=
-cleanup() {
-    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
 N=${BENCH_REQUESTS:-20000}
 TOKEN=bench-token
 
-. tests/lib.sh
 start_fake "$build"
 PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-test SLACK_BOT_TOKEN=xoxb-test \
 SLACK_API_URL="http://127.0.0.1:$port/api/" PMBOT_DB="$dir/bench.db" \

@@ -3,19 +3,17 @@
 # incident and checks the document against tests/golden/e2e_incident.md,
 # then restarts on the same database, and walks the CLI's error paths.
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero on any failure.
+. tests/lib.sh
 pmbot=$1
 wrap=""
 if [ "$2" = valgrind ]; then
     wrap="valgrind -q --error-exitcode=99 --leak-check=full"
     wrap="$wrap --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect"
 fi
-dir=$(mktemp -d)
-trap '[ -n "$KEEP" ] || rm -rf "$dir"' EXIT
 export PMBOT_DB="$dir/pmbot.db"
 export PMBOT_LOG_LEVEL=warn
 unset PMBOT_NOW SLACK_BOT_TOKEN SLACK_APP_TOKEN PMBOT_WEBHOOK_TOKEN
 
-. tests/lib.sh
 
 # 1. a whole incident, typed into the terminal
 $wrap "$pmbot" shell -c config.example >"$dir/shell.out" 2>"$dir/shell.err" <<'IN'

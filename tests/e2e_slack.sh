@@ -4,21 +4,10 @@
 # to /pm report, tagging old/seen/thread messages, untag/edit/delete, a
 # dropped socket with redelivery, 429 Retry-After, refresh_requested, and
 # kill -9 in the middle of 1,000 tag events. Prints ok / not ok lines.
+. tests/lib.sh
 pmbot=$1
 build=$(dirname "$pmbot")
-dir=$(mktemp -d)
-fpid=
-bpid=
 
-cleanup() {
-    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
-    wait 2>/dev/null
-    [ -n "$KEEP" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-
-. tests/lib.sh
 db() { sqlite3 "$dir/pmbot.db" "$1"; }
 acked() { until_true "${2:-10}" "[.acks[].envelope_id] | index(\"$1\") != null"; }
 
@@ -140,8 +129,13 @@ check "after a refresh, a dropped socket is still reconnected" \
 # event is in the database exactly once
 make_messages 1000 false k "$chan"
 ctl reset_log '{}' >/dev/null
+# a rate-limited fetch holds every tag back: the envelopes pile up
+ctl ratelimit '{"method":"conversations.history","retry_after":2,"count":1}' >/dev/null
 react_all "$chan" U6
 until_true 20 '.acks | length >= 300' >/dev/null
+hport=$(listen_port "$dir/pmbot.log")
+check "flow control paused reading while events piled up" \
+    sh -c "curl -s http://127.0.0.1:$hport/metrics | grep -q '^pmbot_slack_read_pauses_total [1-9]'"
 kill -9 "$bpid"
 wait "$bpid" 2>/dev/null
 state | jq -r '.acks[].envelope_id' | sort -u >"$dir/acked_before.txt"

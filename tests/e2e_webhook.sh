@@ -5,19 +5,10 @@
 # pinned details and timeline; duplicates and resolutions become entries;
 # a recurring alarm shows last time's open actions; kill -9 right after the
 # 2xx, restart: exactly one channel. Prints ok / not ok lines.
+. tests/lib.sh
 pmbot=$1
-dir=$(mktemp -d)
-bpid=
 fx=tests/fixtures/alarms
 TOKEN=wh-s3cret-token
-
-cleanup() {
-    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-    wait 2>/dev/null
-    [ -n "$KEEP" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-. tests/lib.sh
 db() { sqlite3 "$dir/pmbot.db" "$1"; }
 
 cat >"$dir/pmbot.conf" <<CONF

@@ -1,7 +1,18 @@
-# lib.sh - what the end-to-end scripts and the benchmarks share. Source it
-# after setting $dir (a scratch directory); the fake Slack helpers need
-# $port once start_fake has run.
+# lib.sh - what the end-to-end scripts and the benchmarks share. Sourcing
+# it makes a scratch directory $dir, removed at exit (kept when KEEP is
+# set) after stopping the pmbot ($bpid) and the fake ($fpid) still running.
+# The fake Slack helpers need $port once start_fake has run.
 
+dir=$(mktemp -d)
+fpid=
+bpid=
+cleanup() {
+    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null
+    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
+    wait 2>/dev/null
+    [ -n "$KEEP" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
 fails=0
 ok() { echo "ok - $1"; }
 fail() { echo "not ok - $1"; fails=$((fails + 1)); }

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "fake_platform.h"
 #include "incident.h"
+#include "loop.h"
 #include "mem.h"
 #include "store.h"
 
@@ -492,6 +493,51 @@ commands__redelivered_command_runs_once(void **state)
     store_incident_list_free(list, n);
 }
 
+static void
+group_commit__a_refused_command_keeps_the_others_replies(void **state)
+{
+    struct config cfg;
+    struct loop *loop;
+    struct bot *b;
+    struct chat_platform *p = fake_platform_new();
+    struct fake_platform *f = fake_of(p);
+    struct chat_event ev = {0};
+    int calls = 0, declared = 0;
+
+    (void)state;
+    assert_int_equal(config_defaults(&cfg), BOT_OK);
+    bot_free(cfg.database);
+    cfg.database = bot_strdup(":memory:");
+    assert_int_equal(loop_new(&loop), BOT_OK);
+    assert_int_equal(bot_new(&cfg, loop, &b, NULL), BOT_OK);
+    bot_set_platform(b, p);
+    bot_set_group_commit(b, 1);
+    ev.kind = CHAT_EV_COMMAND;
+    ev.room = "general";
+    ev.user = "alice";
+
+    /* one loop turn: a command that works, then one that is refused */
+    ev.text = "incident start Grouped";
+    ev.event_id = "c1";
+    bot_dispatch(b, &ev, on_done, &calls);
+    ev.text = "pm done ACT-99";
+    ev.event_id = "c2";
+    bot_dispatch(b, &ev, on_done, &calls);
+    assert_int_equal(calls, 0); /* nothing acked before the commit */
+    loop_run(loop);
+
+    assert_int_equal(calls, 2);
+    for (size_t i = 0; i < f->nposts; i++)
+        declared += strstr(f->posts[i].text,
+                           "declared; opening its channel") != NULL;
+    assert_int_equal(declared, 1); /* the first command's reply survived */
+    assert_non_null(strstr(f->posts[0].text, "no ACT-99"));
+    assert_int_equal(f->nrooms, 1); /* and its channel opened */
+    bot_destroy(b);
+    loop_free(loop);
+    config_cleanup(&cfg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -515,6 +561,8 @@ main(void)
         T(message_changed_and_deleted__follow_the_tagged_entry),
         T(bot_start__opens_channels_a_crash_left_unopened),
         T(commands__redelivered_command_runs_once),
+        cmocka_unit_test(
+            group_commit__a_refused_command_keeps_the_others_replies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

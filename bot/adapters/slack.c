@@ -166,14 +166,21 @@ call_free(struct call *c)
     bot_free(c);
 }
 
-/* queue_retry - put a call back at the head of those due at its time, so a
- * retried post still goes before the ones queued after it */
+/*
+ * queue_at - insert c by not_before. A new call goes behind those due at
+ * the same time (O(1) at the tail, the common case); a retried call goes
+ * ahead of them (ahead = 1), so a retried post keeps its place.
+ */
 static void
-queue_retry(struct slack *s, struct call *c)
+queue_at(struct slack *s, struct call *c, int ahead)
 {
     struct call **pp = &s->queue;
 
-    while (*pp && (*pp)->not_before < c->not_before)
+    if (!ahead && s->queue_tail &&
+        s->queue_tail->not_before <= c->not_before)
+        pp = &s->queue_tail->next;
+    while (*pp && ((*pp)->not_before < c->not_before ||
+                   (!ahead && (*pp)->not_before == c->not_before)))
         pp = &(*pp)->next;
     c->next = *pp;
     *pp = c;
@@ -185,18 +192,13 @@ queue_retry(struct slack *s, struct call *c)
 static void
 queue_insert(struct slack *s, struct call *c)
 {
-    struct call **pp = &s->queue;
+    queue_at(s, c, 0);
+}
 
-    /* most calls go now: append in O(1) behind the last one */
-    if (s->queue_tail && s->queue_tail->not_before <= c->not_before)
-        pp = &s->queue_tail->next;
-    while (*pp && (*pp)->not_before <= c->not_before)
-        pp = &(*pp)->next;
-    c->next = *pp;
-    *pp = c;
-    if (!c->next)
-        s->queue_tail = c;
-    loop_timer_start(s->queue_timer, 0, 0);
+static void
+queue_retry(struct slack *s, struct call *c)
+{
+    queue_at(s, c, 1);
 }
 
 static int
@@ -829,6 +831,9 @@ flow(struct slack *s)
     if (pause == s->paused)
         return;
     s->paused = pause;
+    if (pause)
+        metrics_add(&s->p->bot->metrics, "pmbot_slack_read_pauses_total",
+                    "", 1);
     for (struct sock *k = s->socks; k; k = k->next) {
         if (k->ws)
             ws_pause(k->ws, pause);

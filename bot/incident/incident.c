@@ -99,6 +99,7 @@ incident_declare(struct bot *b, const char *title, int severity,
     rc = store_incident_insert(b->store, &in, &id);
     if (rc)
         return rc;
+    b->channels_pending = 1;
     strbuf_init(&sb, 0);
     strbuf_printf(&sb, "Incident declared (%s): %s",
                   incident_sev_name(severity), title);
@@ -207,6 +208,7 @@ incident_take_alarm(struct bot *b, const struct alarm *a,
     bot_free(in.alarm_details);
     if (rc)
         return rc;
+    b->channels_pending = 1;
     /* the timeline starts when the alarm did, one entry per alert */
     for (size_t i = 0; !rc && i < a->nitems; i++) {
         if (!a->items[i].resolved)
@@ -632,12 +634,13 @@ incident_open_pending(struct bot *b)
     struct incident *list = NULL;
     size_t n = 0;
 
-    if (!b->platform || store_incident_list(b->store, 0, 1, &list, &n))
+    /* this runs after every commit: ask the database only when an
+     * incident may be waiting for its channel */
+    if (!b->platform || !b->channels_pending || b->hold_channels ||
+        store_incident_list(b->store, 0, 1, &list, &n))
         return;
-    if (b->hold_channels) {
-        store_incident_list_free(list, n);
-        return;
-    }
+    if (!n)
+        b->channels_pending = 0;
     for (size_t i = 0; i < n; i++) {
         struct opening *op;
 
