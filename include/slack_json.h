@@ -108,6 +108,15 @@ struct slack_message {
  * when the ts is a reply or gone). */
 int slack_find_message(const char *body, size_t len, const char *ts,
                        struct slack_message *out);
+/* slack_find_messages - several at once, from one history page: out[i]
+ * (n of them, caller clears each) gets the message whose ts is ts[i], or
+ * stays zeroed (out[i].ts NULL) when the page lacks it. *has_more and the
+ * ts of the page's last (oldest) message in oldest ("" for an empty
+ * page) say how far the page reached; either may be NULL / 0. BOT_EPROTO
+ * without a "messages" array, BOT_ENOMEM (every out[i] cleared). */
+int slack_find_messages(const char *body, size_t len, const char *const *ts,
+                        size_t n, struct slack_message *out, int *has_more,
+                        char *oldest, size_t oldest_size);
 void slack_message_clear(struct slack_message *m);
 
 /* slack_parse_user - "<@U123>" or "<@U123|name>" -> "U123" (new). */

@@ -1529,6 +1529,8 @@ api_history(struct fake *f, json_t *args, json_t *reply)
     for (; i < n; i++) {
         m = json_array_get(msgs, from_oldest ? i : n - 1 - i);
         us = msg_ts(m);
+        if (!from_oldest && us < old)
+            break; /* kept in ts order: the rest is older still */
         if (!in_history(m) || us > lat || (us == lat && !incl_latest) ||
             us < old || (us == old && !incl))
             continue;

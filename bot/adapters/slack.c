@@ -62,6 +62,29 @@ struct call {
     char *extra2;
 };
 
+/*
+ * Messages pmbot must fetch wait per channel, and one conversations.history
+ * call asks for all of them at once (oldest..latest of the batch): a burst
+ * of 📌 on unseen messages costs a call per hundred, not one each, which
+ * matters under the history rate limits of non-Marketplace apps.
+ */
+#define FETCH_BATCH 100 /* messages asked for in one call */
+#define FETCH_PAGE  "200" /* the page the call reads them from */
+
+struct fetch {
+    struct fetch *next;
+    char *ts;
+    chat_fetched_fn *cb;
+    void *arg;
+};
+
+struct fetch_room {
+    struct fetch_room *next;
+    char *channel;
+    struct fetch *wait, **wait_tail;
+    int busy; /* its history call is out */
+};
+
 struct gate {
     char method[48];
     int64_t until;  /* Retry-After: nothing of this method before */
@@ -119,6 +142,7 @@ struct slack {
     int paused;       /* reading stopped: too many envelopes in progress */
     char warned[8][64]; /* final errors already logged */
     unsigned nwarned;
+    struct fetch_room *rooms; /* channels with messages to fetch */
 };
 
 static void queue_run(void *arg);
@@ -164,6 +188,13 @@ call_free(struct call *c)
     bot_free(c->extra);
     bot_free(c->extra2);
     bot_free(c);
+}
+
+static void
+fetch_free(struct fetch *f)
+{
+    bot_free(f->ts);
+    bot_free(f);
 }
 
 /*
@@ -635,26 +666,23 @@ op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
         c->extra = slack_post_body("", msg, NULL);
 }
 
-static void fetched_history(struct call *c, int rc, const char *body,
-                            size_t len);
-
 static void
-deliver_found(struct call *c, const struct slack_message *m)
+deliver_found(const char *room, const struct slack_message *m,
+              chat_fetched_fn *cb, void *arg)
 {
-    chat_fetched_fn *cb = c->cb;
     struct chat_message cm = {0};
 
-    cm.room = c->extra;
+    cm.room = room;
     cm.id = m->ts;
     cm.user = m->user;
     cm.text = m->text;
     cm.thread_id = m->thread_ts;
     cm.at = slack_ts_ms(m->ts);
-    cb(c->arg, BOT_OK, &cm);
+    cb(arg, BOT_OK, &cm);
 }
 
 static void
-fetched_replies(struct call *c, int rc, const char *body, size_t len)
+fetched_one(struct call *c, int rc, const char *body, size_t len)
 {
     chat_fetched_fn *cb = c->cb;
     struct slack_message m;
@@ -665,8 +693,42 @@ fetched_replies(struct call *c, int rc, const char *body, size_t len)
         cb(c->arg, rc == BOT_EIO ? BOT_ENOTFOUND : rc, NULL);
         return;
     }
-    deliver_found(c, &m);
+    deliver_found(c->extra, &m, cb, c->arg);
     slack_message_clear(&m);
+}
+
+/* fetch_replies - a message a history page should have held but did not:
+ * a thread reply (history lists top-level messages only), or gone */
+static void
+fetch_replies(struct slack *s, const char *room, const char *ts,
+              chat_fetched_fn *cb, void *arg)
+{
+    const char *pairs[] = {"channel", room, "ts", ts, NULL};
+    struct call *c;
+
+    c = api_get(s, "conversations.replies", pairs, fetched_one, cb, arg,
+                bot_strdup(room));
+    if (c)
+        c->extra2 = bot_strdup(ts);
+}
+
+static void fetched_history(struct call *c, int rc, const char *body,
+                            size_t len);
+
+/* fetch_one - one message by itself: the history page ending at its ts,
+ * then its thread if history holds an older message instead */
+static void
+fetch_one(struct slack *s, const char *room, const char *ts,
+          chat_fetched_fn *cb, void *arg)
+{
+    const char *pairs[] = {"channel", room,   "latest", ts, "inclusive",
+                           "true",    "limit", "1",     NULL};
+    struct call *c;
+
+    c = api_get(s, "conversations.history", pairs, fetched_history, cb, arg,
+                bot_strdup(room));
+    if (c)
+        c->extra2 = bot_strdup(ts);
 }
 
 static void
@@ -674,26 +736,134 @@ fetched_history(struct call *c, int rc, const char *body, size_t len)
 {
     chat_fetched_fn *cb = c->cb;
     struct slack_message m;
-    const char *pairs[] = {"channel", c->extra, "ts", c->extra2, NULL};
-    struct call *next;
 
     if (!rc)
         rc = slack_find_message(body, len, c->extra2, &m);
     if (!rc) {
-        deliver_found(c, &m);
+        deliver_found(c->extra, &m, cb, c->arg);
         slack_message_clear(&m);
-        return;
-    }
-    if (rc != BOT_ENOTFOUND) {
+    } else if (rc == BOT_ENOTFOUND) {
+        fetch_replies(c->s, c->extra, c->extra2, cb, c->arg);
+    } else {
         cb(c->arg, rc, NULL);
+    }
+}
+
+/* ts_cmp - the order of two Slack ts ("1360782400.498405") */
+static int
+ts_cmp(const char *a, const char *b)
+{
+    size_t na = strcspn(a, "."), nb = strcspn(b, ".");
+
+    if (na != nb)
+        return na < nb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static void fetch_next(struct slack *s, struct fetch_room *r);
+
+/*
+ * fetched_batch - the page of a batched call (c->cb is the room, c->arg
+ * the batch). History lists the newest messages of oldest..latest, so the
+ * page covers everything from its last message up: a ts in that span but
+ * absent is a thread reply or gone; a ts below it (the page was full) is
+ * asked for by itself.
+ */
+static void
+fetched_batch(struct call *c, int rc, const char *body, size_t len)
+{
+    struct slack *s = c->s;
+    struct fetch_room *r = c->cb;
+    struct fetch *f, *next;
+    const char *ts[FETCH_BATCH];
+    struct slack_message found[FETCH_BATCH];
+    char oldest[32];
+    int has_more = 0;
+    size_t n = 0, i;
+
+    for (f = c->arg; f && n < FETCH_BATCH; f = f->next)
+        ts[n++] = f->ts;
+    if (!rc)
+        rc = slack_find_messages(body, len, ts, n, found, &has_more, oldest,
+                                 sizeof(oldest));
+    r->busy = 0;
+    for (f = c->arg, i = 0; f; f = next, i++) {
+        next = f->next;
+        if (rc) {
+            f->cb(f->arg, rc, NULL);
+        } else if (found[i].ts) {
+            deliver_found(r->channel, &found[i], f->cb, f->arg);
+            slack_message_clear(&found[i]);
+        } else if (!has_more || (oldest[0] && ts_cmp(f->ts, oldest) >= 0)) {
+            fetch_replies(s, r->channel, f->ts, f->cb, f->arg);
+        } else {
+            fetch_one(s, r->channel, f->ts, f->cb, f->arg);
+        }
+        fetch_free(f);
+    }
+    if (!s->stopped)
+        fetch_next(s, r);
+}
+
+static void
+room_free(struct slack *s, struct fetch_room *r)
+{
+    struct fetch_room **pp = &s->rooms;
+
+    while (*pp && *pp != r)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = r->next;
+    bot_free(r->channel);
+    bot_free(r);
+}
+
+/* fetch_next - the room's next batch, unless one is out; an idle room
+ * is freed */
+static void
+fetch_next(struct slack *s, struct fetch_room *r)
+{
+    struct fetch *f, *batch = NULL, **tail = &batch;
+    const char *lo, *hi;
+    size_t n = 0;
+
+    if (r->busy)
+        return;
+    if (!r->wait) {
+        room_free(s, r);
         return;
     }
-    /* history answers the next older message for a thread reply: ask
-     * the thread instead */
-    next = api_get(c->s, "conversations.replies", pairs, fetched_replies,
-                   c->cb, c->arg, bot_strdup(c->extra));
-    if (next)
-        next->extra2 = bot_strdup(c->extra2);
+    lo = hi = r->wait->ts;
+    while ((f = r->wait) && n < FETCH_BATCH) {
+        r->wait = f->next;
+        f->next = NULL;
+        *tail = f;
+        tail = &f->next;
+        n++;
+        if (ts_cmp(f->ts, lo) < 0)
+            lo = f->ts;
+        if (ts_cmp(f->ts, hi) > 0)
+            hi = f->ts;
+    }
+    if (!r->wait)
+        r->wait_tail = &r->wait;
+    r->busy = 1;
+    if (n == 1) {
+        /* the doc-blessed single fetch: the page ending at the ts */
+        const char *pairs[] = {"channel", r->channel, "latest",
+                               hi,        "inclusive", "true",
+                               "limit",   "1",         NULL};
+
+        api_get(s, "conversations.history", pairs, fetched_batch, r, batch,
+                NULL);
+    } else {
+        const char *pairs[] = {"channel", r->channel, "oldest",    lo,
+                               "latest",  hi,         "inclusive", "true",
+                               "limit",   FETCH_PAGE, NULL};
+
+        api_get(s, "conversations.history", pairs, fetched_batch, r, batch,
+                NULL);
+    }
 }
 
 static void
@@ -701,15 +871,33 @@ op_fetch_message(struct chat_platform *p, const char *room,
                  const char *msg_id, chat_fetched_fn *cb, void *arg)
 {
     struct slack *s = sl(p);
-    const char *pairs[] = {"channel", room,      "latest", msg_id,
-                           "inclusive", "true", "limit",  "1",
-                           NULL};
-    struct call *c;
+    struct fetch_room *r;
+    struct fetch *f = bot_calloc(1, sizeof(*f));
 
-    c = api_get(s, "conversations.history", pairs, fetched_history, cb, arg,
-                bot_strdup(room));
-    if (c)
-        c->extra2 = bot_strdup(msg_id);
+    if (!f || !(f->ts = bot_strdup(msg_id))) {
+        bot_free(f);
+        cb(arg, BOT_ENOMEM, NULL);
+        return;
+    }
+    f->cb = cb;
+    f->arg = arg;
+    for (r = s->rooms; r && strcmp(r->channel, room); r = r->next)
+        ;
+    if (!r) {
+        r = bot_calloc(1, sizeof(*r));
+        if (!r || !(r->channel = bot_strdup(room))) {
+            bot_free(r);
+            fetch_free(f);
+            cb(arg, BOT_ENOMEM, NULL);
+            return;
+        }
+        r->wait_tail = &r->wait;
+        r->next = s->rooms;
+        s->rooms = r;
+    }
+    *r->wait_tail = f;
+    r->wait_tail = &f->next;
+    fetch_next(s, r);
 }
 
 static void
@@ -1208,6 +1396,16 @@ op_destroy(struct chat_platform *p)
     struct call *c;
 
     s->stopped = 1;
+    for (struct fetch_room *r = s->rooms; r; r = r->next) {
+        struct fetch *f;
+
+        while ((f = r->wait)) {
+            r->wait = f->next;
+            f->cb(f->arg, BOT_ECANCELED, NULL);
+            fetch_free(f);
+        }
+        r->wait_tail = &r->wait;
+    }
     s->queue_tail = NULL;
     while ((c = s->queue)) {
         s->queue = c->next;
@@ -1229,6 +1427,8 @@ op_destroy(struct chat_platform *p)
     }
     while (s->envs)
         env_free(s->envs);
+    while (s->rooms)
+        room_free(s, s->rooms); /* their calls were cancelled above */
     loop_timer_free(s->reconnect);
     loop_timer_free(s->queue_timer);
     bot_free(s->self_user);

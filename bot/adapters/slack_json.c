@@ -9,6 +9,7 @@
 #include "strbuf.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -459,41 +460,71 @@ slack_message_clear(struct slack_message *m)
     memset(m, 0, sizeof(*m));
 }
 
+/* fill - one message of a page; BOT_ENOMEM leaves *out cleared */
+static int
+fill(json_t *m, const char *ts, struct slack_message *out)
+{
+    out->ts = bot_strdup(ts);
+    out->user = str(m, "user");
+    if (!out->user)
+        out->user = str(m, "bot_id");
+    out->text = str(m, "text");
+    if (!out->text)
+        out->text = bot_strdup("");
+    out->thread_ts = str(m, "thread_ts");
+    if (out->ts && out->text)
+        return BOT_OK;
+    slack_message_clear(out);
+    return BOT_ENOMEM;
+}
+
 int
-slack_find_message(const char *body, size_t len, const char *ts,
-                   struct slack_message *out)
+slack_find_messages(const char *body, size_t len, const char *const *ts,
+                    size_t n, struct slack_message *out, int *has_more,
+                    char *oldest, size_t oldest_size)
 {
     json_t *root = json_loadb(body, len, 0, NULL), *msgs, *m;
-    size_t i;
-    int rc = BOT_ENOTFOUND;
+    size_t i, j;
+    int rc = BOT_OK;
 
-    memset(out, 0, sizeof(*out));
+    memset(out, 0, n * sizeof(*out));
+    if (oldest_size)
+        oldest[0] = '\0';
     msgs = json_object_get(root, "messages");
     if (!json_is_array(msgs)) {
         json_decref(root);
         return BOT_EPROTO;
     }
+    if (has_more)
+        *has_more = json_is_true(json_object_get(root, "has_more"));
     json_array_foreach(msgs, i, m)
     {
         const char *mts = json_string_value(json_object_get(m, "ts"));
 
-        if (!mts || strcmp(mts, ts))
+        if (!mts)
             continue;
-        out->ts = bot_strdup(mts);
-        out->user = str(m, "user");
-        if (!out->user)
-            out->user = str(m, "bot_id");
-        out->text = str(m, "text");
-        if (!out->text)
-            out->text = bot_strdup("");
-        out->thread_ts = str(m, "thread_ts");
-        rc = out->ts && out->text ? BOT_OK : BOT_ENOMEM;
-        break;
+        if (oldest_size)
+            snprintf(oldest, oldest_size, "%s", mts);
+        for (j = 0; j < n && rc == BOT_OK; j++) {
+            if (!out[j].ts && !strcmp(mts, ts[j]))
+                rc = fill(m, mts, &out[j]);
+        }
     }
     json_decref(root);
-    if (rc == BOT_ENOMEM)
-        slack_message_clear(out);
+    if (rc) {
+        for (j = 0; j < n; j++)
+            slack_message_clear(&out[j]);
+    }
     return rc;
+}
+
+int
+slack_find_message(const char *body, size_t len, const char *ts,
+                   struct slack_message *out)
+{
+    int rc = slack_find_messages(body, len, &ts, 1, out, NULL, NULL, 0);
+
+    return rc ? rc : out->ts ? BOT_OK : BOT_ENOTFOUND;
 }
 
 int
