@@ -168,6 +168,10 @@ void store_incident_list_free(struct incident *arr, size_t n);
 /* --- timeline --- */
 int store_timeline_add(struct store *s, const struct timeline_entry *e,
                        int64_t *id_out);
+/* store_timeline_tag - add e (with msg_room and msg_id) unless that message
+ * is on the incident's timeline already; *added says which. */
+int store_timeline_tag(struct store *s, const struct timeline_entry *e,
+                       int *added);
 /* store_timeline_by_msg - the entry recorded from that message. */
 int store_timeline_by_msg(struct store *s, int64_t incident_id,
                           const char *room, const char *msg_id,
@@ -231,5 +235,9 @@ void store_message_clear(struct store_message *m);
  * *first = 1 if it was new, 0 if it had been processed before. */
 int store_event_claim(struct store *s, const char *platform,
                       const char *event_id, int64_t at, int *first);
+/* store_event_seen - *seen = 1 if (platform, event_id) was processed;
+ * changes nothing. */
+int store_event_seen(struct store *s, const char *platform,
+                     const char *event_id, int *seen);
 
 #endif

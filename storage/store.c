@@ -75,6 +75,10 @@ static const char *const sql[ST__COUNT] = {
     [ST_TL_ADD] = "INSERT INTO timeline (incident_id, at, kind, text,"
                   " msg_room, msg_id, author, created_at)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_TL_TAG] = "INSERT INTO timeline (incident_id, at, kind, text,"
+                  " msg_room, msg_id, author, created_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                  " ON CONFLICT (incident_id, msg_room, msg_id) DO NOTHING",
     [ST_TL_BY_MSG] = "SELECT " TL_COLS " FROM timeline WHERE incident_id = ?1"
                      " AND msg_room = ?2 AND msg_id = ?3",
     [ST_TL_GET_TEXT] = "SELECT text FROM timeline WHERE id = ?1",
@@ -104,6 +108,8 @@ static const char *const sql[ST__COUNT] = {
     [ST_EVENT_CLAIM] = "INSERT INTO processed_events (platform, event_id,"
                        " processed_at) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT DO NOTHING",
+    [ST_EVENT_SEEN] = "SELECT 1 FROM processed_events"
+                      " WHERE platform = ?1 AND event_id = ?2",
 };
 
 sqlite3_stmt *
@@ -461,6 +467,23 @@ store_event_claim(struct store *s, const char *platform, const char *event_id,
     if (rc)
         return rc;
     *first = sqlite3_changes(s->db) > 0;
+    return BOT_OK;
+}
+
+int
+store_event_seen(struct store *s, const char *platform, const char *event_id,
+                 int *seen)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_EVENT_SEEN);
+    int rc;
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, event_id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, st, "event lookup");
+    *seen = rc == SQLITE_ROW;
+    sqlite3_reset(st);
     return BOT_OK;
 }
 

@@ -284,12 +284,11 @@ clear_entry_v(void *p)
     store_timeline_clear(p);
 }
 
-int
-store_timeline_add(struct store *s, const struct timeline_entry *e,
-                   int64_t *id_out)
+static int
+timeline_insert(struct store *s, enum stmt_id id,
+                const struct timeline_entry *e)
 {
-    sqlite3_stmt *st = store_stmt(s, ST_TL_ADD);
-    int rc;
+    sqlite3_stmt *st = store_stmt(s, id);
 
     if (e->kind < 0 || e->kind > TIMELINE_BACKFILL)
         return BOT_EINVAL;
@@ -301,12 +300,32 @@ store_timeline_add(struct store *s, const struct timeline_entry *e,
     store_bind_text(st, 6, e->msg_id);
     store_bind_text(st, 7, e->author);
     sqlite3_bind_int64(st, 8, e->created_at);
-    rc = store_done(s, st);
-    if (rc)
-        return rc;
-    if (id_out)
+    return store_done(s, st);
+}
+
+int
+store_timeline_add(struct store *s, const struct timeline_entry *e,
+                   int64_t *id_out)
+{
+    int rc = timeline_insert(s, ST_TL_ADD, e);
+
+    if (!rc && id_out)
         *id_out = sqlite3_last_insert_rowid(s->db);
-    return BOT_OK;
+    return rc;
+}
+
+int
+store_timeline_tag(struct store *s, const struct timeline_entry *e,
+                   int *added)
+{
+    int rc;
+
+    if (!e->msg_room || !e->msg_id)
+        return BOT_EINVAL;
+    rc = timeline_insert(s, ST_TL_TAG, e);
+    if (!rc)
+        *added = sqlite3_changes(s->db) > 0;
+    return rc;
 }
 
 int

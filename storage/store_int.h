@@ -36,6 +36,7 @@ enum stmt_id {
     ST_INC_COUNT_OPEN,
     ST_ACT_COUNT_OPEN,
     ST_TL_ADD,
+    ST_TL_TAG,
     ST_TL_BY_MSG,
     ST_TL_GET_TEXT,
     ST_TL_HISTORY_ADD,
@@ -48,6 +49,7 @@ enum stmt_id {
     ST_ACT_COMPLETE,
     ST_ACT_LIST,
     ST_EVENT_CLAIM,
+    ST_EVENT_SEEN,
     ST__COUNT
 };
 

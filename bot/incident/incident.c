@@ -708,16 +708,9 @@ static int
 tag(struct bot *b, int64_t incident_id, const char *room, const char *msg_id,
     const char *user, const char *text, int64_t at)
 {
-    struct timeline_entry e = {0}, old;
-    int rc;
+    struct timeline_entry e = {0};
+    int added;
 
-    rc = store_timeline_by_msg(b->store, incident_id, room, msg_id, &old);
-    if (!rc) {
-        store_timeline_clear(&old); /* tagged already: one entry */
-        return BOT_OK;
-    }
-    if (rc != BOT_ENOTFOUND)
-        return rc;
     e.incident_id = incident_id;
     e.at = at;
     e.kind = TIMELINE_TAGGED;
@@ -726,7 +719,8 @@ tag(struct bot *b, int64_t incident_id, const char *room, const char *msg_id,
     e.msg_id = (char *)msg_id;
     e.author = (char *)user;
     e.created_at = bot_now_ms(b);
-    return store_timeline_add(b->store, &e, NULL);
+    /* tagged already (another 📌 on it): still one entry */
+    return store_timeline_tag(b->store, &e, &added);
 }
 
 /*
@@ -820,22 +814,43 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
     tagging_free(t);
 }
 
-/* tag_cached - a message pmbot has seen; BOT_ENOTFOUND (all rolled back)
- * when it has not, so the caller fetches it */
+/* tag_seen - a message pmbot has seen (arg: it, from the cache) */
 static int
-tag_cached(struct bot *b, const struct chat_event *ev, int64_t incident_id,
-           const void *arg)
+tag_seen(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+         const void *arg)
 {
-    struct store_message m;
-    int rc;
+    const struct store_message *m = arg;
 
-    (void)arg;
-    rc = store_message_get(b->store, b->platform->ops->name, ev->room,
-                           ev->msg_id, &m);
-    if (rc)
+    return tag(b, incident_id, ev->room, ev->msg_id, m->user, m->text, m->at);
+}
+
+/*
+ * tag_or_fetch - a 📌 added. A message pmbot has seen is tagged at once;
+ * one it has not must be fetched first (*fetch = 1: the caller fetches),
+ * unless the event was handled before (a redelivery costs no API call).
+ * The lookups change nothing, so a fetch leaves nothing to roll back.
+ */
+static int
+tag_or_fetch(struct bot *b, const struct chat_event *ev, int64_t incident_id,
+             int *fetch)
+{
+    const char *pl = b->platform->ops->name;
+    struct store_message m;
+    int rc, seen = 0;
+
+    *fetch = 0;
+    rc = store_message_get(b->store, pl, ev->room, ev->msg_id, &m);
+    if (!rc) {
+        rc = event_tx(b, ev->event_id, tag_seen, ev, incident_id, &m);
+        store_message_clear(&m);
         return rc;
-    rc = tag(b, incident_id, ev->room, ev->msg_id, m.user, m.text, m.at);
-    store_message_clear(&m);
+    }
+    if (rc != BOT_ENOTFOUND)
+        return rc;
+    rc = BOT_OK;
+    if (ev->event_id)
+        rc = store_event_seen(b->store, pl, ev->event_id, &seen);
+    *fetch = !rc && !seen;
     return rc;
 }
 
@@ -908,7 +923,7 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
 {
     struct tagging *t;
     int64_t inc_id;
-    int rc;
+    int rc, fetch;
 
     rc = incident_id_for_room(b, ev->room, &inc_id);
     if (rc || !ev->msg_id) {
@@ -924,8 +939,8 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
     case CHAT_EV_REACTION_ADDED:
         if (!is_timeline_emoji(b, ev->reaction))
             break;
-        rc = event_tx(b, ev->event_id, tag_cached, ev, inc_id, NULL);
-        if (rc != BOT_ENOTFOUND)
+        rc = tag_or_fetch(b, ev, inc_id, &fetch);
+        if (rc || !fetch)
             break;
         t = bot_calloc(1, sizeof(*t));
         if (!t || !(t->room = bot_strdup(ev->room)) ||
