@@ -87,6 +87,11 @@ char *slack_json_body(const char *const *pairs);
 char *slack_upload_complete_body(const char *file_id, const char *title,
                                  const char *channel);
 
+/* slack_status - the "ok" (1 only if true) and "error" (new or NULL) of a
+ * Web API answer, without building a tree. BOT_EPROTO if the body is not
+ * a JSON object. */
+int slack_status(const char *body, size_t len, int *ok, char **error);
+
 /*
  * slack_result - the "ok"/"error" of a Web API answer and selected string
  * fields by dotted path ("channel.id", "ts"). values[i] is new or NULL.

@@ -2,14 +2,28 @@
 # e2e_slack.sh PMBOT - runs the real pmbot against the loopback Slack fake
 # (tests/fake_slack.c) on 127.0.0.1: a whole incident from /incident start
 # to /pm report, tagging old/seen/thread messages, untag/edit/delete, a
-# dropped socket with redelivery, 429 Retry-After, refresh_requested, and
-# kill -9 in the middle of 1,000 tag events. Prints ok / not ok lines.
+# dropped socket with redelivery, history fetches batched per channel (and
+# a tag below a batch's full page), 429 Retry-After, refresh_requested,
+# and kill -9 in the middle of 1,000 tag events. Prints ok / not ok lines.
 . tests/lib.sh
 pmbot=$1
 build=$(dirname "$pmbot")
 
 db() { sqlite3 "$dir/pmbot.db" "$1"; }
 acked() { until_true "${2:-10}" "[.acks[].envelope_id] | index(\"$1\") != null"; }
+# tagged_once: "<entries> <distinct messages>" tagged among $dir/ts.txt
+tagged_once() {
+    db "select count(*) || ' ' || count(distinct msg_id) from timeline
+        where kind = 'tagged' and msg_id in
+        ($(sed "s/.*/'&'/" "$dir/ts.txt" | paste -sd, -))"
+}
+# calls_since METHOD JQ: the jq test holds for the list of METHOD calls
+# in $chan made since the call log held $from calls
+calls_since() {
+    state | jq -e --argjson n "$from" --arg m "$1" --arg c "$chan" \
+        "[.calls[\$n:][] | select(.method == \$m and .args.channel == \$c)]
+         | $2" >/dev/null
+}
 
 start_pmbot() {
     PMBOT_PLATFORM=slack SLACK_APP_TOKEN=xapp-test SLACK_BOT_TOKEN=xoxb-test \
@@ -102,7 +116,55 @@ check "every envelope is acked in the end" until_true 20 '.unacked | length == 0
 check "each of the 200 tags is recorded exactly once" \
     [ "$(db "select count(*) from timeline where text like 'm%' and kind = 'tagged'")" = 200 ]
 
-# 7. 429: no call before Retry-After has passed
+# 7. a burst of 📌 on 301 unseen messages, a thread reply among them:
+# history calls are batched per channel, each message lands once
+make_messages 150 false ba "$chan"
+mv "$dir/ts.txt" "$dir/burst.txt"
+bparent=$(tail -n 1 "$dir/burst.txt")
+breply=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U4\",\"text\":\"the reply in the burst\",\"thread_ts\":\"$bparent\",\"deliver\":false}" | jq -r .ts)
+echo "$breply" >>"$dir/burst.txt"
+make_messages 150 false bb "$chan"
+cat "$dir/ts.txt" >>"$dir/burst.txt"
+mv "$dir/burst.txt" "$dir/ts.txt"
+from=$(state | jq '.calls | length')
+react_all "$chan" U5
+check "every tag of the burst is acked" until_true 20 '.unacked | length == 0'
+check "each of the 301 is tagged exactly once" [ "$(tagged_once)" = "301 301" ]
+check "the thread reply in the burst is tagged with its own text" \
+    [ "$(db "select text from timeline where msg_id = '$breply'")" = "the reply in the burst" ]
+check "the thread reply is asked with conversations.replies" \
+    calls_since conversations.replies "any(.[]; .args.ts == \"$breply\")"
+nhist=$(state | jq --argjson n "$from" --arg c "$chan" \
+    '[.calls[$n:][] | select(.method == "conversations.history" and .args.channel == $c)] | length')
+check "the burst costs few history calls ($nhist for 301 tags)" \
+    [ "${nhist:-999}" -lt 150 ]
+check "a batched call asks for a span: oldest, latest, inclusive, limit 200" \
+    calls_since conversations.history \
+    'any(.[]; .args.oldest != null and .args.latest != null and .args.inclusive == "true" and .args.limit == "200")'
+
+# 8. a tag far below the full page of its batch is asked for by itself
+far=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U2\",\"text\":\"far below the page\",\"deliver\":false}" | jq -r .ts)
+make_messages 250 false fp "$chan"
+newest=$(tail -n 1 "$dir/ts.txt")
+{ echo "$newest"; echo "$far"; tail -n 40 "$dir/ts.txt" | head -n 39; } \
+    >"$dir/far.txt"
+mv "$dir/far.txt" "$dir/ts.txt"
+from=$(state | jq '.calls | length')
+# the first fetch (the newest, alone) is held back a second, so that the
+# others wait for it and go in one batch: far and the 39 next newest, a
+# span of 250 messages
+ctl ratelimit '{"method":"conversations.history","retry_after":1,"count":1}' >/dev/null
+react_all "$chan" U5
+check "every tag of the far burst is acked" until_true 20 '.unacked | length == 0'
+frac=$(echo "${far#*.}" | sed 's/^0*//')
+check "the far message lands, at its own time" \
+    [ "$(db "select text || ' ' || at from timeline where kind = 'tagged' and msg_id = '$far'")" = "far below the page $((${far%.*} * 1000 + ${frac:-0} / 1000))" ]
+check "the 40 newest land too, each once" [ "$(tagged_once)" = "41 41" ]
+check "far was in a batch whose page was full, then asked alone" \
+    calls_since conversations.history \
+    "any(.[]; .args.oldest == \"$far\" and .args.limit == \"200\") and any(.[]; .args.latest == \"$far\" and .args.oldest == null and .args.limit == \"1\")"
+
+# 9. 429: no call before Retry-After has passed
 ctl ratelimit '{"method":"chat.postMessage","retry_after":2,"count":1}' >/dev/null
 e=$(ctl slash '{"command":"/incident","text":"start Second one","user_id":"U1","channel_id":"CGEN"}' | jq -r .envelope_id)
 acked "$e" >/dev/null
@@ -112,7 +174,7 @@ until_true 10 '[.calls[] | select(.method == "chat.postMessage")] as $c | ($c | 
 gap=$(state | jq '[.calls[] | select(.method == "chat.postMessage")] as $c | ($c | map(.status == 429) | index(true)) as $i | $c[$i + 1].t - $c[$i].t')
 check "the retry waited Retry-After (gap ${gap} ms)" [ "${gap:-0}" -ge 2000 ]
 
-# 8. refresh_requested: a new socket before the old one goes
+# 10. refresh_requested: a new socket before the old one goes
 before=$(state | jq .connects_total)
 ctl disconnect '{"reason":"refresh_requested"}' >/dev/null
 check "a new connection is opened at once" \
@@ -125,7 +187,7 @@ ctl drop '{}' >/dev/null
 check "after a refresh, a dropped socket is still reconnected" \
     until_true 15 ".connections == 1 and .connects_total > $before"
 
-# 9. kill -9 in the middle of 1,000 tag events, restart: every acked
+# 11. kill -9 in the middle of 1,000 tag events, restart: every acked
 # event is in the database exactly once
 make_messages 1000 false k "$chan"
 ctl reset_log '{}' >/dev/null
@@ -148,7 +210,7 @@ check "each of the 1,000 tags is recorded exactly once" \
 check "some events were acked before the kill" \
     [ "$(wc -l <"$dir/acked_before.txt")" -ge 300 ]
 
-# 10. an alarm opens a Slack channel; its hostile text pings no one
+# 12. an alarm opens a Slack channel; its hostile text pings no one
 hport=$(listen_port "$dir/pmbot.log")
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     "http://127.0.0.1:$hport/hooks/generic" -H 'Content-Type: application/json' \
@@ -170,7 +232,7 @@ check "/healthz sees Slack connected" \
 check "/metrics counts events and API calls" \
     sh -c "curl -s http://127.0.0.1:$hport/metrics | grep -q 'pmbot_events_acked_total{platform=\"slack\"}' && curl -s http://127.0.0.1:$hport/metrics | grep -q 'pmbot_slack_api_calls_total{method=\"chat.postMessage\",outcome=\"answered\"}'"
 
-# 11. the document
+# 13. the document
 e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"report\",\"user_id\":\"U1\",\"channel_id\":\"$chan\"}" | jq -r .envelope_id)
 acked "$e" >/dev/null
 check "/pm report publishes the document" \

@@ -1012,6 +1012,155 @@ slack_ack__envelope_id_only(void **state)
     bot_free(body);
 }
 
+/* --- slack_envelope_parse: the stream parser's own rules --- */
+
+static void
+slack_envelope_parse__key_order_and_nesting_do_not_matter(void **state)
+{
+    /* payload before type; "type", "user" and "ts" also appear deeper, in
+     * places that are not the event's; the item comes before the event's
+     * own channel */
+    static const char body[] =
+        "{\"payload\":{\"authorizations\":[{\"user_id\":\"UX\",\"type\":\"x\","
+        "\"event\":{\"type\":\"nope\"}}],\"event\":{\"item\":{\"ts\":\"1.2\","
+        "\"type\":\"message\",\"channel\":\"C9\"},\"type\":\"reaction_added\","
+        "\"user\":\"U1\",\"reaction\":\"pushpin\",\"channel\":\"CWRONG\","
+        "\"extra\":{\"user\":\"UY\",\"ts\":\"9.9\"}},\"event_id\":\"Ev1\"},"
+        "\"retry_attempt\":2,\"type\":\"events_api\",\"envelope_id\":\"e1\"}";
+    struct slack_envelope e;
+
+    (void)state;
+    assert_int_equal(slack_envelope_parse(body, strlen(body), &e), BOT_OK);
+    assert_int_equal(e.type, SLACK_ENV_EVENTS);
+    assert_string_equal(e.envelope_id, "e1");
+    assert_int_equal(e.retry_attempt, 2);
+    assert_string_equal(e.event_id, "Ev1");
+    assert_string_equal(e.event_type, "reaction_added");
+    assert_string_equal(e.user, "U1");
+    assert_string_equal(e.channel, "C9"); /* the item's */
+    assert_string_equal(e.ts, "1.2");
+    assert_string_equal(e.item_type, "message");
+    assert_string_equal(e.reaction, "pushpin");
+    slack_envelope_clear(&e);
+}
+
+static void
+slack_envelope_parse__wrong_types_count_as_absent(void **state)
+{
+    static const char body[] =
+        "{\"type\":\"events_api\",\"envelope_id\":\"e1\",\"retry_attempt\":"
+        "\"3\",\"payload\":{\"event_id\":7,\"event\":{\"type\":"
+        "\"message\",\"user\":[\"U1\"],\"text\":null,\"channel\":\"C1\","
+        "\"ts\":\"1.0\",\"item\":\"not a map\",\"message\":true}}}";
+    static const char again[] = /* a repeated key: the last one counts */
+        "{\"type\":\"hello\",\"type\":\"events_api\",\"payload\":{\"event\":"
+        "{\"type\":\"message\",\"channel\":\"C1\"},\"event\":{\"type\":"
+        "\"message\",\"text\":\"second\"}}}";
+    struct slack_envelope e;
+
+    (void)state;
+    assert_int_equal(slack_envelope_parse(body, strlen(body), &e), BOT_OK);
+    assert_int_equal(e.retry_attempt, 0);
+    assert_null(e.event_id);
+    assert_null(e.user);
+    assert_null(e.text);
+    assert_string_equal(e.channel, "C1"); /* no item map: the event's */
+    assert_string_equal(e.ts, "1.0");
+    assert_null(e.item_type);
+    slack_envelope_clear(&e);
+
+    assert_int_equal(slack_envelope_parse(again, strlen(again), &e), BOT_OK);
+    assert_int_equal(e.type, SLACK_ENV_EVENTS);
+    assert_null(e.channel); /* the first event is forgotten */
+    assert_string_equal(e.text, "second");
+    slack_envelope_clear(&e);
+}
+
+static void
+slack_envelope_parse__nul_and_trailing_data_are_eproto(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"type\":\"hello\",\"x\":\"a\\u0000b\"}",
+        "{\"type\":\"hel\\u0000lo\"}",
+        "{\"type\":\"hello\"} {}",
+        "{\"type\":\"hello\"}]",
+        "[{\"type\":\"hello\"}]",
+        "{\"type\":\"hello\",\"payload\":{\"event\":{\"text\":\"\\ud800\"}}",
+    };
+    struct slack_envelope e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        assert_int_equal(slack_envelope_parse(bodies[i], strlen(bodies[i]),
+                                              &e),
+                         BOT_EPROTO);
+        assert_null(e.envelope_id);
+        slack_envelope_clear(&e);
+    }
+}
+
+/* --- slack_status --- */
+
+static void
+slack_status__ok_and_error_at_the_top_only(void **state)
+{
+    static const struct {
+        const char *body;
+        int ok;
+        const char *error;
+    } cases[] = {
+        {"{\"ok\":true,\"channel\":{\"id\":\"C1\",\"ok\":false}}", 1, NULL},
+        {" {\"ok\":false,\"error\":\"name_taken\"}", 0, "name_taken"},
+        /* nested "error" and "ok" are someone else's */
+        {"{\"messages\":[{\"error\":\"x\",\"ok\":true}],\"ok\":false,"
+         "\"error\":\"ratelimited\",\"warning\":\"w\"}",
+         0, "ratelimited"},
+        {"{\"ok\":\"true\"}", 0, NULL}, /* only the JSON true counts */
+        {"{\"ok\":1}", 0, NULL},
+        {"{\"ok\":null,\"error\":7}", 0, NULL},
+        {"{\"ok\":true,\"ok\":false}", 0, NULL}, /* the last one wins */
+        {"{}", 0, NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *error = (char *)"junk";
+        int ok = 7;
+
+        assert_int_equal(slack_status(cases[i].body, strlen(cases[i].body),
+                                      &ok, &error),
+                         BOT_OK);
+        assert_int_equal(ok, cases[i].ok);
+        if (cases[i].error)
+            assert_string_equal(error, cases[i].error);
+        else
+            assert_null(error);
+        bot_free(error);
+    }
+}
+
+static void
+slack_status__not_an_object_is_eproto(void **state)
+{
+    static const char *const bodies[] = {
+        "",         "   ",          "[]",         "\"ok\"",
+        "not json", "{\"ok\":true", "{\"ok\":true}{}", "{\"ok\":tru}",
+        "{\"error\":\"a\\u0000b\"}x",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        char *error = (char *)"junk";
+        int ok = 1;
+
+        assert_int_equal(slack_status(bodies[i], strlen(bodies[i]), &ok,
+                                      &error),
+                         BOT_EPROTO);
+        assert_int_equal(ok, 0);
+        assert_null(error);
+    }
+}
+
 /* --- slack_result --- */
 
 static void
@@ -1131,6 +1280,211 @@ slack_find_message__no_messages_is_eproto(void **state)
                          BOT_EPROTO);
         assert_null(msg.ts);
         slack_message_clear(&msg);
+    }
+}
+
+/* --- slack_find_messages --- */
+
+/* a history page as conversations.history answers oldest..latest: newest
+ * first, a thread parent (thread_ts == ts, its replies not listed), a bot
+ * message without a user */
+static const char page[] =
+    "{\"ok\":true,\"messages\":["
+    "{\"type\":\"message\",\"user\":\"U3\",\"text\":\"rolled back\","
+    "\"ts\":\"1360782500.000300\"},"
+    "{\"type\":\"message\",\"subtype\":\"bot_message\",\"bot_id\":\"B9\","
+    "\"text\":\"alert fired\",\"ts\":\"1360782450.000250\"},"
+    "{\"type\":\"message\",\"user\":\"U2\",\"text\":\"thread start\","
+    "\"ts\":\"1360782420.000200\",\"thread_ts\":\"1360782420.000200\","
+    "\"reply_count\":1},"
+    "{\"type\":\"message\",\"user\":\"U1\",\"text\":\"db primary &lt;down&gt;\","
+    "\"ts\":\"1360782400.000100\"}"
+    "],\"has_more\":false,\"pin_count\":0}";
+
+static void
+slack_find_messages__several_in_one_page(void **state)
+{
+    /* asked in any order, one twice, two the page lacks: a thread reply
+     * between its messages and one older than all of them */
+    static const char *const ts[] = {
+        "1360782400.000100", "1360782430.000210", "1360782500.000300",
+        "1360782420.000200", "1360782300.000050", "1360782450.000250",
+        "1360782500.000300"};
+    enum { N = sizeof(ts) / sizeof(ts[0]) };
+    struct slack_message out[N];
+    char oldest[32];
+    int has_more = -1;
+
+    (void)state;
+    assert_int_equal(slack_find_messages(page, strlen(page), ts, N, out,
+                                         &has_more, oldest, sizeof(oldest)),
+                     BOT_OK);
+    assert_string_equal(out[0].ts, "1360782400.000100");
+    assert_string_equal(out[0].user, "U1");
+    assert_string_equal(out[0].text, "db primary &lt;down&gt;"); /* raw */
+    assert_null(out[0].thread_ts);
+    assert_null(out[1].ts); /* a reply: history does not list it */
+    assert_null(out[1].user);
+    assert_null(out[1].text);
+    assert_string_equal(out[2].ts, "1360782500.000300");
+    assert_string_equal(out[2].user, "U3");
+    assert_string_equal(out[2].text, "rolled back");
+    assert_null(out[2].thread_ts);
+    assert_string_equal(out[3].ts, "1360782420.000200");
+    assert_string_equal(out[3].user, "U2");
+    assert_string_equal(out[3].text, "thread start");
+    assert_string_equal(out[3].thread_ts, "1360782420.000200");
+    assert_null(out[4].ts); /* below the page */
+    assert_string_equal(out[5].ts, "1360782450.000250");
+    assert_string_equal(out[5].user, "B9"); /* no user: the bot id */
+    assert_string_equal(out[5].text, "alert fired");
+    assert_string_equal(out[6].ts, "1360782500.000300"); /* asked twice */
+    assert_string_equal(out[6].text, "rolled back");
+    assert_int_equal(has_more, 0);
+    assert_string_equal(oldest, "1360782400.000100"); /* the last one's */
+    for (size_t i = 0; i < N; i++)
+        slack_message_clear(&out[i]);
+}
+
+static void
+slack_find_messages__none_found_still_reports_the_span(void **state)
+{
+    static const char *const ts[] = {"1360782410.000150",
+                                     "1360782399.000000"};
+    struct slack_message out[2];
+    char oldest[32];
+    int has_more = -1;
+
+    (void)state;
+    memset(out, 0xa5, sizeof(out)); /* whatever the caller's stack held */
+    assert_int_equal(slack_find_messages(page, strlen(page), ts, 2, out,
+                                         &has_more, oldest, sizeof(oldest)),
+                     BOT_OK);
+    for (size_t i = 0; i < 2; i++) {
+        assert_null(out[i].ts);
+        assert_null(out[i].user);
+        assert_null(out[i].text);
+        assert_null(out[i].thread_ts);
+    }
+    assert_int_equal(has_more, 0);
+    assert_string_equal(oldest, "1360782400.000100");
+}
+
+static void
+slack_find_messages__has_more_is_read(void **state)
+{
+    static const char *const ts[] = {"1360782400.498405",
+                                     "1360782300.000100"};
+    struct slack_message out[2];
+    char oldest[32];
+    int has_more = 0;
+    size_t len;
+    char *body = load("history_answer.json", &len);
+
+    (void)state;
+    assert_int_equal(slack_find_messages(body, len, ts, 2, out, &has_more,
+                                         oldest, sizeof(oldest)),
+                     BOT_OK);
+    assert_int_equal(has_more, 1);
+    assert_string_equal(oldest, "1360782400.498405");
+    assert_string_equal(out[0].ts, "1360782400.498405");
+    assert_string_equal(out[0].user, "U123");
+    assert_string_equal(out[0].text, "db primary is down");
+    assert_null(out[0].thread_ts);
+    assert_null(out[1].ts); /* below a full page: not in it */
+    slack_message_clear(&out[0]);
+    slack_message_clear(&out[1]);
+    bot_free(body);
+}
+
+static void
+slack_find_messages__has_more_absent_is_false(void **state)
+{
+    static const char body[] =
+        "{\"ok\":true,\"messages\":[{\"user\":\"U1\",\"text\":\"x\","
+        "\"ts\":\"1360782400.000100\"}]}";
+    static const char *const ts[] = {"1360782400.000100"};
+    struct slack_message out[1];
+    char oldest[32];
+    int has_more = 1;
+
+    (void)state;
+    assert_int_equal(slack_find_messages(body, strlen(body), ts, 1, out,
+                                         &has_more, oldest, sizeof(oldest)),
+                     BOT_OK);
+    assert_int_equal(has_more, 0);
+    assert_string_equal(oldest, "1360782400.000100");
+    assert_string_equal(out[0].text, "x");
+    slack_message_clear(&out[0]);
+}
+
+static void
+slack_find_messages__empty_page_has_no_oldest(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"ok\":true,\"messages\":[],\"has_more\":false}",
+        "{\"ok\":true,\"messages\":[],\"has_more\":true}"};
+    static const char *const ts[] = {"1360782400.000100",
+                                     "1360782500.000300"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct slack_message out[2];
+        char oldest[32] = "stale";
+        int has_more = -1;
+
+        assert_int_equal(slack_find_messages(bodies[i], strlen(bodies[i]),
+                                             ts, 2, out, &has_more, oldest,
+                                             sizeof(oldest)),
+                         BOT_OK);
+        assert_string_equal(oldest, "");
+        assert_int_equal(has_more, (int)i);
+        assert_null(out[0].ts);
+        assert_null(out[1].ts);
+    }
+}
+
+static void
+slack_find_messages__has_more_and_oldest_are_optional(void **state)
+{
+    static const char *const ts[] = {"1360782420.000200"};
+    struct slack_message out[1];
+
+    (void)state;
+    assert_int_equal(
+        slack_find_messages(page, strlen(page), ts, 1, out, NULL, NULL, 0),
+        BOT_OK);
+    assert_string_equal(out[0].text, "thread start");
+    slack_message_clear(&out[0]);
+}
+
+static void
+slack_find_messages__no_messages_is_eproto(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"ok\":false,\"error\":\"channel_not_found\"}",
+        "{\"ok\":true,\"messages\":{}}", "{\"ok\":true,\"has_more\":true}",
+        "[]", "not json", ""};
+    static const char *const ts[] = {"1360782400.000100",
+                                     "1360782500.000300"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct slack_message out[2];
+        char oldest[32] = "stale";
+        int has_more = 0;
+
+        memset(out, 0xa5, sizeof(out));
+        assert_int_equal(slack_find_messages(bodies[i], strlen(bodies[i]),
+                                             ts, 2, out, &has_more, oldest,
+                                             sizeof(oldest)),
+                         BOT_EPROTO);
+        assert_null(out[0].ts);
+        assert_null(out[0].text);
+        assert_null(out[1].ts);
+        assert_string_equal(oldest, "");
+        slack_message_clear(&out[0]);
+        slack_message_clear(&out[1]);
     }
 }
 
@@ -1280,6 +1634,10 @@ main(void)
         cmocka_unit_test(slack_envelope_parse__garbage_is_eproto),
         cmocka_unit_test(slack_envelope_parse__truncated_is_eproto),
         cmocka_unit_test(slack_envelope_parse__object_without_type_is_eproto),
+        cmocka_unit_test(
+            slack_envelope_parse__key_order_and_nesting_do_not_matter),
+        cmocka_unit_test(slack_envelope_parse__wrong_types_count_as_absent),
+        cmocka_unit_test(slack_envelope_parse__nul_and_trailing_data_are_eproto),
         cmocka_unit_test(slack_envelope_event__reaction_added),
         cmocka_unit_test(
             slack_envelope_event__reaction_retry_is_delivered_with_same_id),
@@ -1307,12 +1665,21 @@ main(void)
         cmocka_unit_test(slack_post_body__thread_ts_only_when_given),
         cmocka_unit_test(slack_reply_body__in_channel_or_ephemeral),
         cmocka_unit_test(slack_ack__envelope_id_only),
+        cmocka_unit_test(slack_status__ok_and_error_at_the_top_only),
+        cmocka_unit_test(slack_status__not_an_object_is_eproto),
         cmocka_unit_test(slack_result__ok_with_paths),
         cmocka_unit_test(slack_result__error_name_taken),
         cmocka_unit_test(slack_result__not_an_object_is_eproto),
         cmocka_unit_test(slack_find_message__exact_ts),
         cmocka_unit_test(slack_find_message__older_message_is_not_found),
         cmocka_unit_test(slack_find_message__no_messages_is_eproto),
+        cmocka_unit_test(slack_find_messages__several_in_one_page),
+        cmocka_unit_test(slack_find_messages__none_found_still_reports_the_span),
+        cmocka_unit_test(slack_find_messages__has_more_is_read),
+        cmocka_unit_test(slack_find_messages__has_more_absent_is_false),
+        cmocka_unit_test(slack_find_messages__empty_page_has_no_oldest),
+        cmocka_unit_test(slack_find_messages__has_more_and_oldest_are_optional),
+        cmocka_unit_test(slack_find_messages__no_messages_is_eproto),
         cmocka_unit_test(slack_parse_user__mention_tokens),
         cmocka_unit_test(slack_parse_user__not_a_mention_is_einval),
         /* found defects, see the comments above each */

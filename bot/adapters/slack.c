@@ -304,7 +304,7 @@ on_http(void *arg, const struct http_response *r)
     struct call *c = arg;
     struct slack *s = c->s;
     struct gate *gt = c->raw_url ? NULL : gate_of(s, c->method);
-    char *error = NULL, *dummy;
+    char *error = NULL;
     int ok = 0, rc;
 
     if (gt && gt->inflight > 0)
@@ -350,8 +350,7 @@ on_http(void *arg, const struct http_response *r)
         call_free(c);
         return;
     }
-    rc = r->status == 200 ? slack_result(r->body, r->len, &ok, &error, NULL,
-                                         &dummy, 0)
+    rc = r->status == 200 ? slack_status(r->body, r->len, &ok, &error)
                           : BOT_EIO;
     if (!rc && ok) {
         bot_free(error);
@@ -766,15 +765,16 @@ static void fetch_next(struct slack *s, struct fetch_room *r);
  * fetched_batch - the page of a batched call (c->cb is the room, c->arg
  * the batch). History lists the newest messages of oldest..latest, so the
  * page covers everything from its last message up: a ts in that span but
- * absent is a thread reply or gone; a ts below it (the page was full) is
- * asked for by itself.
+ * absent is a thread reply or gone; a ts below it (the page was full)
+ * waits for the room's next batch, which starts below. A batch that fails
+ * is asked for one by one, so one bad ts cannot fail its neighbours.
  */
 static void
 fetched_batch(struct call *c, int rc, const char *body, size_t len)
 {
     struct slack *s = c->s;
     struct fetch_room *r = c->cb;
-    struct fetch *f, *next;
+    struct fetch *f, *next, *again = NULL, **again_tail = &again;
     const char *ts[FETCH_BATCH];
     struct slack_message found[FETCH_BATCH];
     char oldest[32];
@@ -789,17 +789,29 @@ fetched_batch(struct call *c, int rc, const char *body, size_t len)
     r->busy = 0;
     for (f = c->arg, i = 0; f; f = next, i++) {
         next = f->next;
-        if (rc) {
+        if (rc && (n == 1 || rc == BOT_ECANCELED || rc == BOT_ENOMEM)) {
             f->cb(f->arg, rc, NULL);
+        } else if (rc) {
+            fetch_one(s, r->channel, f->ts, f->cb, f->arg);
         } else if (found[i].ts) {
             deliver_found(r->channel, &found[i], f->cb, f->arg);
             slack_message_clear(&found[i]);
         } else if (!has_more || (oldest[0] && ts_cmp(f->ts, oldest) >= 0)) {
             fetch_replies(s, r->channel, f->ts, f->cb, f->arg);
         } else {
-            fetch_one(s, r->channel, f->ts, f->cb, f->arg);
+            *again_tail = f;
+            again_tail = &f->next;
+            f->next = NULL;
+            continue;
         }
         fetch_free(f);
+    }
+    if (again) {
+        /* ahead of those that came since: they asked first */
+        *again_tail = r->wait;
+        if (!r->wait)
+            r->wait_tail = again_tail;
+        r->wait = again;
     }
     if (!s->stopped)
         fetch_next(s, r);

@@ -714,6 +714,162 @@ at_path(json_t *v, const char *path)
     return v;
 }
 
+/* The "ok" and "error" of an answer, read as a stream: every Web API
+ * answer is checked, and a history page is large, so this skips building
+ * a tree the handler builds anyway. */
+struct status {
+    int depth;
+    int next; /* 1: the coming value is "ok", 2: "error" */
+    int ok;
+    char *error;
+    int enomem;
+};
+
+static int
+st_value(void *ctx)
+{
+    ((struct status *)ctx)->next = 0;
+    return 1;
+}
+
+static int
+st_bool(void *ctx, int b)
+{
+    struct status *x = ctx;
+
+    if (x->next == 1)
+        x->ok = b;
+    x->next = 0;
+    return 1;
+}
+
+static int
+st_int(void *ctx, long long v)
+{
+    (void)v;
+    return st_value(ctx);
+}
+
+static int
+st_double(void *ctx, double d)
+{
+    (void)d;
+    return st_value(ctx);
+}
+
+static int
+st_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct status *x = ctx;
+
+    if (x->next == 2) {
+        bot_free(x->error);
+        x->error = bot_strndup((const char *)s, len);
+        if (!x->error) {
+            x->enomem = 1;
+            return 0;
+        }
+    } else if (x->next == 1) {
+        x->ok = 0;
+    }
+    x->next = 0;
+    return 1;
+}
+
+static int
+st_key(void *ctx, const unsigned char *s, size_t len)
+{
+    struct status *x = ctx;
+
+    x->next = 0;
+    if (x->depth == 1 && len == 2 && !memcmp(s, "ok", 2))
+        x->next = 1;
+    else if (x->depth == 1 && len == 5 && !memcmp(s, "error", 5))
+        x->next = 2;
+    return 1;
+}
+
+static int
+st_open(void *ctx)
+{
+    struct status *x = ctx;
+
+    if (x->next == 1)
+        x->ok = 0;
+    x->next = 0;
+    x->depth++;
+    return 1;
+}
+
+static int
+st_close(void *ctx)
+{
+    struct status *x = ctx;
+
+    x->depth--;
+    x->next = 0;
+    return 1;
+}
+
+static int
+st_null(void *ctx)
+{
+    struct status *x = ctx;
+
+    if (x->next == 1)
+        x->ok = 0;
+    return st_value(ctx);
+}
+
+static const yajl_callbacks status_callbacks = {
+    .yajl_null = st_null,
+    .yajl_boolean = st_bool,
+    .yajl_integer = st_int,
+    .yajl_double = st_double,
+    .yajl_string = st_string,
+    .yajl_start_map = st_open,
+    .yajl_map_key = st_key,
+    .yajl_end_map = st_close,
+    .yajl_start_array = st_open,
+    .yajl_end_array = st_close,
+};
+
+int
+slack_status(const char *body, size_t len, int *ok, char **error)
+{
+    struct status x = {0};
+    yajl_handle h;
+    yajl_status st;
+    int is_object = len > 0;
+
+    *ok = 0;
+    *error = NULL;
+    /* the answer must be an object: skip leading blanks to see it */
+    for (size_t i = 0; i < len; i++) {
+        if (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
+            body[i] == '\n')
+            continue;
+        is_object = body[i] == '{';
+        break;
+    }
+    if (!is_object)
+        return BOT_EPROTO;
+    h = yajl_alloc(&status_callbacks, &y_alloc, &x);
+    if (!h)
+        return BOT_ENOMEM;
+    st = yajl_parse(h, (const unsigned char *)body, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    yajl_free(h);
+    if (x.enomem || st != yajl_status_ok) {
+        bot_free(x.error);
+        return x.enomem ? BOT_ENOMEM : BOT_EPROTO;
+    }
+    *ok = x.ok;
+    *error = x.error;
+    return BOT_OK;
+}
+
 int
 slack_result(const char *body, size_t len, int *ok, char **error,
              const char *const *paths, char **values, size_t n)
