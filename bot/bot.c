@@ -447,27 +447,48 @@ group_commit(void *arg)
     bot_free(d);
 }
 
+/* group_join - open the group's transaction if none is open */
+static int
+group_join(struct bot *b)
+{
+    int rc;
+
+    if (b->group_open)
+        return BOT_OK;
+    if (!b->group_timer &&
+        loop_timer_new(b->loop, group_commit, b, &b->group_timer))
+        return BOT_ENOMEM;
+    rc = store_tx_begin(b->store);
+    if (rc)
+        return rc;
+    b->group_open = 1;
+    /* everything that arrives in this turn of the loop joins in; and at
+     * most one commit a millisecond, so that events trickling in (fetches
+     * completing one by one) share an fsync too */
+    loop_timer_start(b->group_timer,
+                     loop_now_ms(b->loop) - b->last_commit_ms < 1 ? 1 : 0, 0);
+    return BOT_OK;
+}
+
 static int
 tx_begin(struct bot *b, int group)
 {
     int rc;
 
-    if (group && b->loop && !b->group_open) {
-        if (!b->group_timer &&
-            loop_timer_new(b->loop, group_commit, b, &b->group_timer))
-            return BOT_ENOMEM;
-        rc = store_tx_begin(b->store);
+    if (group && b->loop) {
+        rc = group_join(b);
         if (rc)
             return rc;
-        b->group_open = 1;
-        /* everything that arrives in this turn of the loop joins in; and
-         * at most one commit a millisecond, so that events trickling in
-         * (fetches completing one by one) share an fsync too */
-        loop_timer_start(b->group_timer,
-                         loop_now_ms(b->loop) - b->last_commit_ms < 1 ? 1 : 0,
-                         0);
     }
     return store_tx_begin(b->store);
+}
+
+void
+bot_tx_join(struct bot *b)
+{
+    /* a failure leaves the reads to autocommit: slower, still right */
+    if (b->group && b->loop)
+        (void)group_join(b);
 }
 
 int

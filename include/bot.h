@@ -111,6 +111,10 @@ int bot_tx_begin(struct bot *b);
 /* bot_tx_begin_grouped - the same, always joining a group commit when
  * there is a loop (the alarm listener: many requests, one fsync). */
 int bot_tx_begin_grouped(struct bot *b);
+/* bot_tx_join - reads are coming: with group commit they run inside the
+ * group's transaction (opened if need be) rather than each taking and
+ * dropping a read lock of its own. Without group commit, nothing. */
+void bot_tx_join(struct bot *b);
 /* bot_hold_channels - do not open channels after commits (fault
  * injection); bot_start still opens them at the next start. */
 void bot_hold_channels(struct bot *b, int on);

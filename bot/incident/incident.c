@@ -839,6 +839,7 @@ tag_or_fetch(struct bot *b, const struct chat_event *ev, int64_t incident_id,
     int rc, seen = 0;
 
     *fetch = 0;
+    bot_tx_join(b);
     rc = store_message_get(b->store, pl, ev->room, ev->msg_id, &m);
     if (!rc) {
         rc = event_tx(b, ev->event_id, tag_seen, ev, incident_id, &m);
