@@ -905,62 +905,263 @@ slack_message_clear(struct slack_message *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* fill - one message of a page; BOT_ENOMEM leaves *out cleared */
+/*
+ * History pages are read as a stream too (a page of a batched fetch holds
+ * dozens of messages with their blocks and reactions, and building a tree
+ * of it cost more than the rest of a tag). The top-level string fields of
+ * each message are kept in reusable buffers; when the message closes, it
+ * is matched against the ts asked for.
+ */
+enum { F_TS, F_USER, F_BOT_ID, F_TEXT, F_THREAD_TS, NFIELDS };
+static const char *const field_names[NFIELDS] = {"ts", "user", "bot_id",
+                                                 "text", "thread_ts"};
+
+struct page {
+    const char *const *want;
+    size_t n;
+    struct slack_message *out;
+    char *oldest;
+    size_t oldest_size;
+    int depth;
+    int in_messages; /* inside the top-level "messages" array */
+    int saw_messages;  /* ... and it was an array */
+    int has_more;
+    int next; /* the coming value: 1 messages, 2 has_more; 10 + field */
+    struct strbuf f[NFIELDS];
+    int set[NFIELDS];
+    int enomem;
+};
+
 static int
-fill(json_t *m, const char *ts, struct slack_message *out)
+pg_value(void *ctx)
 {
-    out->ts = bot_strdup(ts);
-    out->user = str(m, "user");
-    if (!out->user)
-        out->user = str(m, "bot_id");
-    out->text = str(m, "text");
-    if (!out->text)
-        out->text = bot_strdup("");
-    out->thread_ts = str(m, "thread_ts");
-    if (out->ts && out->text)
-        return BOT_OK;
-    slack_message_clear(out);
-    return BOT_ENOMEM;
+    struct page *x = ctx;
+
+    if (x->next >= 10)
+        x->set[x->next - 10] = 0;
+    if (x->next == 1)
+        x->saw_messages = 0;
+    if (x->next == 2)
+        x->has_more = 0;
+    x->next = 0;
+    return 1;
 }
+
+static int
+pg_bool(void *ctx, int b)
+{
+    struct page *x = ctx;
+
+    if (x->next == 2) {
+        x->has_more = b;
+        x->next = 0;
+        return 1;
+    }
+    return pg_value(ctx);
+}
+
+static int
+pg_int(void *ctx, long long v)
+{
+    (void)v;
+    return pg_value(ctx);
+}
+
+static int
+pg_double(void *ctx, double d)
+{
+    (void)d;
+    return pg_value(ctx);
+}
+
+static int
+pg_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct page *x = ctx;
+    int f = x->next - 10;
+
+    if (memchr(s, '\0', len))
+        return 0; /* as jansson: no \u0000 */
+    if (f < 0)
+        return pg_value(ctx);
+    strbuf_reset(&x->f[f]);
+    if (strbuf_append(&x->f[f], (const char *)s, len)) {
+        x->enomem = 1;
+        return 0;
+    }
+    x->set[f] = 1;
+    x->next = 0;
+    return 1;
+}
+
+static int
+pg_key(void *ctx, const unsigned char *s, size_t len)
+{
+    struct page *x = ctx;
+
+    if (memchr(s, '\0', len))
+        return 0;
+    x->next = 0;
+    if (x->depth == 1) {
+        if (len == 8 && !memcmp(s, "messages", 8))
+            x->next = 1;
+        else if (len == 8 && !memcmp(s, "has_more", 8))
+            x->next = 2;
+    } else if (x->depth == 3 && x->in_messages) {
+        for (int i = 0; i < NFIELDS; i++) {
+            if (strlen(field_names[i]) == len &&
+                !memcmp(field_names[i], s, len)) {
+                x->next = 10 + i;
+                break;
+            }
+        }
+    }
+    return 1;
+}
+
+static int
+pg_start_map(void *ctx)
+{
+    struct page *x = ctx;
+
+    if (x->depth == 2 && x->in_messages)
+        memset(x->set, 0, sizeof(x->set)); /* a message begins */
+    else
+        pg_value(x);
+    x->next = 0;
+    x->depth++;
+    return 1;
+}
+
+static int
+pg_start_array(void *ctx)
+{
+    struct page *x = ctx;
+
+    if (x->depth == 1 && x->next == 1) {
+        x->in_messages = 1;
+        x->saw_messages = 1;
+    } else {
+        pg_value(x);
+    }
+    x->next = 0;
+    x->depth++;
+    return 1;
+}
+
+/* message_end - a message of the page is complete: is it one asked for? */
+static int
+message_end(struct page *x)
+{
+    const char *ts = strbuf_str(&x->f[F_TS]);
+    struct slack_message *m;
+
+    if (!x->set[F_TS])
+        return 1;
+    if (x->oldest_size)
+        snprintf(x->oldest, x->oldest_size, "%s", ts);
+    for (size_t j = 0; j < x->n; j++) {
+        if (x->out[j].ts || strcmp(ts, x->want[j]))
+            continue;
+        m = &x->out[j];
+        m->ts = bot_strdup(ts);
+        m->user = x->set[F_USER]     ? bot_strdup(strbuf_str(&x->f[F_USER]))
+                  : x->set[F_BOT_ID] ? bot_strdup(strbuf_str(&x->f[F_BOT_ID]))
+                                     : NULL;
+        m->text = bot_strdup(x->set[F_TEXT] ? strbuf_str(&x->f[F_TEXT]) : "");
+        m->thread_ts = x->set[F_THREAD_TS]
+                           ? bot_strdup(strbuf_str(&x->f[F_THREAD_TS]))
+                           : NULL;
+        if (!m->ts || !m->text ||
+            (!m->user && (x->set[F_USER] || x->set[F_BOT_ID])) ||
+            (!m->thread_ts && x->set[F_THREAD_TS])) {
+            x->enomem = 1;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+pg_end_map(void *ctx)
+{
+    struct page *x = ctx;
+
+    x->depth--;
+    x->next = 0;
+    if (x->depth == 2 && x->in_messages)
+        return message_end(x);
+    return 1;
+}
+
+static int
+pg_end_array(void *ctx)
+{
+    struct page *x = ctx;
+
+    x->depth--;
+    x->next = 0;
+    if (x->depth == 1)
+        x->in_messages = 0;
+    return 1;
+}
+
+static const yajl_callbacks page_callbacks = {
+    .yajl_null = pg_value,
+    .yajl_boolean = pg_bool,
+    .yajl_integer = pg_int,
+    .yajl_double = pg_double,
+    .yajl_string = pg_string,
+    .yajl_start_map = pg_start_map,
+    .yajl_map_key = pg_key,
+    .yajl_end_map = pg_end_map,
+    .yajl_start_array = pg_start_array,
+    .yajl_end_array = pg_end_array,
+};
 
 int
 slack_find_messages(const char *body, size_t len, const char *const *ts,
                     size_t n, struct slack_message *out, int *has_more,
                     char *oldest, size_t oldest_size)
 {
-    json_t *root = json_loadb(body, len, 0, NULL), *msgs, *m;
-    size_t i, j;
+    struct page x = {0};
+    yajl_handle h;
+    yajl_status st = yajl_status_error;
     int rc = BOT_OK;
 
     memset(out, 0, n * sizeof(*out));
     if (oldest_size)
         oldest[0] = '\0';
-    msgs = json_object_get(root, "messages");
-    if (!json_is_array(msgs)) {
-        json_decref(root);
-        return BOT_EPROTO;
+    x.want = ts;
+    x.n = n;
+    x.out = out;
+    x.oldest = oldest;
+    x.oldest_size = oldest_size;
+    for (int i = 0; i < NFIELDS; i++)
+        strbuf_init(&x.f[i], 0);
+    h = yajl_alloc(&page_callbacks, &y_alloc, &x);
+    if (h) {
+        st = yajl_parse(h, (const unsigned char *)body, len);
+        if (st == yajl_status_ok)
+            st = yajl_complete_parse(h);
+        yajl_free(h);
+    }
+    for (int i = 0; i < NFIELDS; i++)
+        strbuf_cleanup(&x.f[i]);
+    if (!h || x.enomem)
+        rc = BOT_ENOMEM;
+    else if (st != yajl_status_ok || !x.saw_messages)
+        rc = BOT_EPROTO; /* not JSON, or no "messages" array */
+    if (rc) {
+        for (size_t j = 0; j < n; j++)
+            slack_message_clear(&out[j]);
+        if (oldest_size)
+            oldest[0] = '\0';
+        return rc;
     }
     if (has_more)
-        *has_more = json_is_true(json_object_get(root, "has_more"));
-    json_array_foreach(msgs, i, m)
-    {
-        const char *mts = json_string_value(json_object_get(m, "ts"));
-
-        if (!mts)
-            continue;
-        if (oldest_size)
-            snprintf(oldest, oldest_size, "%s", mts);
-        for (j = 0; j < n && rc == BOT_OK; j++) {
-            if (!out[j].ts && !strcmp(mts, ts[j]))
-                rc = fill(m, mts, &out[j]);
-        }
-    }
-    json_decref(root);
-    if (rc) {
-        for (j = 0; j < n; j++)
-            slack_message_clear(&out[j]);
-    }
-    return rc;
+        *has_more = x.has_more;
+    return BOT_OK;
 }
 
 int
