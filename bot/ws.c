@@ -375,9 +375,12 @@ ws_send(struct ws_conn *c, const char *text, size_t len)
     f->next = NULL;
     f->len = len;
     memcpy(f->buf + LWS_PRE, text, len);
+    /* one writable request for the whole queue: each request restarts
+     * the socket's poll in libuv (two epoll_ctl calls) */
+    if (!c->q)
+        lws_callback_on_writable(c->wsi);
     *c->qtail = f;
     c->qtail = &f->next;
-    lws_callback_on_writable(c->wsi);
     return BOT_OK;
 }
 

@@ -46,6 +46,7 @@ struct bot {
     size_t ndeferred, capdeferred;
     struct loop_timer *group_timer;
     uint64_t last_commit_ms;        /* loop clock of the last group commit */
+    size_t last_group_n;            /* events it held */
     struct metrics metrics;         /* for GET /metrics */
     int hold_channels;              /* see bot_hold_channels */
     int channels_pending;           /* an incident may lack its channel */
