@@ -455,8 +455,8 @@ group_commit(void *arg)
  * by one) share an fsync too. Under a burst (the last group held
  * GROUP_BUSY events or more) they are two apart: the fsync and the
  * pages written per commit then spread over twice as many events, at the
- * cost of a millisecond in a queue that is already longer than that. A
- * lone event is never held back.
+ * cost of a millisecond in a queue that is already longer than that.
+ * An event after a quiet spell commits at once.
  */
 #define GROUP_BUSY 8
 
