@@ -430,8 +430,12 @@ group_commit(void *arg)
     b->deferred = NULL;
     b->ndeferred = b->capdeferred = 0;
     rc = store_tx_commit(b->store);
-    b->last_commit_ms = loop_now_ms(b->loop);
-    b->last_group_n = n;
+    if (n) {
+        /* a group that only read (a 📌 waiting for its fetch) wrote and
+         * synced nothing: it does not count */
+        b->last_commit_ms = loop_now_ms(b->loop);
+        b->last_group_n = n;
+    }
     if (rc) {
         store_tx_rollback(b->store);
         bot_outbox_drop(b);

@@ -14,21 +14,12 @@
 #include "loop.h"
 #include "mem.h"
 #include "strbuf.h"
+#include "tls.h"
 
 #include <curl/curl.h>
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ca_dir - SSL_CERT_DIR, or OpenSSL's default CA directory */
-static const char *
-ca_dir(void)
-{
-    const char *dir = getenv(X509_get_default_cert_dir_env());
-
-    return dir && *dir ? dir : X509_get_default_cert_dir();
-}
 
 #define BODY_MAX (8u * 1024u * 1024u)
 #define POOL_MAX 16 /* idle easy handles kept for reuse */
@@ -362,10 +353,12 @@ http_send(struct http *h, const struct http_request *q, http_done_fn *cb,
     curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "pmbot");
-    /* CAs looked up by hash in the system directory, as for the
-     * websocket, rather than the whole bundle parsed into memory */
-    curl_easy_setopt(r->easy, CURLOPT_CAINFO, NULL);
-    curl_easy_setopt(r->easy, CURLOPT_CAPATH, ca_dir());
+    /* the same CAs as the websocket (tls.h): the directory by hash
+     * rather than the whole bundle in memory, unless a file is asked for */
+    if (tls_ca_dir() || tls_ca_file()) {
+        curl_easy_setopt(r->easy, CURLOPT_CAINFO, tls_ca_file());
+        curl_easy_setopt(r->easy, CURLOPT_CAPATH, tls_ca_dir());
+    }
     if (!strcmp(q->method, "POST")) {
         r->body = bot_malloc(q->body_len + 1);
         if (!r->body)

@@ -328,6 +328,10 @@ main(int argc, char **argv)
      * trip to the kernel (brk, fresh zeroed pages) cost more than the
      * commit's own work */
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    /* and, as setting that turns off glibc's own tuning, buffers up to
+     * 256 KiB (a history page, a burst of acks) come from the heap too
+     * rather than an mmap and munmap each */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     setenv("UV_THREADPOOL_SIZE", "1", 0);
     if (!cmd)
         return usage_error("which command?");

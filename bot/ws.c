@@ -11,12 +11,10 @@
 #include "loop.h"
 #include "mem.h"
 #include "strbuf.h"
+#include "tls.h"
 
 #include <libwebsockets.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -132,21 +130,6 @@ write_queue(struct ws_conn *c, struct lws *wsi)
     return rc;
 }
 
-void
-ws_load_ca(void *ssl_ctx)
-{
-    const char *dir = getenv(X509_get_default_cert_dir_env());
-
-    /* The system's CA directory, where OpenSSL looks a CA up by hash when
-     * a server's chain needs it. libwebsockets' default also parses the
-     * whole bundle file into memory (half a megabyte) at start, so that
-     * is off; SSL_CERT_DIR overrides the directory. */
-    if (!dir || !*dir)
-        dir = X509_get_default_cert_dir();
-    if (!SSL_CTX_load_verify_locations(ssl_ctx, NULL, dir))
-        log_warn("ws: cannot use the CA directory %s", dir);
-}
-
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
          void *in, size_t len)
@@ -156,9 +139,13 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     (void)user;
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
-        ws_load_ca(user);
+        tls_load_ca(user); /* lws loads no bundle of its own */
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        /* lws drops a writable request made before the handshake: ask
+         * again for anything queued that early */
+        if (c && c->q)
+            lws_callback_on_writable(wsi);
         if (c && c->h)
             c->h->on_open(c->arg, c);
         break;
@@ -248,9 +235,10 @@ ws_ctx_new(struct loop *loop, struct ws_ctx **out)
                    LWS_SERVER_OPTION_LIBUV |
                    LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
     info.foreign_loops = loops;
-    /* lws sizes its fd tables by the process's fd limit (400 KB at
-     * 20,000); pmbot needs its socket to Slack and the webhook clients */
-    info.fd_limit_per_thread = 1024;
+    /* lws sizes its fd tables by the process's fd limit (400 KB at a
+     * limit of 20,000); 4,096 sockets (Slack's, the listener's clients)
+     * cost 64 KB */
+    info.fd_limit_per_thread = 4096;
     info.pcontext = &x->ctx; /* NULLed when lws has finished destroying */
     x->ctx = lws_create_context(&info);
     if (!x->ctx) {

@@ -51,9 +51,4 @@ void ws_pause(struct ws_conn *c, int paused);
 /* ws_close - close gracefully; no callback fires after this returns. */
 void ws_close(struct ws_conn *c);
 
-/* ws_load_ca - point a client SSL_CTX at the system's CA directory
- * (looked up by hash when needed; SSL_CERT_DIR overrides). Logs a failure;
- * TLS connections then fail verification rather than go unverified. */
-void ws_load_ca(void *ssl_ctx);
-
 #endif

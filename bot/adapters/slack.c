@@ -82,7 +82,9 @@ struct fetch_room {
     struct fetch_room *next;
     char *channel;
     struct fetch *wait, **wait_tail;
-    int busy; /* its history call is out */
+    struct fetch *below; /* missed below a full page: asked next, alone */
+    int busy;            /* its history call is out */
+    int delivering;      /* in fetched_batch's callbacks: keep the room */
 };
 
 struct gate {
@@ -143,6 +145,7 @@ struct slack {
     char warned[8][64]; /* final errors already logged */
     unsigned nwarned;
     struct fetch_room *rooms; /* channels with messages to fetch */
+    int destroying;           /* op_destroy: no new calls */
 };
 
 static void queue_run(void *arg);
@@ -686,6 +689,8 @@ fetched_one(struct call *c, int rc, const char *body, size_t len)
     chat_fetched_fn *cb = c->cb;
     struct slack_message m;
 
+    if (!rc && (!c->extra || !c->extra2))
+        rc = BOT_ENOMEM;
     if (!rc)
         rc = slack_find_message(body, len, c->extra2, &m);
     if (rc) {
@@ -736,6 +741,8 @@ fetched_history(struct call *c, int rc, const char *body, size_t len)
     chat_fetched_fn *cb = c->cb;
     struct slack_message m;
 
+    if (!rc && (!c->extra || !c->extra2))
+        rc = BOT_ENOMEM;
     if (!rc)
         rc = slack_find_message(body, len, c->extra2, &m);
     if (!rc) {
@@ -761,24 +768,40 @@ ts_cmp(const char *a, const char *b)
 
 static void fetch_next(struct slack *s, struct fetch_room *r);
 
+/* per_ts_error - an error that belongs to one ts of the batch, not to the
+ * channel or the app: the batch is then asked for one by one, so that one
+ * bad ts cannot fail its neighbours (any other error would only repeat) */
+static int
+per_ts_error(const char *body, size_t len)
+{
+    char *error = NULL;
+    int ok, hit;
+
+    if (!body || slack_status(body, len, &ok, &error))
+        return 0;
+    hit = error && !strncmp(error, "invalid_ts", 10);
+    bot_free(error);
+    return hit;
+}
+
 /*
  * fetched_batch - the page of a batched call (c->cb is the room, c->arg
  * the batch). History lists the newest messages of oldest..latest, so the
  * page covers everything from its last message up: a ts in that span but
  * absent is a thread reply or gone; a ts below it (the page was full)
- * waits for the room's next batch, which starts below. A batch that fails
- * is asked for one by one, so one bad ts cannot fail its neighbours.
+ * goes into the room's next batch, which holds only such ts, so newer
+ * arrivals cannot keep pushing it down.
  */
 static void
 fetched_batch(struct call *c, int rc, const char *body, size_t len)
 {
     struct slack *s = c->s;
     struct fetch_room *r = c->cb;
-    struct fetch *f, *next, *again = NULL, **again_tail = &again;
+    struct fetch *f, *next, **below_tail = &r->below;
     const char *ts[FETCH_BATCH];
     struct slack_message found[FETCH_BATCH];
-    char oldest[32];
-    int has_more = 0;
+    char oldest[32] = "";
+    int has_more = 0, alone = 0;
     size_t n = 0, i;
 
     for (f = c->arg; f && n < FETCH_BATCH; f = f->next)
@@ -786,34 +809,33 @@ fetched_batch(struct call *c, int rc, const char *body, size_t len)
     if (!rc)
         rc = slack_find_messages(body, len, ts, n, found, &has_more, oldest,
                                  sizeof(oldest));
+    else if (n > 1 && rc == BOT_EIO)
+        alone = per_ts_error(body, len);
+    while (*below_tail)
+        below_tail = &(*below_tail)->next;
     r->busy = 0;
+    r->delivering = 1;
     for (f = c->arg, i = 0; f; f = next, i++) {
         next = f->next;
-        if (rc && (n == 1 || rc == BOT_ECANCELED || rc == BOT_ENOMEM)) {
-            f->cb(f->arg, rc, NULL);
-        } else if (rc) {
+        if (alone) {
             fetch_one(s, r->channel, f->ts, f->cb, f->arg);
+        } else if (rc) {
+            f->cb(f->arg, rc, NULL);
         } else if (found[i].ts) {
             deliver_found(r->channel, &found[i], f->cb, f->arg);
             slack_message_clear(&found[i]);
-        } else if (!has_more || (oldest[0] && ts_cmp(f->ts, oldest) >= 0)) {
+        } else if (!has_more || !oldest[0] || ts_cmp(f->ts, oldest) >= 0) {
             fetch_replies(s, r->channel, f->ts, f->cb, f->arg);
         } else {
-            *again_tail = f;
-            again_tail = &f->next;
             f->next = NULL;
+            *below_tail = f;
+            below_tail = &f->next;
             continue;
         }
         fetch_free(f);
     }
-    if (again) {
-        /* ahead of those that came since: they asked first */
-        *again_tail = r->wait;
-        if (!r->wait)
-            r->wait_tail = again_tail;
-        r->wait = again;
-    }
-    if (!s->stopped)
+    r->delivering = 0;
+    if (!s->destroying)
         fetch_next(s, r);
 }
 
@@ -830,24 +852,25 @@ room_free(struct slack *s, struct fetch_room *r)
     bot_free(r);
 }
 
-/* fetch_next - the room's next batch, unless one is out; an idle room
- * is freed */
+/* fetch_next - the room's next batch, unless one is out: those missed
+ * below a full page first, else those waiting; an idle room is freed */
 static void
 fetch_next(struct slack *s, struct fetch_room *r)
 {
-    struct fetch *f, *batch = NULL, **tail = &batch;
+    struct fetch *f, *batch = NULL, **tail = &batch, **from;
     const char *lo, *hi;
     size_t n = 0;
 
-    if (r->busy)
+    if (r->busy || r->delivering)
         return;
-    if (!r->wait) {
+    from = r->below ? &r->below : &r->wait;
+    if (!*from) {
         room_free(s, r);
         return;
     }
-    lo = hi = r->wait->ts;
-    while ((f = r->wait) && n < FETCH_BATCH) {
-        r->wait = f->next;
+    lo = hi = (*from)->ts;
+    while ((f = *from) && n < FETCH_BATCH) {
+        *from = f->next;
         f->next = NULL;
         *tail = f;
         tail = &f->next;
@@ -1408,13 +1431,18 @@ op_destroy(struct chat_platform *p)
     struct call *c;
 
     s->stopped = 1;
+    s->destroying = 1;
     for (struct fetch_room *r = s->rooms; r; r = r->next) {
-        struct fetch *f;
+        struct fetch **lists[] = {&r->below, &r->wait};
 
-        while ((f = r->wait)) {
-            r->wait = f->next;
-            f->cb(f->arg, BOT_ECANCELED, NULL);
-            fetch_free(f);
+        for (size_t i = 0; i < 2; i++) {
+            struct fetch *f;
+
+            while ((f = *lists[i])) {
+                *lists[i] = f->next;
+                f->cb(f->arg, BOT_ECANCELED, NULL);
+                fetch_free(f);
+            }
         }
         r->wait_tail = &r->wait;
     }
