@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* hashed - the directory has at least one "<8 hex>.<n>" entry, the names
@@ -51,13 +52,27 @@ tls_ca_dir(void)
     return dir;
 }
 
+/* same_file - a and b name one file (through symlinks) */
+static int
+same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 const char *
 tls_ca_file(void)
 {
     const char *f = getenv(X509_get_default_cert_file_env());
 
+    /* the system's own bundle is built from the same store as the hashed
+     * directory (update-ca-certificates writes both): it adds nothing */
     if (f && *f)
-        return f;
+        return tls_ca_dir() && same_file(f, X509_get_default_cert_file())
+                   ? NULL
+                   : f;
     if (tls_ca_dir())
         return NULL;
     f = X509_get_default_cert_file();

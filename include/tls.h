@@ -15,8 +15,9 @@
  * hash-named CA links (Debian's /etc/ssl/certs does); else NULL. */
 const char *tls_ca_dir(void);
 
-/* tls_ca_file - SSL_CERT_FILE if set; else OpenSSL's default bundle when
- * there is no usable directory; else NULL (the directory suffices). */
+/* tls_ca_file - SSL_CERT_FILE if set (unless it is the system's own
+ * bundle and the directory is usable: the same CAs); else OpenSSL's
+ * default bundle when there is no usable directory; else NULL. */
 const char *tls_ca_file(void);
 
 /* tls_load_ca - give a client SSL_CTX (void *: callers need not include
