@@ -35,21 +35,28 @@ hashed(const char *dir)
     return found;
 }
 
+static int done;
+static const char *cached_dir;
+
+void
+tls_forget(void)
+{
+    done = 0;
+    cached_dir = NULL;
+}
+
 const char *
 tls_ca_dir(void)
 {
-    static int done;
-    static const char *dir;
-
     if (!done) {
         const char *d = getenv(X509_get_default_cert_dir_env());
 
         if (!d || !*d)
             d = X509_get_default_cert_dir();
-        dir = hashed(d) ? d : NULL;
+        cached_dir = hashed(d) ? d : NULL;
         done = 1;
     }
-    return dir;
+    return cached_dir;
 }
 
 /* same_file - a and b name one file (through symlinks) */
