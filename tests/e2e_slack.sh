@@ -2,14 +2,21 @@
 # e2e_slack.sh PMBOT - runs the real pmbot against the loopback Slack fake
 # (tests/fake_slack.c) on 127.0.0.1: a whole incident from /incident start
 # to /pm report, tagging old/seen/thread messages, untag/edit/delete, a
-# dropped socket with redelivery, history fetches batched per channel (and
-# a tag below a batch's full page), 429 Retry-After, refresh_requested,
-# and kill -9 in the middle of 1,000 tag events. Prints ok / not ok lines.
+# dropped socket with redelivery, history fetches batched per channel (a
+# tag below a batch's full page is not starved by a stream of newer ones),
+# 429 Retry-After, refresh_requested, kill -9 in the middle of 1,000 tag
+# events, and, last, fetches after link_disabled and batches that fail
+# (over one bad ts, or for the whole channel). Prints ok / not ok lines.
 . tests/lib.sh
 pmbot=$1
 build=$(dirname "$pmbot")
 
 db() { sqlite3 "$dir/pmbot.db" "$1"; }
+# db_tagged TS...: how many of these messages are tagged
+db_tagged() {
+    db "select count(distinct msg_id) from timeline where kind = 'tagged'
+        and msg_id in ($(printf "'%s'," "$@" | sed 's/,$//'))"
+}
 acked() { until_true "${2:-10}" "[.acks[].envelope_id] | index(\"$1\") != null"; }
 # tagged_once: "<entries> <distinct messages>" tagged among $dir/ts.txt
 tagged_once() {
@@ -142,27 +149,40 @@ check "a batched call asks for a span: oldest, latest, inclusive, limit 200" \
     calls_since conversations.history \
     'any(.[]; .args.oldest != null and .args.latest != null and .args.inclusive == "true" and .args.limit == "200")'
 
-# 8. a tag far below the full page of its batch is asked for by itself
+# 8. starvation: a tag far below a full page, while tags on newer unseen
+# messages keep streaming in, lands while the stream still runs. The first
+# fetch (the newest, alone) is answered 300 ms late, so that far and the
+# stream wait for it; far then goes in one batch whose page is full (250
+# messages lie between far and the stream) and is asked next, by itself,
+# instead of riding with (and below) every newer arrival
 far=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U2\",\"text\":\"far below the page\",\"deliver\":false}" | jq -r .ts)
 make_messages 250 false fp "$chan"
+make_messages 800 false fs "$chan"
 newest=$(tail -n 1 "$dir/ts.txt")
-{ echo "$newest"; echo "$far"; tail -n 40 "$dir/ts.txt" | head -n 39; } \
-    >"$dir/far.txt"
-mv "$dir/far.txt" "$dir/ts.txt"
-from=$(state | jq '.calls | length')
-# the first fetch (the newest, alone) is held back a second, so that the
-# others wait for it and go in one batch: far and the 39 next newest, a
-# span of 250 messages
-ctl ratelimit '{"method":"conversations.history","retry_after":1,"count":1}' >/dev/null
-react_all "$chan" U5
-check "every tag of the far burst is acked" until_true 20 '.unacked | length == 0'
+sed -i '$d' "$dir/ts.txt"
+from=$(counts | jq .calls)
+ctl delay '{"method":"conversations.history","ms":300,"count":1}' >/dev/null
+ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$newest\",\"user\":\"U5\",\"reaction\":\"pushpin\"}" >/dev/null
+efar=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$far\",\"user\":\"U5\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id)
+# the stream: 799 tags at 1,000 a second, running well past the held fetch
+# (the light counts are polled: a state dump would stall it)
+react_all "$chan" U5 ", per_second: 1000"
+printf '%s\n%s\n' "$newest" "$far" >>"$dir/ts.txt"
+check "every tag of the far burst and the stream is acked" \
+    poll counts 20 '.unacked == 0 and .bulk_remaining == 0' 0.05
 frac=$(echo "${far#*.}" | sed 's/^0*//')
 check "the far message lands, at its own time" \
     [ "$(db "select text || ' ' || at from timeline where kind = 'tagged' and msg_id = '$far'")" = "far below the page $((${far%.*} * 1000 + ${frac:-0} / 1000))" ]
-check "the 40 newest land too, each once" [ "$(tagged_once)" = "41 41" ]
-check "far was in a batch whose page was full, then asked alone" \
+check "the 800 newer land too, each once" [ "$(tagged_once)" = "801 801" ]
+check "far was in one batch whose page was full, then asked alone" \
     calls_since conversations.history \
-    "any(.[]; .args.oldest == \"$far\" and .args.limit == \"200\") and any(.[]; .args.latest == \"$far\" and .args.oldest == null and .args.limit == \"1\")"
+    "(map(select(.args.oldest == \"$far\")) | length == 1 and .[0].args.limit == \"200\") and any(.[]; .args.latest == \"$far\" and .args.oldest == null and .args.limit == \"1\")"
+# acked (after its commit) before the last of the stream was even sent
+after=$(state | jq --arg e "$efar" \
+    '(first(.acks[] | select(.envelope_id == $e)) | .t) as $t
+     | [.delivered[] | select(.retry_attempt == 0 and .t > $t)] | length')
+check "far lands while the stream runs ($after of it sent after far's ack)" \
+    [ "${after:-0}" -gt 0 ]
 
 # 9. 429: no call before Retry-After has passed
 ctl ratelimit '{"method":"chat.postMessage","retry_after":2,"count":1}' >/dev/null
@@ -237,6 +257,56 @@ e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"report\",\"user_id\":\"U1\",\"cha
 acked "$e" >/dev/null
 check "/pm report publishes the document" \
     until_true 10 '.files | length == 1 and (.[0].content | contains("## 1. Incident Timeline"))'
+
+# 14. fetches waiting behind one answered 500 ms late, in three channels:
+# after link_disabled (pmbot stops reconnecting, the Web API still works)
+# they are still made; a batch failing over one bad ts is asked one by
+# one; one failing for the whole channel is not
+sec=$(state | jq -r ".channels[] | select(.name == \"inc-$day-second-one\") | .id")
+react() { ctl reaction "{\"channel\":\"$1\",\"ts\":\"$2\",\"user\":\"U5\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id; }
+# hist_calls CHANNEL: its history calls, in the order the fake got them
+hist_calls() {
+    curl -s "http://127.0.0.1:$port/_control/calls?method=conversations.history" |
+        jq --arg c "$1" '[.calls[] | select(.args.channel == $c)]'
+}
+make_messages 3 false ld "$chan"
+{ read -r a; read -r b; read -r c; } <"$dir/ts.txt"
+make_messages 4 false ts "$achan"
+{ read -r y1; read -r y2; read -r y3; read -r y4; } <"$dir/ts.txt"
+bad=1700000000.00000x
+make_messages 6 false nc "$sec"
+d=$(ctl message "{\"channel\":\"$sec\",\"user\":\"U2\",\"text\":\"after the failure\",\"deliver\":false}" | jq -r .ts)
+# the first fetch of each channel (A's, y1's, x1's) is answered late
+ctl delay '{"method":"conversations.history","ms":500,"count":3}' >/dev/null
+ctl fail "{\"method\":\"conversations.history\",\"error\":\"not_in_channel\",\"channel\":\"$sec\",\"count\":2}" >/dev/null
+good="$(react "$chan" "$a") $(react "$chan" "$b") $(react "$chan" "$c")"
+# in $achan: y1 goes alone, then y2, the bad ts, y3 and y4 in one batch
+good="$good $(react "$achan" "$y1") $(react "$achan" "$y2")"
+react "$achan" "$bad" >/dev/null
+good="$good $(react "$achan" "$y3") $(react "$achan" "$y4")"
+# in $sec: x1 alone, then x2..x6 in one batch: both refused
+react_all "$sec" U5
+ctl disconnect '{"reason":"link_disabled"}' >/dev/null
+check "a channel-wide error fails the lone call, then the batch" \
+    poll "hist_calls $sec" 10 'map(select(.error == "not_in_channel")) | length == 2 and .[1].args.oldest != null' 0.05
+# D, tagged after that: what the failed batch left to ask for goes out
+# before D's call
+react "$sec" "$d" >/dev/null
+check "a tag after the channel's failure lands" \
+    poll "db_tagged $d" 10 '. == 1' 0.05
+nsec=$(hist_calls "$sec" | jq --arg d "$d" \
+    '(map(.args.latest == $d and .ok) | index(true)) as $i | .[:$i] | length')
+check "the failed batch is not asked one by one ($nsec history calls for 6 tags)" \
+    [ "${nsec:-99}" -eq 2 ]
+check "after link_disabled, B and C (waiting behind A) land, and A too" \
+    poll "db_tagged $a $b $c" 10 '. == 3' 0.05
+check "the valid ts of the batch with a bad one land" \
+    poll "db_tagged $y1 $y2 $y3 $y4" 10 '. == 4' 0.05
+check "that batch failed with invalid_ts_oldest, then each was asked alone" \
+    poll "hist_calls $achan" 1 "any(.[]; .args.oldest == \"$bad\" and .error == \"invalid_ts_oldest\") and any(.[]; .args.latest == \"$bad\" and .args.limit == \"1\" and .error == \"invalid_ts_latest\")" 0.05
+good=$(printf '"%s",' $good | sed 's/,$//')
+check "each of them is acked on its first delivery, none redelivered" \
+    until_true 5 "[$good] as \$g | [.acks[].envelope_id] as \$a | [.delivered[] | select(.retry_attempt > 0) | .envelope_id] as \$r | all(\$g[]; . as \$x | (\$a | index(\$x)) != null and (\$r | index(\$x)) == null)"
 
 kill "$bpid"
 wait "$bpid"

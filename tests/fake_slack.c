@@ -109,6 +109,7 @@ struct http_req {
     size_t resp_off;   /* bytes of resp already written */
     int status;
     int retry_after;   /* > 0 adds a Retry-After header */
+    int64_t hold_until_us; /* /_control/delay: answer no earlier (monotonic) */
     const char *ctype; /* static string */
     int responding;
     int headers_sent;
@@ -161,6 +162,8 @@ struct fake {
     json_t *responses;  /* [response_url POST] */
     json_t *users;      /* user id -> fields overriding users.info */
     json_t *ratelimits; /* method -> {retry_after, count} */
+    json_t *failures;   /* method -> {error, channel?, count} */
+    json_t *delays;     /* method -> {ms, count} */
     json_t *calls, *acks, *delivered, *expired;
 };
 
@@ -1832,6 +1835,24 @@ check_auth(const struct fake *f, const struct http_req *r, int app)
     return NULL;
 }
 
+/* forced_error - the error /_control/fail armed for this call, if any. It
+ * points into f->failures, which only a later control call changes. */
+static const char *
+forced_error(struct fake *f, const char *method, const json_t *args)
+{
+    json_t *k = json_object_get(f->failures, method);
+    const char *chan = arg_str(k, "channel"), *want;
+    long long count = arg_int(k, "count", 0);
+
+    if (count <= 0)
+        return NULL;
+    want = arg_str(args, "channel");
+    if (chan && (!want || strcmp(chan, want)))
+        return NULL;
+    json_object_set_new(k, "count", json_integer(count - 1));
+    return arg_str(k, "error");
+}
+
 static void
 api_call(struct fake *f, struct http_req *r, const char *method)
 {
@@ -1846,6 +1867,16 @@ api_call(struct fake *f, struct http_req *r, const char *method)
                       "args", args);
     json_array_append_new(f->calls, entry);
 
+    /* /_control/delay: the answer is decided now and written later */
+    rl = json_object_get(f->delays, method);
+    if (arg_int(rl, "count", 0) > 0) {
+        json_object_set_new(rl, "count",
+                            json_integer(arg_int(rl, "count", 0) - 1));
+        r->hold_until_us =
+            clock_us(CLOCK_MONOTONIC) + arg_int(rl, "ms", 0) * 1000;
+        json_object_set_new(entry, "delayed_ms",
+                            json_integer(arg_int(rl, "ms", 0)));
+    }
     rl = json_object_get(f->ratelimits, method);
     if (arg_int(rl, "count", 0) > 0) {
         json_object_set_new(rl, "count",
@@ -1863,6 +1894,8 @@ api_call(struct fake *f, struct http_req *r, const char *method)
         err = "unknown_method";
     if (!err)
         err = check_auth(f, r, m->app_token);
+    if (!err)
+        err = forced_error(f, method, args);
     if (!err) {
         reply = json_pack("{s:b}", "ok", 1);
         err = m->fn(f, args, reply);
@@ -2287,6 +2320,53 @@ ctl_ratelimit(struct fake *f, json_t *a, json_t *reply)
     return NULL;
 }
 
+/* ctl_delay - the next calls of a method are answered late */
+static const char *
+ctl_delay(struct fake *f, json_t *a, json_t *reply)
+{
+    const char *method = arg_str(a, "method");
+    long long count = arg_int(a, "count", 1), ms = arg_int(a, "ms", 0);
+
+    (void)reply;
+    if (!method)
+        return "method_required";
+    if (count <= 0) {
+        json_object_del(f->delays, method);
+        return NULL;
+    }
+    if (ms <= 0 || ms > 60000)
+        return "bad_ms";
+    json_object_set_new(f->delays, method,
+                        json_pack("{s:I,s:I}", "ms", (json_int_t)ms, "count",
+                                  (json_int_t)count));
+    return NULL;
+}
+
+/* ctl_fail - the next calls of a method (in one channel) answer an error */
+static const char *
+ctl_fail(struct fake *f, json_t *a, json_t *reply)
+{
+    const char *method = arg_str(a, "method"), *error = arg_str(a, "error");
+    const char *chan = arg_str(a, "channel");
+    long long count = arg_int(a, "count", 1);
+    json_t *k;
+
+    (void)reply;
+    if (!method)
+        return "method_required";
+    if (count <= 0) {
+        json_object_del(f->failures, method);
+        return NULL;
+    }
+    if (!error || !*error)
+        return "error_required";
+    k = json_pack("{s:s,s:I}", "error", error, "count", (json_int_t)count);
+    if (chan && *chan)
+        json_object_set_new(k, "channel", json_string(chan));
+    json_object_set_new(f->failures, method, k);
+    return NULL;
+}
+
 static void
 list_ids(const struct lws_dll2_owner *o, json_t *out)
 {
@@ -2315,14 +2395,15 @@ ctl_state(struct fake *f, json_t *a, json_t *reply)
     update_new(
         reply,
         json_pack("{s:i,s:i,s:i,s:O,s:O,s:o,s:O,s:O,s:O,s:O,s:O,s:O,s:O,"
-                  "s:O,s:O}",
+                  "s:O,s:O,s:O,s:O}",
                   "connections", (int)f->conns.count, "connects_total",
                   (int)f->connects_total, "ws_rejected", (int)f->ws_rejected,
                   "calls", f->calls, "acks", f->acks, "unacked", unacked,
                   "delivered", f->delivered, "expired", f->expired,
                   "channels", f->channels, "messages", f->messages, "files",
                   f->files, "uploads", f->uploads, "responses", f->responses,
-                  "ratelimits", f->ratelimits, "users", f->users));
+                  "ratelimits", f->ratelimits, "failures", f->failures,
+                  "delays", f->delays, "users", f->users));
     /* the wall clock at t = 0, so a client can place its own times */
     json_object_set_new(reply, "t0_epoch_us",
                         json_integer((json_int_t)(clock_us(CLOCK_REALTIME) -
@@ -2350,18 +2431,41 @@ ctl_calls(struct fake *f, json_t *a, json_t *reply)
     return NULL;
 }
 
+static int
+count_tracked(const struct lws_dll2_owner *o)
+{
+    struct lws_dll2 *d;
+    int n = 0;
+
+    for (d = lws_dll2_get_head((struct lws_dll2_owner *)o); d; d = d->next)
+        n += lws_container_of(d, struct envelope, list)->tracked != 0;
+    return n;
+}
+
 /* ctl_counts - the sizes of the logs, cheap to poll while a benchmark
- * runs (the full state dump would stall the fake) */
+ * or a paced run goes on (the full state dump would stall the fake) */
 static const char *
 ctl_counts(struct fake *f, json_t *a, json_t *reply)
 {
+    struct lws_dll2 *d;
+    int unacked = count_tracked(&f->awaiting) + count_tracked(&f->pending);
+
     (void)a;
+    for (d = lws_dll2_get_head(&f->conns); d; d = d->next) {
+        struct conn *c = lws_container_of(d, struct conn, node);
+
+        unacked += count_tracked(&c->outq);
+    }
     update_new(reply,
-               json_pack("{s:i,s:i,s:i,s:i}", "connections",
+               json_pack("{s:i,s:i,s:i,s:i,s:i,s:I}", "connections",
                          (int)f->conns.count, "acks",
                          (int)json_array_size(f->acks), "delivered",
                          (int)json_array_size(f->delivered), "calls",
-                         (int)json_array_size(f->calls)));
+                         (int)json_array_size(f->calls), "unacked", unacked,
+                         "bulk_remaining",
+                         (json_int_t)(f->bulk.args ? f->bulk.count -
+                                                         f->bulk.sent
+                                                   : 0)));
     return NULL;
 }
 
@@ -2436,6 +2540,7 @@ static const struct ctl_route {
     {"reactions", ctl_reactions}, {"slash", ctl_slash},
     {"envelope", ctl_envelope},   {"disconnect", ctl_disconnect},
     {"drop", ctl_drop},           {"ratelimit", ctl_ratelimit},
+    {"fail", ctl_fail},           {"delay", ctl_delay},
     {"state", ctl_state},         {"calls", ctl_calls},
     {"counts", ctl_counts},
     {"reset_log", ctl_reset_log}, {"channel", ctl_channel},
@@ -2640,6 +2745,17 @@ http_writeable(struct lws *wsi, struct http_req *r)
     }
     if (!r || !r->responding)
         return 0;
+    if (!r->headers_sent && r->hold_until_us) {
+        int64_t left = r->hold_until_us - clock_us(CLOCK_MONOTONIC);
+
+        if (left > 0) {
+            /* LWS_CALLBACK_TIMER asks for writable again; closing the
+             * connection cancels the timer with the wsi */
+            lws_set_timer_usecs(wsi, (lws_usec_t)left);
+            return 0;
+        }
+        r->hold_until_us = 0;
+    }
     if (!r->headers_sent) {
         if (lws_add_http_common_headers(wsi, (unsigned int)r->status,
                                         r->ctype, r->resp_len, &p, end))
@@ -2737,6 +2853,11 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_writeable(wsi, r);
+
+    case LWS_CALLBACK_TIMER: /* a delayed answer is due */
+        if (r && r->responding)
+            lws_callback_on_writable(wsi);
+        return 0;
 
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -2878,6 +2999,8 @@ fake_free(struct fake *f)
     json_decref(f->responses);
     json_decref(f->users);
     json_decref(f->ratelimits);
+    json_decref(f->failures);
+    json_decref(f->delays);
     json_decref(f->calls);
     json_decref(f->acks);
     json_decref(f->delivered);
@@ -2950,6 +3073,8 @@ main(int argc, char **argv)
     f.responses = json_array();
     f.users = json_object();
     f.ratelimits = json_object();
+    f.failures = json_object();
+    f.delays = json_object();
     f.calls = json_array();
     f.acks = json_array();
     f.delivered = json_array();

@@ -1139,6 +1139,61 @@ slack_status__ok_and_error_at_the_top_only(void **state)
     }
 }
 
+/* a repeated "ok" or "error" keeps its last value, and a last value of the
+ * wrong type counts as absent: it clears what an earlier key set (as
+ * jansson's json_object_get would see it) */
+static void
+slack_status__last_key_wins_even_with_the_wrong_type(void **state)
+{
+    static const struct {
+        const char *body;
+        int ok;
+        const char *error;
+    } cases[] = {
+        {"{\"ok\":true,\"ok\":1}", 0, NULL},
+        {"{\"ok\":true,\"ok\":1.5}", 0, NULL},
+        {"{\"ok\":true,\"ok\":null}", 0, NULL},
+        {"{\"ok\":true,\"ok\":\"true\"}", 0, NULL},
+        {"{\"ok\":true,\"ok\":{}}", 0, NULL},
+        {"{\"ok\":true,\"ok\":[true]}", 0, NULL},
+        {"{\"ok\":false,\"ok\":true}", 1, NULL},
+        {"{\"ok\":false,\"error\":\"x\",\"error\":5}", 0, NULL},
+        {"{\"ok\":false,\"error\":\"x\",\"error\":null}", 0, NULL},
+        {"{\"ok\":false,\"error\":\"x\",\"error\":true}", 0, NULL},
+        {"{\"ok\":false,\"error\":\"x\",\"error\":{\"a\":\"b\"}}", 0,
+         NULL},
+        {"{\"ok\":false,\"error\":\"x\",\"error\":[\"y\"]}", 0, NULL},
+        {"{\"error\":\"x\",\"error\":\"y\",\"ok\":false}", 0, "y"},
+        {"{\"error\":7,\"error\":\"y\"}", 0, "y"},
+        /* the wrong-typed "ok" clears "ok" only, not "error" */
+        {"{\"error\":\"x\",\"ok\":true,\"ok\":0}", 0, "x"},
+        {"{\"ok\":true,\"error\":\"x\",\"error\":2,\"warning\":\"w\"}", 1,
+         NULL},
+    };
+
+    size_t bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *error = (char *)"junk", got[32];
+        int ok = 7;
+
+        assert_int_equal(slack_status(cases[i].body, strlen(cases[i].body),
+                                      &ok, &error),
+                         BOT_OK);
+        snprintf(got, sizeof(got), "%s", error ? error : "NULL");
+        bot_free(error);
+        if (ok != cases[i].ok ||
+            strcmp(got, cases[i].error ? cases[i].error : "NULL")) {
+            print_error("%s: ok %d error %s, want ok %d error %s\n",
+                        cases[i].body, ok, got, cases[i].ok,
+                        cases[i].error ? cases[i].error : "NULL");
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
 static void
 slack_status__not_an_object_is_eproto(void **state)
 {
@@ -1666,6 +1721,7 @@ main(void)
         cmocka_unit_test(slack_reply_body__in_channel_or_ephemeral),
         cmocka_unit_test(slack_ack__envelope_id_only),
         cmocka_unit_test(slack_status__ok_and_error_at_the_top_only),
+        cmocka_unit_test(slack_status__last_key_wins_even_with_the_wrong_type),
         cmocka_unit_test(slack_status__not_an_object_is_eproto),
         cmocka_unit_test(slack_result__ok_with_paths),
         cmocka_unit_test(slack_result__error_name_taken),
