@@ -297,6 +297,24 @@ static const yajl_callbacks sax_callbacks = {
     .yajl_end_array = on_end,
 };
 
+/* stream - run a yajl parser over buf with these callbacks; BOT_ENOMEM if
+ * a callback ran out (*enomem), BOT_EPROTO if buf is not one JSON text */
+static int
+stream(const yajl_callbacks *cb, void *ctx, const int *enomem,
+       const char *buf, size_t len)
+{
+    yajl_handle h = yajl_alloc(cb, NULL, ctx);
+    yajl_status st;
+
+    if (!h)
+        return BOT_ENOMEM;
+    st = yajl_parse(h, (const unsigned char *)buf, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    yajl_free(h);
+    return *enomem ? BOT_ENOMEM : st == yajl_status_ok ? BOT_OK : BOT_EPROTO;
+}
+
 /* take - move a slot's string out */
 static char *
 take(struct sax *x, enum slot s)
@@ -319,24 +337,14 @@ int
 slack_envelope_parse(const char *buf, size_t len, struct slack_envelope *out)
 {
     struct sax x = {0};
-    yajl_handle h;
-    yajl_status st;
     const char *type;
-    int rc = BOT_OK;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    h = yajl_alloc(&sax_callbacks, NULL, &x);
-    if (!h)
-        return BOT_ENOMEM;
-    st = yajl_parse(h, (const unsigned char *)buf, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    yajl_free(h);
+    rc = stream(&sax_callbacks, &x, &x.enomem, buf, len);
     type = x.slot[S_TYPE];
-    if (x.enomem)
-        rc = BOT_ENOMEM;
-    else if (st != yajl_status_ok || !type)
-        rc = BOT_EPROTO; /* not JSON, not an object, or no "type" */
+    if (!rc && !type)
+        rc = BOT_EPROTO; /* not an object, or no "type" */
     if (rc)
         goto out;
     if (!strcmp(type, "hello"))
@@ -815,9 +823,7 @@ int
 slack_status(const char *body, size_t len, int *ok, char **error)
 {
     struct status x = {0};
-    yajl_handle h;
-    yajl_status st;
-    int is_object = len > 0;
+    int is_object = len > 0, rc;
 
     *ok = 0;
     *error = NULL;
@@ -831,16 +837,10 @@ slack_status(const char *body, size_t len, int *ok, char **error)
     }
     if (!is_object)
         return BOT_EPROTO;
-    h = yajl_alloc(&status_callbacks, NULL, &x);
-    if (!h)
-        return BOT_ENOMEM;
-    st = yajl_parse(h, (const unsigned char *)body, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    yajl_free(h);
-    if (x.enomem || st != yajl_status_ok) {
+    rc = stream(&status_callbacks, &x, &x.enomem, body, len);
+    if (rc) {
         bot_free(x.error);
-        return x.enomem ? BOT_ENOMEM : BOT_EPROTO;
+        return rc;
     }
     *ok = x.ok;
     *error = x.error;
@@ -1102,9 +1102,7 @@ slack_find_messages(const char *body, size_t len, const char *const *ts,
                     char *oldest, size_t oldest_size)
 {
     struct page x = {0};
-    yajl_handle h;
-    yajl_status st = yajl_status_error;
-    int rc = BOT_OK;
+    int rc;
 
     memset(out, 0, n * sizeof(*out));
     if (oldest_size)
@@ -1116,19 +1114,11 @@ slack_find_messages(const char *body, size_t len, const char *const *ts,
     x.oldest_size = oldest_size;
     for (int i = 0; i < NFIELDS; i++)
         strbuf_init(&x.f[i], 0);
-    h = yajl_alloc(&page_callbacks, NULL, &x);
-    if (h) {
-        st = yajl_parse(h, (const unsigned char *)body, len);
-        if (st == yajl_status_ok)
-            st = yajl_complete_parse(h);
-        yajl_free(h);
-    }
+    rc = stream(&page_callbacks, &x, &x.enomem, body, len);
     for (int i = 0; i < NFIELDS; i++)
         strbuf_cleanup(&x.f[i]);
-    if (!h || x.enomem)
-        rc = BOT_ENOMEM;
-    else if (st != yajl_status_ok || !x.saw_messages)
-        rc = BOT_EPROTO; /* not JSON, or no "messages" array */
+    if (!rc && !x.saw_messages)
+        rc = BOT_EPROTO; /* no "messages" array */
     if (rc) {
         for (size_t j = 0; j < n; j++)
             slack_message_clear(&out[j]);
