@@ -4,7 +4,8 @@
  * Owns: every JSON shape pmbot reads from or writes to Slack (Socket Mode
  * envelopes, Events API payloads, Web API bodies and results) and the
  * escaping of user text for mrkdwn (& < > only, as Slack documents), so a
- * title such as "<!channel>" pings no one. A json_t never leaves this file.
+ * title such as "<!channel>" pings no one. Neither a json_t nor a yajl
+ * handle leaves this file.
  * Ownership: parse functions fill structs with new strings (free with the
  * matching *_clear); builders return new strings (bot_free).
  * Errors: BOT_EPROTO for JSON that is not what Slack documents, BOT_ENOMEM.

@@ -1,6 +1,8 @@
 /*
- * slack_json.c - the Slack codec (jansson). Shapes follow Slack's docs as
- * summarised in shared/protocols.md sections A-C.
+ * slack_json.c - the Slack codec. Shapes follow Slack's docs as summarised
+ * in shared/protocols.md sections A-C. What is read per event (envelopes,
+ * the ok/error of answers, history pages) is parsed as a stream with yajl;
+ * everything else goes through jansson trees.
  */
 #include "slack_json.h"
 
