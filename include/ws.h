@@ -4,8 +4,10 @@
  * Owns: the libwebsockets context (which joins the loop as a foreign
  * libuv loop) and every connection made through it, with its send queue
  * and receive buffer.
- * Contract: frames are queued by ws_send and written one per writable
- * callback, as libwebsockets requires; a message is delivered whole, after
+ * Contract: frames are queued by ws_send and, at the next writable
+ * callback, all of them are framed and masked here and written in one
+ * send (libwebsockets would write one per callback, with a syscall or
+ * three each); text frames only. A message is delivered whole, after
  * its fragments are reassembled. on_close is the last callback of a
  * connection; the connection is freed right after it returns, so the owner
  * drops its pointer there. ws_close() stops all callbacks at once.
