@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -169,9 +169,15 @@ void store_incident_list_free(struct incident *arr, size_t n);
 int store_timeline_add(struct store *s, const struct timeline_entry *e,
                        int64_t *id_out);
 /* store_timeline_tag - add e (with msg_room and msg_id) unless that message
- * is on the incident's timeline already; *added says which. */
+ * is on the incident's timeline already; *id is the entry either way. */
 int store_timeline_tag(struct store *s, const struct timeline_entry *e,
-                       int *added);
+                       int64_t *id);
+/* store_tagger_add - user's 📌 is on the entry (once, however often). */
+int store_tagger_add(struct store *s, int64_t entry_id, const char *user);
+/* store_tagger_remove - user's 📌 is gone; *left = how many remain.
+ * An entry tagged before taggers were kept has none: 0. */
+int store_tagger_remove(struct store *s, int64_t entry_id, const char *user,
+                        int *left);
 /* store_timeline_by_msg - the entry recorded from that message. */
 int store_timeline_by_msg(struct store *s, int64_t incident_id,
                           const char *room, const char *msg_id,

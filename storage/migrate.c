@@ -98,6 +98,11 @@ static const char *const migrations[] = {
     "ALTER TABLE incidents ADD COLUMN alarm_details TEXT;"
     "ALTER TABLE incidents ADD COLUMN alarm_link TEXT;"
     "CREATE INDEX incidents_by_alarm ON incidents (alarm_key, state);",
+    /* 3 -> 4: who tagged an entry, so it stays while any 📌 remains */
+    "CREATE TABLE timeline_taggers ("
+    " entry_id INTEGER NOT NULL REFERENCES timeline (id) ON DELETE CASCADE,"
+    " user TEXT NOT NULL,"
+    " PRIMARY KEY (entry_id, user)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -40,6 +40,12 @@ CREATE TABLE timeline (
 
 CREATE INDEX timeline_by_incident ON timeline (incident_id, at, id);
 
+CREATE TABLE timeline_taggers (
+    entry_id INTEGER NOT NULL REFERENCES timeline (id) ON DELETE CASCADE,
+    user     TEXT    NOT NULL,
+    PRIMARY KEY (entry_id, user)
+) WITHOUT ROWID;
+
 CREATE TABLE timeline_history (
     id          INTEGER PRIMARY KEY,
     entry_id    INTEGER NOT NULL REFERENCES timeline (id) ON DELETE CASCADE,

@@ -79,6 +79,14 @@ static const char *const sql[ST__COUNT] = {
                   " msg_room, msg_id, author, created_at)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                   " ON CONFLICT (incident_id, msg_room, msg_id) DO NOTHING",
+    [ST_TL_ID_BY_MSG] = "SELECT id FROM timeline WHERE incident_id = ?1"
+                        " AND msg_room = ?2 AND msg_id = ?3",
+    [ST_TAGGER_ADD] = "INSERT INTO timeline_taggers (entry_id, user)"
+                      " VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [ST_TAGGER_REMOVE] = "DELETE FROM timeline_taggers"
+                         " WHERE entry_id = ?1 AND user = ?2",
+    [ST_TAGGER_COUNT] = "SELECT count(*) FROM timeline_taggers"
+                        " WHERE entry_id = ?1",
     [ST_TL_BY_MSG] = "SELECT " TL_COLS " FROM timeline WHERE incident_id = ?1"
                      " AND msg_room = ?2 AND msg_id = ?3",
     [ST_TL_GET_TEXT] = "SELECT text FROM timeline WHERE id = ?1",

@@ -316,16 +316,61 @@ store_timeline_add(struct store *s, const struct timeline_entry *e,
 
 int
 store_timeline_tag(struct store *s, const struct timeline_entry *e,
-                   int *added)
+                   int64_t *id)
 {
+    sqlite3_stmt *st;
     int rc;
 
     if (!e->msg_room || !e->msg_id)
         return BOT_EINVAL;
     rc = timeline_insert(s, ST_TL_TAG, e);
-    if (!rc)
-        *added = sqlite3_changes(s->db) > 0;
-    return rc;
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) > 0) {
+        *id = sqlite3_last_insert_rowid(s->db);
+        return BOT_OK;
+    }
+    /* on the timeline already: find it */
+    st = store_stmt(s, ST_TL_ID_BY_MSG);
+    sqlite3_bind_int64(st, 1, e->incident_id);
+    store_bind_text(st, 2, e->msg_room);
+    store_bind_text(st, 3, e->msg_id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, st, "timeline lookup");
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return BOT_OK;
+}
+
+int
+store_tagger_add(struct store *s, int64_t entry_id, const char *user)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TAGGER_ADD);
+
+    sqlite3_bind_int64(st, 1, entry_id);
+    store_bind_text(st, 2, user);
+    return store_done(s, st);
+}
+
+int
+store_tagger_remove(struct store *s, int64_t entry_id, const char *user,
+                    int *left)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_TAGGER_REMOVE);
+    int rc;
+
+    sqlite3_bind_int64(st, 1, entry_id);
+    store_bind_text(st, 2, user);
+    rc = store_done(s, st);
+    if (rc)
+        return rc;
+    st = store_stmt(s, ST_TAGGER_COUNT);
+    sqlite3_bind_int64(st, 1, entry_id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, st, "tagger count");
+    *left = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return BOT_OK;
 }
 
 int

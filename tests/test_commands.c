@@ -427,6 +427,68 @@ reaction__removed_while_fetching_never_lands(void **state)
     assert_int_equal(count_timeline(w, 1), 2); /* but nothing tagged */
 }
 
+/* react_as - a reaction by a given user */
+static void
+react_as(struct world *w, int kind, const char *user, const char *event_id)
+{
+    struct chat_event ev = {0};
+
+    ev.kind = kind;
+    ev.room = "C1";
+    ev.user = user;
+    ev.msg_id = "7.7";
+    ev.reaction = "pushpin";
+    ev.event_id = event_id;
+    bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+static void
+reaction__entry_stays_while_any_pin_remains(void **state)
+{
+    struct world *w = *state;
+
+    start(w);
+    fake_platform_add_message(w->p, "C1", "7.7", "carol", "disk full", T0);
+    react_as(w, CHAT_EV_REACTION_ADDED, "alice", "Ev1");
+    react_as(w, CHAT_EV_REACTION_ADDED, "bob", "Ev2");
+    react_as(w, CHAT_EV_REACTION_ADDED, "bob", "Ev3"); /* bob again: once */
+    assert_int_equal(count_timeline(w, 1), 3);
+    react_as(w, CHAT_EV_REACTION_REMOVED, "bob", "Ev4");
+    assert_int_equal(count_timeline(w, 1), 3); /* alice's 📌 is still on */
+    react_as(w, CHAT_EV_REACTION_REMOVED, "carol", "Ev5"); /* never pinned */
+    assert_int_equal(count_timeline(w, 1), 3);
+    react_as(w, CHAT_EV_REACTION_REMOVED, "alice", "Ev6");
+    assert_int_equal(count_timeline(w, 1), 2); /* the last one: gone */
+    react_as(w, CHAT_EV_REACTION_ADDED, "bob", "Ev7");
+    assert_int_equal(count_timeline(w, 1), 3); /* and back */
+}
+
+static void
+reaction__removed_by_another_while_fetching_still_lands(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    start(w);
+    fake_platform_add_message(w->p, "C1", "7.7", "carol", "disk full", T0);
+    f->fetch_defer = 1;
+    react_as(w, CHAT_EV_REACTION_ADDED, "alice", "Ev1");
+    /* bob takes off a 📌 of his own: alice's tag is not his to cancel */
+    react_as(w, CHAT_EV_REACTION_REMOVED, "bob", "Ev2");
+    f->fetch_defer = 0;
+    fake_platform_fire(w->p);
+    assert_int_equal(count_timeline(w, 1), 3);
+    /* alice's own removal while her fetch runs does cancel it */
+    react_as(w, CHAT_EV_REACTION_REMOVED, "alice", "Ev3");
+    assert_int_equal(count_timeline(w, 1), 2);
+    f->fetch_defer = 1;
+    react_as(w, CHAT_EV_REACTION_ADDED, "alice", "Ev4");
+    react_as(w, CHAT_EV_REACTION_REMOVED, "alice", "Ev5");
+    f->fetch_defer = 0;
+    fake_platform_fire(w->p);
+    assert_int_equal(count_timeline(w, 1), 2);
+}
+
 static void
 message_changed_and_deleted__follow_the_tagged_entry(void **state)
 {
@@ -558,6 +620,8 @@ main(void)
         T(reaction__tags_at_the_message_time_once),
         T(reaction__acknowledged_only_after_commit),
         T(reaction__removed_while_fetching_never_lands),
+        T(reaction__entry_stays_while_any_pin_remains),
+        T(reaction__removed_by_another_while_fetching_still_lands),
         T(message_changed_and_deleted__follow_the_tagged_entry),
         T(bot_start__opens_channels_a_crash_left_unopened),
         T(commands__redelivered_command_runs_once),

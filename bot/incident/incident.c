@@ -671,6 +671,7 @@ struct tagging {
     char *event_id;
     char *room;
     char *msg_id;
+    char *user; /* who put the 📌; nullable */
     chat_done_fn *done;
     void *arg;
 };
@@ -687,6 +688,7 @@ tagging_free(struct tagging *t)
     bot_free(t->event_id);
     bot_free(t->room);
     bot_free(t->msg_id);
+    bot_free(t->user);
     bot_free(t);
 }
 
@@ -703,24 +705,28 @@ claim(struct bot *b, const char *event_id, int *first)
 }
 
 /* tag - in tx: record message (room, msg_id) on the timeline once, at the
- * message's own time. */
+ * message's own time, and remember that tagger (nullable) put a 📌 on it. */
 static int
-tag(struct bot *b, int64_t incident_id, const char *room, const char *msg_id,
-    const char *user, const char *text, int64_t at)
+tag(struct bot *b, int64_t incident_id, const struct chat_event *ev,
+    const char *author, const char *text, int64_t at)
 {
     struct timeline_entry e = {0};
-    int added;
+    int64_t id;
+    int rc;
 
     e.incident_id = incident_id;
     e.at = at;
     e.kind = TIMELINE_TAGGED;
     e.text = (char *)text;
-    e.msg_room = (char *)room;
-    e.msg_id = (char *)msg_id;
-    e.author = (char *)user;
+    e.msg_room = (char *)ev->room;
+    e.msg_id = (char *)ev->msg_id;
+    e.author = (char *)author;
     e.created_at = bot_now_ms(b);
     /* tagged already (another 📌 on it): still one entry */
-    return store_timeline_tag(b->store, &e, &added);
+    rc = store_timeline_tag(b->store, &e, &id);
+    if (!rc && ev->user)
+        rc = store_tagger_add(b->store, id, ev->user);
+    return rc;
 }
 
 /*
@@ -767,8 +773,7 @@ keep_and_tag(struct bot *b, const struct chat_event *ev, int64_t incident_id,
     sm.at = m->at;
     rc = store_message_put(b->store, b->platform->ops->name, &sm);
     if (!rc)
-        rc = tag(b, incident_id, ev->room, ev->msg_id, m->user, m->text,
-                 m->at);
+        rc = tag(b, incident_id, ev, m->user, m->text, m->at);
     return rc;
 }
 
@@ -784,13 +789,16 @@ nothing(struct bot *b, const struct chat_event *ev, int64_t incident_id,
     return BOT_OK;
 }
 
-/* cancel_taggings - a 📌 removed, or its message deleted, while the
- * message was being fetched: the tag must not land afterwards */
+/* cancel_taggings - a 📌 removed (user: by whom), or its message deleted
+ * (user NULL: everyone's), while the message was being fetched: that tag
+ * must not land afterwards */
 static void
-cancel_taggings(struct bot *b, const char *room, const char *msg_id)
+cancel_taggings(struct bot *b, const char *room, const char *msg_id,
+                const char *user)
 {
     for (struct tagging *t = b->taggings; t; t = t->next) {
-        if (!strcmp(t->room, room) && !strcmp(t->msg_id, msg_id))
+        if (!strcmp(t->room, room) && !strcmp(t->msg_id, msg_id) &&
+            (!user || !t->user || !strcmp(t->user, user)))
             t->cancelled = 1;
     }
 }
@@ -803,6 +811,7 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
 
     ev.room = t->room;
     ev.msg_id = t->msg_id;
+    ev.user = t->user;
     if (rc && rc != BOT_ECANCELED)
         log_warn("incident: INC-%lld: cannot fetch tagged message %s: %s",
                  (long long)t->incident_id, t->msg_id, bot_strerror(rc));
@@ -821,7 +830,7 @@ tag_seen(struct bot *b, const struct chat_event *ev, int64_t incident_id,
 {
     const struct store_message *m = arg;
 
-    return tag(b, incident_id, ev->room, ev->msg_id, m->user, m->text, m->at);
+    return tag(b, incident_id, ev, m->user, m->text, m->at);
 }
 
 /*
@@ -910,6 +919,16 @@ change_entry(struct bot *b, const struct chat_event *ev, int64_t incident_id,
         return BOT_OK; /* not a tagged message: nothing to do */
     if (rc)
         return rc;
+    if (ev->kind == CHAT_EV_REACTION_REMOVED && ev->user) {
+        int left;
+
+        /* one 📌 of several: the entry stays while any remains */
+        rc = store_tagger_remove(b->store, e.id, ev->user, &left);
+        if (rc || left) {
+            store_timeline_clear(&e);
+            return rc;
+        }
+    }
     if (text)
         rc = store_timeline_set_text(b->store, e.id, text, bot_now_ms(b));
     else
@@ -946,6 +965,7 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         t = bot_calloc(1, sizeof(*t));
         if (!t || !(t->room = bot_strdup(ev->room)) ||
             !(t->msg_id = bot_strdup(ev->msg_id)) ||
+            (ev->user && !(t->user = bot_strdup(ev->user))) ||
             (ev->event_id && !(t->event_id = bot_strdup(ev->event_id)))) {
             if (t)
                 tagging_free(t);
@@ -965,7 +985,7 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         return;
     case CHAT_EV_REACTION_REMOVED:
         if (is_timeline_emoji(b, ev->reaction)) {
-            cancel_taggings(b, ev->room, ev->msg_id);
+            cancel_taggings(b, ev->room, ev->msg_id, ev->user);
             rc = event_tx(b, ev->event_id, change_entry, ev, inc_id, NULL);
         }
         break;
@@ -974,7 +994,7 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
                       ev->text ? ev->text : "");
         break;
     case CHAT_EV_MESSAGE_DELETED:
-        cancel_taggings(b, ev->room, ev->msg_id);
+        cancel_taggings(b, ev->room, ev->msg_id, NULL);
         rc = event_tx(b, ev->event_id, change_entry, ev, inc_id, NULL);
         break;
     }
