@@ -35,14 +35,17 @@ hashed(const char *dir)
     return found;
 }
 
-static int done;
-static const char *cached_dir;
+/* the answers, worked out once: the Web API asks for every call */
+static int done, file_done;
+static const char *cached_dir, *cached_file;
 
 void
 tls_forget(void)
 {
     done = 0;
     cached_dir = NULL;
+    file_done = 0;
+    cached_file = NULL;
 }
 
 const char *
@@ -69,8 +72,9 @@ same_file(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
-const char *
-tls_ca_file(void)
+/* ca_file - the answer of tls_ca_file, worked out */
+static const char *
+ca_file(void)
 {
     const char *f = getenv(X509_get_default_cert_file_env());
 
@@ -84,6 +88,16 @@ tls_ca_file(void)
         return NULL;
     f = X509_get_default_cert_file();
     return access(f, R_OK) == 0 ? f : NULL;
+}
+
+const char *
+tls_ca_file(void)
+{
+    if (!file_done) {
+        cached_file = ca_file();
+        file_done = 1;
+    }
+    return cached_file;
 }
 
 void

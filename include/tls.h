@@ -20,8 +20,8 @@ const char *tls_ca_dir(void);
  * default bundle when there is no usable directory; else NULL. */
 const char *tls_ca_file(void);
 
-/* tls_forget - drop the cached directory answer (tests; a CA store that
- * changed under a running pmbot is picked up at its next start). */
+/* tls_forget - drop the cached answers (tests; a CA store or environment
+ * that changed under a running pmbot is picked up at its next start). */
 void tls_forget(void);
 
 /* tls_load_ca - give a client SSL_CTX (void *: callers need not include

@@ -151,7 +151,7 @@ check "a batched call asks for a span: oldest, latest, inclusive, limit 200" \
 
 # 8. starvation: a tag far below a full page, while tags on newer unseen
 # messages keep streaming in, lands while the stream still runs. The first
-# fetch (the newest, alone) is answered 300 ms late, so that far and the
+# fetch (the newest, alone) is answered 500 ms late, so that far and the
 # stream wait for it; far then goes in one batch whose page is full (250
 # messages lie between far and the stream) and is asked next, by itself,
 # instead of riding with (and below) every newer arrival
@@ -160,13 +160,18 @@ make_messages 250 false fp "$chan"
 make_messages 800 false fs "$chan"
 newest=$(tail -n 1 "$dir/ts.txt")
 sed -i '$d' "$dir/ts.txt"
+# the stream's request is built first, so that it starts at once (building
+# it takes two jq runs: on a loaded machine longer than the held fetch)
+jq -R . "$dir/ts.txt" | jq -sc --arg c "$chan" \
+    '{channel: $c, ts_list: ., user: "U5", reaction: "pushpin", count: length, per_second: 1000}' \
+    >"$dir/stream.json"
 from=$(counts | jq .calls)
-ctl delay '{"method":"conversations.history","ms":300,"count":1}' >/dev/null
+ctl delay '{"method":"conversations.history","ms":500,"count":1}' >/dev/null
 ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$newest\",\"user\":\"U5\",\"reaction\":\"pushpin\"}" >/dev/null
 efar=$(ctl reaction "{\"channel\":\"$chan\",\"ts\":\"$far\",\"user\":\"U5\",\"reaction\":\"pushpin\"}" | jq -r .envelope_id)
 # the stream: 799 tags at 1,000 a second, running well past the held fetch
 # (the light counts are polled: a state dump would stall it)
-react_all "$chan" U5 ", per_second: 1000"
+ctl reactions "@$dir/stream.json" >/dev/null
 printf '%s\n%s\n' "$newest" "$far" >>"$dir/ts.txt"
 check "every tag of the far burst and the stream is acked" \
     poll counts 20 '.unacked == 0 and .bulk_remaining == 0' 0.05

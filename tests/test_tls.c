@@ -72,13 +72,16 @@ ca_file__a_bundle_of_ones_own_is_read(void **state)
     snprintf(path, sizeof(path), "%s/corporate.pem", dir);
     touch("corporate.pem");
     setenv(X509_get_default_cert_file_env(), path, 1);
+    tls_forget();
     assert_string_equal(tls_ca_file(), path);
     /* the system's own bundle repeats the hashed directory */
     setenv(X509_get_default_cert_file_env(), X509_get_default_cert_file(),
            1);
+    tls_forget();
     if (access(X509_get_default_cert_file(), R_OK) == 0)
         assert_null(tls_ca_file());
     unsetenv(X509_get_default_cert_file_env());
+    tls_forget();
     assert_null(tls_ca_file()); /* the directory suffices */
 }
 
