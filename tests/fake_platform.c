@@ -90,6 +90,7 @@ op_fetch_message(struct chat_platform *p, const char *room,
 {
     struct fake_platform *f = fake_of(p);
 
+    f->nfetches++;
     if (f->fetch_defer) {
         f->pending_cb = cb;
         f->pending_arg = arg;

@@ -22,7 +22,7 @@ struct fake_platform {
     size_t nposts;
     char **rooms; /* opened */
     size_t nrooms;
-    size_t ninvites, npins, nuploads, ntopics;
+    size_t ninvites, npins, nuploads, ntopics, nfetches;
     char *last_upload;
     int taken_names; /* open_channel answers BOT_EEXIST this many times */
     /* messages fetch_message can return */

@@ -328,19 +328,28 @@ pm_report__uploads_the_document(void **state)
     assert_int_equal(f->nuploads, 2);
 }
 
+/* react_by - a reaction by user; react - by bob */
 static void
-react(struct world *w, int kind, const char *room, const char *msg,
-      const char *emoji, const char *event_id, chat_done_fn *done, void *arg)
+react_by(struct world *w, int kind, const char *user, const char *room,
+         const char *msg, const char *emoji, const char *event_id,
+         chat_done_fn *done, void *arg)
 {
     struct chat_event ev = {0};
 
     ev.kind = kind;
     ev.room = room;
-    ev.user = "bob";
+    ev.user = user;
     ev.msg_id = msg;
     ev.reaction = emoji;
     ev.event_id = event_id;
     bot_dispatch(w->b, &ev, done, arg);
+}
+
+static void
+react(struct world *w, int kind, const char *room, const char *msg,
+      const char *emoji, const char *event_id, chat_done_fn *done, void *arg)
+{
+    react_by(w, kind, "bob", room, msg, emoji, event_id, done, arg);
 }
 
 static void
@@ -427,19 +436,39 @@ reaction__removed_while_fetching_never_lands(void **state)
     assert_int_equal(count_timeline(w, 1), 2); /* but nothing tagged */
 }
 
-/* react_as - a reaction by a given user */
+/* react_as - user's 📌 on message 7.7 of C1 */
 static void
 react_as(struct world *w, int kind, const char *user, const char *event_id)
 {
-    struct chat_event ev = {0};
+    react_by(w, kind, user, "C1", "7.7", "pushpin", event_id, NULL, NULL);
+}
 
-    ev.kind = kind;
-    ev.room = "C1";
-    ev.user = user;
-    ev.msg_id = "7.7";
-    ev.reaction = "pushpin";
-    ev.event_id = event_id;
-    bot_dispatch(w->b, &ev, NULL, NULL);
+static void
+reaction__redelivered_costs_no_second_fetch(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    start(w);
+    fake_platform_add_message(w->p, "C1", "7.7", "carol", "disk full", T0);
+    react_as(w, CHAT_EV_REACTION_ADDED, "alice", "Ev1");
+    assert_int_equal(f->nfetches, 1);
+    /* the fetched message is kept: bob's 📌 needs no fetch either */
+    react_as(w, CHAT_EV_REACTION_ADDED, "bob", "Ev2");
+    react_as(w, CHAT_EV_REACTION_ADDED, "alice", "Ev1"); /* redelivered */
+    assert_int_equal(f->nfetches, 1);
+    assert_int_equal(count_timeline(w, 1), 3);
+    /* an unseen message's redelivered 📌: known event, no fetch */
+    fake_platform_add_message(w->p, "C1", "8.8", "carol", "fixed", T0);
+    react_by(w, CHAT_EV_REACTION_ADDED, "bob", "C1", "8.8", "pushpin", "Ev3",
+             NULL, NULL);
+    assert_int_equal(f->nfetches, 2);
+    assert_int_equal(store_message_remove(w->b->store, "fake", "C1", "8.8"),
+                     BOT_OK); /* as if it had never been kept */
+    react_by(w, CHAT_EV_REACTION_ADDED, "bob", "C1", "8.8", "pushpin", "Ev3",
+             NULL, NULL);
+    assert_int_equal(f->nfetches, 2);
+    assert_int_equal(count_timeline(w, 1), 4);
 }
 
 static void
@@ -620,6 +649,7 @@ main(void)
         T(reaction__tags_at_the_message_time_once),
         T(reaction__acknowledged_only_after_commit),
         T(reaction__removed_while_fetching_never_lands),
+        T(reaction__redelivered_costs_no_second_fetch),
         T(reaction__entry_stays_while_any_pin_remains),
         T(reaction__removed_by_another_while_fetching_still_lands),
         T(message_changed_and_deleted__follow_the_tagged_entry),
