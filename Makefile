@@ -10,12 +10,12 @@ VERSION := 0.1.0
 DEB_PKGS := gcc make libc6-dev pkg-config libsqlite3-dev libinih-dev \
             libuv1-dev libwebsockets-dev libwebsockets-evlib-uv \
             libcurl4-openssl-dev libjansson-dev libyajl-dev libssl-dev libcmocka-dev \
-            ca-certificates sqlite3 valgrind curl jq openssl python3
+            libhttp-parser-dev ca-certificates sqlite3 valgrind curl jq openssl python3
 PKGS     := sqlite3 inih libuv libcurl libwebsockets jansson yajl openssl
 
 # pkg-config runs once, after `deps` has had its chance to install
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
-PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lhttp_parser)$(PKG_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs cmocka))$(TEST_LIBS)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -29,7 +29,7 @@ SANITIZE := -O1 -g -fno-omit-frame-pointer \
 SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/config.c bot/loop.c bot/chat.c bot/bot.c bot/http.c bot/ws.c bot/tls.c \
         bot/incident/incident.c bot/incident/report.c bot/alarm.c \
-        bot/metrics.c bot/webhook.c \
+        bot/metrics.c bot/chunked.c bot/webhook.c \
         bot/adapters/console.c bot/adapters/slack_json.c \
         bot/adapters/slack.c \
         commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \

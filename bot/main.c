@@ -196,13 +196,13 @@ cmd_run(struct config *cfg, int shell)
     if (loop_new(&loop))
         return fail_setup("cannot create the event loop", NULL);
     rc = open_bot(cfg, loop, &b);
-    /* one libwebsockets context for Slack's socket and the listener */
+    /* the libwebsockets context for Slack's socket (the listener has its own) */
     if (!rc && ws_ctx_new(loop, &ws))
         rc = fail_setup("cannot start libwebsockets", NULL);
     if (!rc)
         rc = make_platform(cfg, loop, ws, b, shell);
     /* the alarm listener runs with the daemon, not in the shell */
-    if (!rc && !shell && webhook_new(b, ws, &hook, &why))
+    if (!rc && !shell && webhook_new(b, &hook, &why))
         rc = fail_setup("webhook listener", why);
     if (rc)
         goto out;
@@ -214,8 +214,8 @@ cmd_run(struct config *cfg, int shell)
     loop_run(loop);
     rc = 0;
 out:
+    webhook_free(hook); /* its pending answers die with it, not the bot */
     bot_destroy(b);
-    webhook_free(hook);
     ws_ctx_free(ws);
     loop_free(loop);
     return rc;

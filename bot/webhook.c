@@ -1,29 +1,47 @@
 /*
- * webhook.c - the HTTP listener (a libwebsockets server vhost on the bot's
- * loop): alarm intake, /healthz, /metrics.
+ * webhook.c - the HTTP listener: alarm intake, /healthz, /metrics.
+ *
+ * The listening sockets are ours (getaddrinfo, bind exactly what is
+ * configured); each accepted connection is handed to libwebsockets, on a
+ * context of the listener's own, for HTTP/1.1 parsing. We keep every
+ * connection in a list, oldest first, with one deadline each: a request
+ * (head and body) must arrive within body_timeout seconds of the
+ * connection opening or of the previous answer, however slowly it
+ * trickles. At WEBHOOK_CONN_MAX connections the oldest one that is not
+ * being answered is closed to make room, so a flood of idle or slow
+ * clients cannot lock out /healthz or a real sender.
  *
  * A request is checked in this order, and each failure answers at once and
- * changes nothing: path (404), method (405), declared size (413), body size
- * as it arrives (413), credentials on the raw bytes (401), payload (400).
- * Only then is the alarm written, in a transaction; the 2xx is sent from
- * that transaction's completion, so it always means "committed".
+ * changes nothing: path (404), method (405), framing (400 for a bad or
+ * repeated Content-Length, 411 for a body of unknown length), declared
+ * size (413), body size as it arrives (413), credentials on the raw bytes
+ * (401), a signature used before (409), payload (400). Only then is the
+ * alarm written, in a transaction; the 2xx is sent from that transaction's
+ * completion, so it always means "committed".
  */
+#define _GNU_SOURCE /* accept4 */
 #include "webhook.h"
 
 #include "alarm.h"
 #include "bot.h"
+#include "chunked.h"
 #include "config.h"
 #include "err.h"
 #include "incident.h"
 #include "log.h"
+#include "loop.h"
 #include "mem.h"
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
-#include "ws.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -31,8 +49,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define REPLAY_WINDOW_S 300
+#define LISTEN_MAX 4     /* addresses one name may resolve to */
+#define ACCEPT_BATCH 64  /* accepts per wakeup: the loop stays fair */
+#define SWEEP_MS 250     /* deadline resolution */
+/* a chunked body's framing may add this much to WEBHOOK_BODY_MAX */
+#define CHUNKED_RAW_MAX (2 * WEBHOOK_BODY_MAX)
+/* the replay memory: a used signature is an event of this "platform" */
+#define SIG_DEDUPE "webhook-signature"
 
 enum route {
     ROUTE_NONE = 0,
@@ -48,9 +76,32 @@ static const char *const route_names[] = {
     "none", "healthz", "metrics", "alertmanager", "grafana", "generic",
     "mapped"};
 
+/* One accepted connection, from accept to lws's last word on it. */
+struct conn {
+    struct conn *next, *prev; /* oldest (least recently answered) first */
+    struct webhook *w;
+    struct lws *wsi;
+    uint64_t deadline; /* loop ms; 0 while its answer is being made */
+    int killed;        /* asked lws to close it */
+};
+
+struct listener {
+    int fd;
+    struct loop_fd *watch;
+};
+
 struct webhook {
     struct bot *b;
+    struct loop *loop;
+    struct lws_context *ctx;
     struct lws_vhost *vh;
+    struct listener ls[LISTEN_MAX];
+    int nls;
+    struct conn *head, *tail;
+    size_t nconns;
+    struct loop_timer *sweep;
+    int spare_fd; /* given up to accept-and-close when out of fds */
+    int closing;  /* webhook_free has begun: callbacks only clean up */
     int crash_after_ack; /* PMBOT_FAULT=crash-after-alarm-ack (tests) */
     struct alarm_severity_map sev;
 };
@@ -62,20 +113,24 @@ struct pending {
     struct req *r;
 };
 
-/* Per-request state; lws allocates it zeroed (per_session_data_size). */
+/* Per-request state; lws allocates it zeroed (per_session_data_size) at
+ * adoption and again for each request of a kept-alive connection. */
 struct req {
     int route;
     int post;
     int too_big;
+    int close;   /* close after the answer (framing we cannot resume) */
     int answered;
+    int body_done; /* the whole body was read */
+    struct chunked *chunked; /* Transfer-Encoding: chunked; owned */
+    size_t raw;  /* bytes of chunked framing and data seen */
     const struct config_mapping *mapping;
     struct strbuf body;
     char auth[512];
     char sig[160];
     char ts[32];
     int status;
-    char *resp;       /* response body, new */
-    const char *ctype;
+    char *resp; /* response body, new */
     struct pending *pending;
 };
 
@@ -85,15 +140,177 @@ wh_of(struct lws *wsi)
     return lws_vhost_user(lws_get_vhost(wsi));
 }
 
+static struct conn *
+conn_of(struct lws *wsi)
+{
+    return lws_get_opaque_user_data(wsi);
+}
+
 static void
-count(struct webhook *w, struct req *r, int status)
+count(struct webhook *w, const char *endpoint, int status)
 {
     char labels[96];
 
     snprintf(labels, sizeof(labels), "endpoint=\"%s\",status=\"%d\"",
-             route_names[r->route], status);
+             endpoint, status);
     metrics_add(&w->b->metrics, "pmbot_webhook_requests_total", labels, 1);
 }
+
+/* --- connections and their deadlines --- */
+
+static void
+conn_unlink(struct webhook *w, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        w->tail = c->prev;
+    c->next = c->prev = NULL;
+}
+
+static void
+conn_append(struct webhook *w, struct conn *c)
+{
+    c->prev = w->tail;
+    c->next = NULL;
+    if (w->tail)
+        w->tail->next = c;
+    else
+        w->head = c;
+    w->tail = c;
+}
+
+/* conn_kill - close it now. Only from our own loop callbacks, never from
+ * inside lws's: the close runs lws's callbacks (c may be freed on return).
+ * An asynchronous kill would wait for lws's next timer, which a foreign
+ * loop does not move forward for it. */
+static void
+conn_kill(struct conn *c, const char *why)
+{
+    if (c->killed || !c->wsi)
+        return;
+    c->killed = 1;
+    metrics_add(&c->w->b->metrics, "pmbot_webhook_connections_closed_total",
+                why, 1);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+}
+
+/* conn_wait - a new request may start: it has body_timeout to arrive */
+static void
+conn_wait(struct conn *c)
+{
+    struct webhook *w = c->w;
+
+    c->deadline = loop_now_ms(w->loop) +
+                  (uint64_t)w->b->cfg->body_timeout * 1000u;
+    /* least recently answered first: that is who makes room */
+    conn_unlink(w, c);
+    conn_append(w, c);
+}
+
+static void
+on_sweep(void *arg)
+{
+    struct webhook *w = arg;
+    uint64_t now = loop_now_ms(w->loop);
+
+    for (struct conn *c = w->head, *next; c; c = next) {
+        next = c->next; /* c may be gone after the kill */
+        if (c->deadline && now >= c->deadline)
+            conn_kill(c, "reason=\"timeout\"");
+    }
+    if (!w->nconns)
+        loop_timer_stop(w->sweep);
+}
+
+/* make_room - at the cap, close the least recently answered connection
+ * that is not waiting for its answer */
+static void
+make_room(struct webhook *w)
+{
+    size_t live = 0;
+
+    for (struct conn *c = w->head; c; c = c->next)
+        live += !c->killed;
+    if (live < WEBHOOK_CONN_MAX)
+        return;
+    for (struct conn *c = w->head; c; c = c->next) {
+        if (!c->killed && c->deadline) {
+            conn_kill(c, "reason=\"evicted\"");
+            return;
+        }
+    }
+}
+
+int
+webhook_adopt(struct webhook *w, int fd)
+{
+    struct conn *c;
+    lws_adopt_desc_t ad;
+
+    make_room(w);
+    c = bot_calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return BOT_ENOMEM;
+    }
+    c->w = w;
+    conn_append(w, c);
+    w->nconns++;
+    conn_wait(c);
+    memset(&ad, 0, sizeof(ad));
+    ad.vh = w->vh;
+    ad.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
+    ad.fd.sockfd = fd;
+    ad.vh_prot_name = "pmbot-http";
+    ad.opaque = c;
+    /* on failure lws closes fd and never reports the wsi */
+    c->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
+    if (!c->wsi) {
+        conn_unlink(w, c);
+        w->nconns--;
+        bot_free(c);
+        return BOT_EIO;
+    }
+    if (w->nconns == 1)
+        loop_timer_start(w->sweep, SWEEP_MS, SWEEP_MS);
+    return BOT_OK;
+}
+
+static void
+on_accept(void *arg, int lfd, int events)
+{
+    struct webhook *w = arg;
+
+    (void)events;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                /* out of descriptors: shed this client rather than spin
+                 * on a listener that stays readable */
+                if (w->spare_fd >= 0) {
+                    close(w->spare_fd);
+                    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                    if (fd >= 0)
+                        close(fd);
+                    w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                }
+                log_warn("webhook: out of file descriptors; a connection "
+                         "was refused");
+            }
+            return; /* EAGAIN, or nothing better to do now */
+        }
+        webhook_adopt(w, fd);
+    }
+}
+
+/* --- answering --- */
 
 /* answer - headers now, the body from the writable callback */
 static int
@@ -103,15 +320,22 @@ answer(struct lws *wsi, struct req *r, int status, const char *ctype,
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                         *end = buf + sizeof(buf) - 1;
     size_t len = body ? strlen(body) : 0;
+    struct conn *c = conn_of(wsi);
 
-    count(wh_of(wsi), r, status);
+    count(wh_of(wsi), route_names[r->route], status);
     r->answered = 1;
     r->status = status;
     if (r->resp != body)
         bot_free(r->resp);
     r->resp = body;
+    if (c)
+        c->deadline = 0;
     if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
                                     end) ||
+        (r->close &&
+         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                      (const unsigned char *)"close", 5, &p,
+                                      end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     lws_callback_on_writable(wsi);
@@ -236,14 +460,34 @@ on_committed(void *arg, int rc)
     bot_free(pd);
 }
 
+/* claim_signature - a signed request is good once: its signature is
+ * remembered, in the alarm's own transaction, as a processed event.
+ * *used = 1 (and BOT_EEXIST) when it was used before. */
 static int
-take(struct lws *wsi, struct webhook *w, struct req *r)
+claim_signature(struct bot *b, const struct req *r, int signed_req,
+                int *used)
+{
+    int first = 1, rc;
+
+    *used = 0;
+    if (!signed_req)
+        return BOT_OK;
+    rc = store_event_claim(b->store, SIG_DEDUPE, r->sig + 3, bot_now_ms(b),
+                           &first);
+    if (rc)
+        return rc;
+    *used = !first;
+    return first ? BOT_OK : BOT_EEXIST;
+}
+
+static int
+take(struct lws *wsi, struct webhook *w, struct req *r, int signed_req)
 {
     struct bot *b = w->b;
     struct alarm a;
     const char *why = NULL, *status = NULL;
     int64_t id = 0;
-    int rc;
+    int rc, replayed = 0;
     char num[32];
     json_t *o;
     char *s;
@@ -276,14 +520,20 @@ take(struct lws *wsi, struct webhook *w, struct req *r)
 
     rc = bot_tx_begin_grouped(b);
     if (!rc) {
-        rc = incident_take_alarm(b, &a, b->cfg->default_severity, &id,
-                                 &status);
+        rc = claim_signature(b, r, signed_req, &replayed);
+        if (!rc)
+            rc = incident_take_alarm(b, &a, b->cfg->default_severity, &id,
+                                     &status);
         if (!rc)
             rc = store_tx_commit(b->store);
         if (rc)
             store_tx_rollback(b->store);
     }
     alarm_clear(&a);
+    if (replayed)
+        return error(wsi, r, 409,
+                     "this signature was already used; sign each request "
+                     "anew");
     if (rc) {
         log_err("webhook: alarm not saved: %s", bot_strerror(rc));
         return error(wsi, r, 500, "could not be saved; try again");
@@ -302,6 +552,8 @@ take(struct lws *wsi, struct webhook *w, struct req *r)
         return -1;
     r->pending->wsi = wsi;
     r->pending->r = r;
+    if (conn_of(wsi))
+        conn_of(wsi)->deadline = 0;
     bot_after_commit(b);
     bot_finish(b, on_committed, r->pending, BOT_OK);
     return 0;
@@ -339,11 +591,15 @@ serve_get(struct lws *wsi, struct webhook *w, struct req *r)
                   "# TYPE pmbot_actions_open gauge\n"
                   "pmbot_actions_open %ld\n"
                   "# TYPE pmbot_actions_overdue gauge\n"
-                  "pmbot_actions_overdue %ld\n",
-                  open, acts, overdue);
+                  "pmbot_actions_overdue %ld\n"
+                  "# TYPE pmbot_webhook_connections gauge\n"
+                  "pmbot_webhook_connections %zu\n",
+                  open, acts, overdue, w->nconns);
     return answer(wsi, r, 200, "text/plain; version=0.0.4",
                   strbuf_steal(&out));
 }
+
+/* --- request framing --- */
 
 static void
 hdr(struct lws *wsi, char *dst, size_t n, const char *name)
@@ -355,12 +611,38 @@ hdr(struct lws *wsi, char *dst, size_t n, const char *name)
         lws_hdr_custom_copy(wsi, dst, (int)n, name, (int)strlen(name));
 }
 
+/* content_length - -1 when absent, -2 when not one plain number (signs,
+ * spaces, a list, the header repeated), else the declared length */
+static long
+content_length(struct lws *wsi)
+{
+    char v[24];
+    long n = 0;
+    int len;
+
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return -1;
+    /* a repeated header is a second fragment */
+    if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) > 0)
+        return -2;
+    len = lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (len <= 0 || len > 15)
+        return -2;
+    for (int i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -2;
+        n = n * 10 + (v[i] - '0');
+    }
+    return n;
+}
+
 static int
 on_request(struct lws *wsi, struct webhook *w, struct req *r,
            const char *path)
 {
-    char clen[24];
+    char te[32];
     long declared;
+    int telen;
 
     strbuf_init(&r->body, WEBHOOK_BODY_MAX);
     r->route = route_of(w, path, r);
@@ -374,20 +656,37 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
     }
     if (!r->post)
         return error(wsi, r, 405, "use POST");
-    if (lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) >
-            0 &&
-        (parse_long(clen, 0, 1L << 40, &declared) ||
-         declared > WEBHOOK_BODY_MAX)) {
+    /* whatever goes wrong now, the body that follows is not read */
+    r->close = 1;
+    declared = content_length(wsi);
+    telen = lws_hdr_copy(wsi, te, sizeof(te),
+                         WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    if (declared == -2)
+        return error(wsi, r, 400, "bad Content-Length");
+    if (telen != 0) {
+        if (declared >= 0)
+            return error(wsi, r, 400,
+                         "Content-Length and Transfer-Encoding together");
+        if (telen < 0 || strcasecmp(te, "chunked"))
+            return error(wsi, r, 501, "unsupported Transfer-Encoding");
+        if (chunked_new(&r->chunked))
+            return error(wsi, r, 500, "out of memory");
+        r->close = 1; /* lws thinks the body goes on: no second request */
+    } else if (declared < 0) {
+        return error(wsi, r, 411, "send a Content-Length or a chunked body");
+    } else if (declared > WEBHOOK_BODY_MAX) {
         r->too_big = 1;
         return error(wsi, r, 413, "body over 1 MiB");
     }
+    if (!r->chunked)
+        r->close = 0;
     if (lws_hdr_copy(wsi, r->auth, sizeof(r->auth),
                      WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
         r->auth[0] = '\0';
     hdr(wsi, r->sig, sizeof(r->sig), "x-pmbot-signature:");
     hdr(wsi, r->ts, sizeof(r->ts), "x-pmbot-timestamp:");
-    /* a client that never finishes its body is dropped */
-    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, w->b->cfg->body_timeout);
+    /* no lws timeout: the connection's one deadline covers the body */
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     return 0;
 }
 
@@ -395,15 +694,49 @@ static int
 on_body_complete(struct lws *wsi, struct webhook *w, struct req *r)
 {
     const char *token = w->b->cfg->webhook_token, *why = NULL;
+    int signed_req = 0;
 
-    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    r->body_done = 1;
     if (r->too_big)
         return 0;
-    if (token && !bearer_ok(token, r->auth) &&
-        !(r->sig[0] && hmac_ok(token, r, bot_now_ms(w->b) / 1000, &why)))
-        return error(wsi, r, 401,
-                     why ? why : "missing or wrong credentials");
-    return take(wsi, w, r);
+    if (token && !bearer_ok(token, r->auth)) {
+        if (!(r->sig[0] &&
+              hmac_ok(token, r, bot_now_ms(w->b) / 1000, &why)))
+            return error(wsi, r, 401,
+                         why ? why : "missing or wrong credentials");
+        signed_req = 1;
+    }
+    return take(wsi, w, r, signed_req);
+}
+
+/* on_body - a piece of the body as lws read it */
+static int
+on_body(struct lws *wsi, struct webhook *w, struct req *r, const char *in,
+        size_t len)
+{
+    const char *why = NULL;
+    int rc;
+
+    if (!r->chunked) {
+        if (strbuf_append(&r->body, in, len)) {
+            r->too_big = 1;
+            r->close = 1;
+            return error(wsi, r, 413, "body over 1 MiB");
+        }
+        return 0;
+    }
+    r->raw += len;
+    rc = chunked_feed(r->chunked, in, len, &r->body, &why);
+    if (rc == CHUNKED_DONE)
+        return on_body_complete(wsi, w, r);
+    if ((rc == BOT_EINVAL && !strcmp(why, "too big")) ||
+        r->raw > CHUNKED_RAW_MAX) {
+        r->too_big = 1;
+        return error(wsi, r, 413, "body over 1 MiB");
+    }
+    if (rc)
+        return error(wsi, r, 400, why);
+    return 0;
 }
 
 static void
@@ -415,6 +748,42 @@ req_cleanup(struct req *r)
     strbuf_cleanup(&r->body);
     bot_free(r->resp);
     r->resp = NULL;
+    chunked_free(r->chunked);
+    r->chunked = NULL;
+}
+
+static int
+on_writable(struct lws *wsi, struct webhook *w, struct req *r)
+{
+    size_t n = r->resp ? strlen(r->resp) : 0;
+    unsigned char *buf;
+    int close;
+
+    if (!r->answered || r->pending)
+        return 0;
+    buf = bot_malloc(LWS_PRE + n + 1);
+    if (!buf)
+        return -1;
+    memcpy(buf + LWS_PRE, r->resp ? r->resp : "", n);
+    if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) < (int)n) {
+        bot_free(buf);
+        return -1;
+    }
+    bot_free(buf);
+    if (w->crash_after_ack && r->status == 201) {
+        /* fault injection: die between the 2xx and the channel */
+        log_warn("webhook: PMBOT_FAULT: killing pmbot after the 2xx");
+        raise(SIGKILL);
+    }
+    /* a body we did not read to its end cannot be resynchronised */
+    close = r->close || r->too_big || (r->post && !r->body_done);
+    req_cleanup(r);
+    memset(r, 0, sizeof(*r));
+    if (close || lws_http_transaction_completed(wsi))
+        return -1;
+    if (conn_of(wsi))
+        conn_wait(conn_of(wsi));
+    return 0;
 }
 
 static int
@@ -422,59 +791,46 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
          void *in, size_t len)
 {
     struct req *r = user;
-    struct webhook *w;
+    struct webhook *w = wh_of(wsi);
+    struct conn *c;
 
     switch (reason) {
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* the last word on a connection: no user data by now */
+        c = conn_of(wsi);
+        if (c) {
+            lws_set_opaque_user_data(wsi, NULL);
+            conn_unlink(c->w, c);
+            c->w->nconns--;
+            bot_free(c);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (r)
+            req_cleanup(r);
+        return 0;
+    default:
+        break;
+    }
+    /* a connection can end before lws gave it a request (a bare connect,
+     * an oversize or garbage head): no user data then */
+    if (!r || !w || w->closing)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    switch (reason) {
     case LWS_CALLBACK_HTTP:
-        w = wh_of(wsi);
         memset(r, 0, sizeof(*r));
         return on_request(wsi, w, r, in);
     case LWS_CALLBACK_HTTP_BODY:
         if (r->answered)
             return 0;
-        if (strbuf_append(&r->body, in, len)) {
-            r->too_big = 1;
-            return error(wsi, r, 413, "body over 1 MiB");
-        }
-        return 0;
+        return on_body(wsi, w, r, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (r->answered)
+        if (r->answered || r->chunked)
             return 0;
-        return on_body_complete(wsi, wh_of(wsi), r);
-    case LWS_CALLBACK_HTTP_WRITEABLE: {
-        size_t n = r->resp ? strlen(r->resp) : 0;
-        unsigned char *buf;
-        int close;
-
-        if (!r->answered || r->pending)
-            return 0;
-        buf = bot_malloc(LWS_PRE + n + 1);
-        if (!buf)
-            return -1;
-        memcpy(buf + LWS_PRE, r->resp ? r->resp : "", n);
-        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) <
-            (int)n) {
-            bot_free(buf);
-            return -1;
-        }
-        bot_free(buf);
-        w = wh_of(wsi);
-        if (w->crash_after_ack && r->status == 201) {
-            /* fault injection: die between the 2xx and the channel */
-            log_warn("webhook: PMBOT_FAULT: killing pmbot after the 2xx");
-            raise(SIGKILL);
-        }
-        close = r->too_big;
-        req_cleanup(r);
-        memset(r, 0, sizeof(*r));
-        if (close)
-            return -1;
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
-    }
-    case LWS_CALLBACK_CLOSED_HTTP:
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        req_cleanup(r);
-        break;
+        return on_body_complete(wsi, w, r);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_writable(wsi, w, r);
     default:
         break;
     }
@@ -486,69 +842,257 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* --- listening --- */
+
 static int
-is_loopback(const char *host)
+addr_is_loopback(const struct sockaddr *sa)
 {
-    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") ||
-           !strcmp(host, "localhost") || !strncmp(host, "127.", 4);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+
+        return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+/* split_listen - "host:port", "[v6]:port"; host may be empty (every
+ * address). *why static on failure. */
+static int
+split_listen(const char *listen, char *host, size_t hostlen, char *port,
+             size_t portlen, const char **why)
+{
+    const char *colon, *h = listen, *hend;
+
+    *why = "[webhook] listen: use address:port, e.g. 127.0.0.1:8088 or "
+           "[::1]:8088";
+    if (!listen)
+        return BOT_EINVAL;
+    if (*listen == '[') {
+        hend = strchr(listen, ']');
+        if (!hend || hend[1] != ':')
+            return BOT_EINVAL;
+        h = listen + 1;
+        colon = hend + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon || memchr(listen, ':', (size_t)(colon - listen)))
+            return BOT_EINVAL; /* a bare IPv6 address needs brackets */
+        hend = colon;
+    }
+    if ((size_t)(hend - h) >= hostlen || strlen(colon + 1) >= portlen ||
+        !colon[1])
+        return BOT_EINVAL;
+    for (const char *p = colon + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return BOT_EINVAL;
+    if (atol(colon + 1) > 65535)
+        return BOT_EINVAL;
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = '\0';
+    strcpy(port, colon + 1);
+    return BOT_OK;
+}
+
+static void
+fmt_addr(const struct sockaddr *sa, char *out, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+
+        inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof(ip));
+        port = ntohs(v4->sin_port);
+        snprintf(out, n, "%s:%d", ip, port);
+    } else {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
+
+        inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(v6->sin6_port);
+        snprintf(out, n, "[%s]:%d", ip, port);
+    }
+}
+
+/* listen_on - a listening socket for each address of host:port (one port
+ * for all when port is 0). *why static on failure. */
+static int
+listen_on(struct webhook *w, const char *host, const char *port,
+          int need_loopback, const char **why)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    char portbuf[8];
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    /* no AI_ADDRCONFIG: it drops ::1 on a machine without global IPv6 */
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+    if (rc) {
+        *why = "[webhook] listen: the address does not resolve";
+        return BOT_EINVAL;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        if (need_loopback && !addr_is_loopback(ai->ai_addr)) {
+            freeaddrinfo(res);
+            *why = "[webhook] token is required to listen beyond loopback "
+                   "(set PMBOT_WEBHOOK_TOKEN)";
+            return BOT_EINVAL;
+        }
+    }
+    snprintf(portbuf, sizeof(portbuf), "%s", port);
+    for (ai = res; ai && w->nls < LISTEN_MAX; ai = ai->ai_next) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        char shown[INET6_ADDRSTRLEN + 16];
+        int fd, one = 1;
+
+        if (strcmp(portbuf, "0")) {
+            /* every address on the port the first one got */
+            if (ai->ai_family == AF_INET)
+                ((struct sockaddr_in *)ai->ai_addr)->sin_port =
+                    htons((uint16_t)atoi(portbuf));
+            else if (ai->ai_family == AF_INET6)
+                ((struct sockaddr_in6 *)ai->ai_addr)->sin6_port =
+                    htons((uint16_t)atoi(portbuf));
+        }
+        fd = socket(ai->ai_family,
+                    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 4096) ||
+            getsockname(fd, (struct sockaddr *)&ss, &sl)) {
+            close(fd);
+            continue;
+        }
+        fmt_addr((struct sockaddr *)&ss, shown, sizeof(shown));
+        snprintf(portbuf, sizeof(portbuf), "%d",
+                 ntohs(ss.ss_family == AF_INET
+                           ? ((struct sockaddr_in *)&ss)->sin_port
+                           : ((struct sockaddr_in6 *)&ss)->sin6_port));
+        if (loop_fd_new(w->loop, fd, on_accept, w, &w->ls[w->nls].watch)) {
+            close(fd);
+            continue;
+        }
+        w->ls[w->nls].fd = fd;
+        loop_fd_set(w->ls[w->nls].watch, LOOP_READ);
+        w->nls++;
+        log_info("webhook: listening on %s", shown);
+    }
+    freeaddrinfo(res);
+    if (!w->nls) {
+        *why = "cannot listen on that address (in use?)";
+        return BOT_EIO;
+    }
+    return BOT_OK;
+}
+
+/* new_context - the listener's own libwebsockets context on the loop:
+ * its timeouts are longer than ours, so only our deadlines apply */
+static int
+new_context(struct webhook *w)
+{
+    struct lws_context_creation_info info;
+    struct lws_context_creation_info vinfo;
+    void *loops[1];
+
+    memset(&info, 0, sizeof(info));
+    loops[0] = loop_backend(w->loop);
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.options = LWS_SERVER_OPTION_LIBUV |
+                   LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.foreign_loops = loops;
+    info.fd_limit_per_thread = WEBHOOK_CONN_MAX + 16;
+    info.max_http_header_pool = WEBHOOK_CONN_MAX;
+    info.timeout_secs = 400; /* beyond body_timeout's bound of 300 */
+    info.pcontext = &w->ctx;
+    w->ctx = lws_create_context(&info);
+    if (!w->ctx)
+        return BOT_EIO;
+    memset(&vinfo, 0, sizeof(vinfo));
+    vinfo.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    vinfo.protocols = protocols;
+    vinfo.vhost_name = "pmbot-webhook";
+    vinfo.user = w;
+    vinfo.timeout_secs = 400;
+    vinfo.timeout_secs_ah_idle = 400;
+    vinfo.keepalive_timeout = 400;
+    w->vh = lws_create_vhost(w->ctx, &vinfo);
+    return w->vh ? BOT_OK : BOT_EIO;
 }
 
 int
-webhook_new(struct bot *b, struct ws_ctx *ws, struct webhook **out,
-            char **why)
+webhook_new(struct bot *b, struct webhook **out, char **why)
 {
-    struct lws_context_creation_info info;
-    const char *listen = b->cfg->webhook_listen, *colon, *fault, *swhy;
-    char host[64];
-    long port;
+    const char *swhy, *fault;
+    char host[256], port[8];
     struct webhook *w;
+    int rc;
 
     *why = NULL;
-    colon = listen ? strrchr(listen, ':') : NULL;
-    if (!colon || (size_t)(colon - listen) >= sizeof(host) ||
-        parse_long(colon + 1, 0, 65535, &port)) {
-        *why = bot_strdup("[webhook] listen: use address:port, e.g. "
-                          "127.0.0.1:8088");
-        return BOT_EINVAL;
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    if (!b->cfg->webhook_token && !is_loopback(host)) {
-        *why = bot_strdup("[webhook] token is required to listen beyond "
-                          "loopback (set PMBOT_WEBHOOK_TOKEN)");
+    if (split_listen(b->cfg->webhook_listen, host, sizeof(host), port,
+                     sizeof(port), &swhy)) {
+        *why = bot_strdup(swhy);
         return BOT_EINVAL;
     }
     w = bot_calloc(1, sizeof(*w));
     if (!w)
         return BOT_ENOMEM;
     w->b = b;
+    w->loop = b->loop;
+    w->spare_fd = -1;
     if (alarm_severity_map_parse(b->cfg->severity_map, &w->sev, &swhy)) {
         bot_free(w);
         *why = bot_strdup(swhy);
         return BOT_EINVAL;
     }
+    if (loop_timer_new(w->loop, on_sweep, w, &w->sweep) || new_context(w)) {
+        webhook_free(w);
+        *why = bot_strdup("cannot start the listener");
+        return BOT_EIO;
+    }
+    rc = listen_on(w, host, port, !b->cfg->webhook_token, &swhy);
+    if (rc) {
+        webhook_free(w);
+        *why = bot_strdup(swhy);
+        return rc;
+    }
+    w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     fault = getenv("PMBOT_FAULT");
     w->crash_after_ack = fault && !strcmp(fault, "crash-after-alarm-ack");
     if (w->crash_after_ack)
         bot_hold_channels(b, 1);
-    memset(&info, 0, sizeof(info));
-    info.port = (int)port;
-    info.iface = host;
-    info.protocols = protocols;
-    info.vhost_name = "pmbot-webhook";
-    info.user = w;
-    info.timeout_secs = (unsigned)b->cfg->body_timeout;
-    info.keepalive_timeout = 30;
-    w->vh = lws_create_vhost(ws_ctx_lws(ws), &info);
-    if (!w->vh) {
-        bot_free(w);
-        *why = bot_strdup("cannot listen on that address (in use?)");
-        return BOT_EIO;
-    }
-    log_info("webhook: listening on %s:%d", host,
-             lws_get_vhost_listen_port(w->vh));
     *out = w;
     return BOT_OK;
+}
+
+static void
+finish_destroy(void *arg)
+{
+    struct webhook *w = arg;
+    struct conn *c;
+
+    if (w->ctx)
+        lws_context_destroy(w->ctx);
+    while ((c = w->head)) { /* lws said no last word on these */
+        conn_unlink(w, c);
+        bot_free(c);
+    }
+    bot_free(w);
 }
 
 void
@@ -556,7 +1100,23 @@ webhook_free(struct webhook *w)
 {
     if (!w)
         return;
-    /* the vhost goes with the context; requests still pending find their
+    w->closing = 1;
+    for (int i = 0; i < w->nls; i++) {
+        loop_fd_free(w->ls[i].watch);
+        close(w->ls[i].fd);
+    }
+    w->nls = 0;
+    loop_timer_free(w->sweep);
+    if (w->spare_fd >= 0)
+        close(w->spare_fd);
+    if (!w->ctx) {
+        bot_free(w);
+        return;
+    }
+    /* as in ws.c: lws closes its handles while the loop drains, then a
+     * second destroy frees the rest; requests still pending find their
      * wsi NULLed by req_cleanup when lws closes them */
-    bot_free(w);
+    lws_context_destroy(w->ctx);
+    if (!w->ctx || loop_on_drained(w->loop, finish_destroy, w))
+        finish_destroy(w);
 }
