@@ -14,11 +14,12 @@
  * are plain text for a renderer to escape. A json_t never leaves alarm.c.
  *
  * Invariants of a parsed alarm (every parser, on success):
- *  - title and dedup_key are non-NULL and non-empty; every other string is
+ *  - title and dedup_key are non-NULL and non-empty (a title of only
+ *    zero-width characters counts as missing); every other string is
  *    NULL or non-empty.
- *  - every string is valid UTF-8 with no control characters: C0 controls,
- *    DEL, C1 controls (U+0080-U+009F) and bidi embeddings/overrides/isolates
- *    (U+202A-U+202E, U+2066-U+2069) are dropped. Multi-line fields
+ *  - every string went through chat_text_clean() (chat.h), the sanitiser
+ *    of all user text: valid UTF-8 with no control characters (C0, DEL,
+ *    C1), no bidi controls and no meaningless zero-width characters. Multi-line fields
  *    (description, details) keep "\n" (CR, CR LF and U+2028/9 become "\n");
  *    in one-line fields tab and line breaks become a space. Leading and
  *    trailing white space is trimmed.

@@ -70,6 +70,48 @@ int chat_msg_nl(struct chat_msg *m);
  * platform can show): users as @id, rooms as #name, no escaping. */
 int chat_msg_plain(const struct chat_msg *m, struct strbuf *out);
 
+/* --- user text --- */
+
+/*
+ * The one sanitiser of user text (chat messages, commands, alarms), and its
+ * counterpart for output. Both read UTF-8 and are driven by one table of
+ * code points (chat.c: text_table):
+ *  - dropped: C0 controls (NUL included) other than tab and line breaks,
+ *    DEL, C1 controls (U+0080-U+009F), the Unicode Bidi_Control set (U+061C,
+ *    U+200E/F, U+202A-U+202E, U+2066-U+2069) and the zero-width characters
+ *    that never carry meaning in chat text (U+180E, U+200B, U+2060-U+2064,
+ *    U+FEFF);
+ *  - kept but invisible: ZWNJ and ZWJ (U+200C/D: scripts and emoji need
+ *    them), variation selectors, the combining grapheme joiner, Hangul
+ *    fillers and tag characters; white space (U+00A0, U+2000-U+200A ...)
+ *    is kept and counts as blank.
+ * Invalid UTF-8 (a stray byte, a cut, overlong or surrogate sequence)
+ * becomes U+FFFD, so what comes out is always valid UTF-8.
+ */
+enum {
+    CHAT_TEXT_MULTILINE = 1 /* keep line breaks as '\n' (else a space) */
+};
+
+/* chat_text_clean - append the len bytes at s (NULs included: they are
+ * dropped like every C0 control) to out, cleaned as above. CR LF, CR,
+ * U+2028 and U+2029 are one line break; tab is a space. Returns
+ * strbuf_error(out). */
+int chat_text_clean(struct strbuf *out, const char *s, size_t len,
+                    int flags);
+
+/* chat_text_visible - 1 when s holds at least one character that shows
+ * (not white space, not a dropped or invisible code point), else 0: a title
+ * of zero-width characters is an empty title. */
+int chat_text_visible(const char *s);
+
+/* chat_text_show - append s to out fit for a terminal or a document, for
+ * text that may never have been cleaned (older databases): every code point
+ * chat_text_clean would drop, and every invalid byte, becomes U+FFFD, so
+ * no escape sequence or bidi override reaches the reader; tab is a space;
+ * '\n' is kept with CHAT_TEXT_MULTILINE, else a space. Returns
+ * strbuf_error(out). */
+int chat_text_show(struct strbuf *out, const char *s, int flags);
+
 /* --- inbound events --- */
 
 enum chat_event_kind {

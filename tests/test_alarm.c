@@ -421,6 +421,16 @@ alarm_parse_alertmanager__control_characters_dropped(void **state)
 }
 
 static void
+alarm_parse_generic__zero_width_title_is_missing(void **state)
+{
+    static const char body[] = "{\"title\":\"\\u200b\\u200d\\u2060\\ufeff "
+                               "\\u202e\"}";
+
+    (void)state;
+    refused(P_GENERIC, body, strlen(body), "title is empty");
+}
+
+static void
 alarm_parse_alertmanager__out_of_memory_at_every_step(void **state)
 {
     size_t len;
@@ -1106,6 +1116,7 @@ main(void)
         cmocka_unit_test(alarm_parse_alertmanager__too_many_alerts_refused),
         cmocka_unit_test(
             alarm_parse_alertmanager__control_characters_dropped),
+        cmocka_unit_test(alarm_parse_generic__zero_width_title_is_missing),
         cmocka_unit_test(
             alarm_parse_alertmanager__out_of_memory_at_every_step),
         cmocka_unit_test(alarm_parse_grafana__firing_every_field),
