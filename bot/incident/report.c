@@ -7,12 +7,15 @@
  */
 #include "report.h"
 
+#include "chat.h"
 #include "err.h"
 #include "incident.h"
+#include "mem.h"
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 struct writer {
@@ -27,11 +30,31 @@ struct writer {
 
 /* --- Markdown --- */
 
+/* shown - text as chat_text_show() has it (a new string, NULL on ENOMEM):
+ * the escapers below never see a control character or a bidi override. */
+static char *
+shown(const char *text)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    if (chat_text_show(&sb, text, CHAT_TEXT_MULTILINE)) {
+        strbuf_cleanup(&sb);
+        return NULL;
+    }
+    return sb.buf ? strbuf_steal(&sb) : bot_strdup("");
+}
+
 int
-report_md_escape(struct strbuf *out, const char *text)
+report_md_escape(struct strbuf *out, const char *raw)
 {
     const char *special = "\\`*_[]<>|~&!";
+    char *text = shown(raw);
 
+    if (!text) {
+        out->err = out->err ? out->err : BOT_ENOMEM;
+        return out->err;
+    }
     /* a leading marker would start a list, quote or heading */
     if (text[0] && strchr("-+>=#", text[0]))
         strbuf_putc(out, '\\');
@@ -50,6 +73,7 @@ report_md_escape(struct strbuf *out, const char *text)
         } else
             strbuf_putc(out, (char)c);
     }
+    bot_free(text);
     return strbuf_error(out);
 }
 
@@ -110,8 +134,14 @@ static const struct writer md = {md_begin, md_heading, md_para,
 /* --- HTML --- */
 
 int
-report_html_escape(struct strbuf *out, const char *text)
+report_html_escape(struct strbuf *out, const char *raw)
 {
+    char *text = shown(raw);
+
+    if (!text) {
+        out->err = out->err ? out->err : BOT_ENOMEM;
+        return out->err;
+    }
     for (const char *p = text; *p; p++) {
         switch (*p) {
         case '&':
@@ -136,6 +166,7 @@ report_html_escape(struct strbuf *out, const char *text)
             strbuf_putc(out, *p);
         }
     }
+    bot_free(text);
     return strbuf_error(out);
 }
 
@@ -199,6 +230,54 @@ html_end(struct strbuf *o)
 
 static const struct writer html = {html_begin, html_heading, html_para,
                                    html_table, html_table_end, html_end};
+
+/* --- the actions listing --- */
+
+/* put_cell - s shown on one line, padded to width columns (0: none) */
+static void
+put_cell(struct strbuf *o, const char *s, int width)
+{
+    size_t start = o->len, cols = 0;
+
+    chat_text_show(o, s, 0);
+    for (size_t i = start; i < o->len; i++)
+        cols += ((unsigned char)o->buf[i] & 0xc0) != 0x80;
+    for (; (int)cols < width; cols++)
+        strbuf_putc(o, ' ');
+}
+
+int
+report_actions(struct strbuf *out, const struct action *list, size_t n,
+               int all, int64_t now)
+{
+    char today[TIMEUTIL_BUFLEN];
+
+    timeutil_fmt_date(now, today);
+    if (!n) {
+        strbuf_printf(out, "No %sfollow-up actions.\n", all ? "" : "open ");
+        return strbuf_error(out);
+    }
+    strbuf_printf(out, "%-8s %-8s %-10s %-8s %-16s %s\n", "ACTION",
+                  "INCIDENT", "TARGET", "STATUS", "ASSIGNED TO", "TEXT");
+    for (size_t i = 0; i < n; i++) {
+        const struct action *a = &list[i];
+        const char *status = a->status == ACTION_DONE ? "done"
+                             : strcmp(a->due_date, today) < 0 ? "overdue"
+                                                              : "open";
+        char id[32], inc[32];
+
+        snprintf(id, sizeof(id), "ACT-%lld", (long long)a->id);
+        snprintf(inc, sizeof(inc), "INC-%lld", (long long)a->incident_id);
+        strbuf_printf(out, "%-8s %-8s ", id, inc);
+        put_cell(out, a->due_date, 10);
+        strbuf_printf(out, " %-8s @", status);
+        put_cell(out, a->assignee, 15);
+        strbuf_putc(out, ' ');
+        put_cell(out, a->text, 0);
+        strbuf_putc(out, '\n');
+    }
+    return strbuf_error(out);
+}
 
 /* --- the document --- */
 
