@@ -175,6 +175,9 @@ sqlite3 "$PMBOT_DB" "update actions set text = 'raw' || char(27) || ']0;x' || ch
 "$pmbot" report 1 --format html >"$dir/hostile.html"
 check "pmbot report prints no ESC or BEL" \
     sh -c "! grep -q -e '$esc' -e '$bel' '$dir/hostile.md' '$dir/hostile.html'"
+"$pmbot" actions >"$dir/hostile.actions"
+check "pmbot actions prints no ESC or BEL" \
+    sh -c "grep -q '^ACT-1 .*@bob *raw.\]0;x' '$dir/hostile.actions' && ! grep -q -e '$esc' -e '$bel' '$dir/hostile.actions'"
 printf '/join inc-20261101-hostile-0-owned-title\n!incident status\n' |
     "$pmbot" shell >"$dir/hostile2.out" 2>&1
 check "a raw title from the database is neutralised in the shell" \
