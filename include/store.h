@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -245,5 +245,14 @@ int store_event_claim(struct store *s, const char *platform,
  * changes nothing. */
 int store_event_seen(struct store *s, const char *platform,
                      const char *event_id, int *seen);
+
+/* --- users' display names (to render <@U123> mentions) --- */
+/* store_user_put - insert or replace user_id's name, seen at `at`. */
+int store_user_put(struct store *s, const char *platform, const char *user_id,
+                   const char *name, int64_t at);
+/* store_user_name - *name = a new copy of the known name (free with
+ * bot_free); BOT_ENOTFOUND if the user is unknown. */
+int store_user_name(struct store *s, const char *platform,
+                    const char *user_id, char **name);
 
 #endif

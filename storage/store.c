@@ -118,6 +118,12 @@ static const char *const sql[ST__COUNT] = {
                        " ON CONFLICT DO NOTHING",
     [ST_EVENT_SEEN] = "SELECT 1 FROM processed_events"
                       " WHERE platform = ?1 AND event_id = ?2",
+    [ST_USER_PUT] = "INSERT INTO users (platform, user_id, name, updated_at)"
+                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
+                    " SET name = excluded.name,"
+                    " updated_at = excluded.updated_at",
+    [ST_USER_NAME] = "SELECT name FROM users"
+                     " WHERE platform = ?1 AND user_id = ?2",
 };
 
 sqlite3_stmt *

@@ -54,6 +54,8 @@ enum stmt_id {
     ST_ACT_LIST,
     ST_EVENT_CLAIM,
     ST_EVENT_SEEN,
+    ST_USER_PUT,
+    ST_USER_NAME,
     ST__COUNT
 };
 

@@ -504,6 +504,32 @@ store_message__put_get_edit_remove(void **state)
     store_close(s);
 }
 
+static void
+store_user__put_replaces_name_lookup_by_platform(void **state)
+{
+    static const char hostile[] = "x'); DROP TABLE users;--";
+    struct store *s = open_mem();
+    char *name = NULL;
+
+    (void)state;
+    assert_int_equal(store_user_name(s, "slack", "U1", &name), BOT_ENOTFOUND);
+    assert_null(name);
+    assert_int_equal(store_user_put(s, "slack", "U1", "alice", 1000), BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U1", "Alice B", 2000),
+                     BOT_OK);
+    assert_int_equal(store_user_name(s, "slack", "U1", &name), BOT_OK);
+    assert_string_equal(name, "Alice B");
+    bot_free(name);
+    name = NULL;
+    assert_int_equal(store_user_name(s, "matrix", "U1", &name),
+                     BOT_ENOTFOUND);
+    assert_int_equal(store_user_put(s, "slack", "U2", hostile, 3000), BOT_OK);
+    assert_int_equal(store_user_name(s, "slack", "U2", &name), BOT_OK);
+    assert_string_equal(name, hostile);
+    bot_free(name);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -530,6 +556,7 @@ main(void)
         cmocka_unit_test(
             store_tx__nested_rollback_undoes_only_the_inner_part),
         cmocka_unit_test(store_message__put_get_edit_remove),
+        cmocka_unit_test(store_user__put_replaces_name_lookup_by_platform),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
