@@ -106,12 +106,21 @@ void store_close(struct store *s);
 /*
  * store_checkpoint_elsewhere - the daemon's way of keeping checkpoints out
  * of its commits: store_open's connection stops checkpointing by itself
- * (a checkpoint inside a commit stalls that commit for milliseconds), and
- * store_checkpoint(path), run on another thread with its own connection,
- * copies the WAL back into the database without blocking the writer.
- * Returns BOT_EDB on failure (logged by the caller).
+ * (a checkpoint inside a commit stalls that commit for milliseconds) and
+ * notes the WAL's size after each commit (store_wal_frames); the caller
+ * runs store_checkpoint(path) on another thread, with its own connection,
+ * once the WAL holds STORE_WAL_CHECKPOINT_FRAMES pages or on a timer.
+ * store_checkpoint copies the WAL back into the database and rewinds it
+ * (see store.c for why both), holding the write lock only for the pages
+ * committed while it copied; a -wal file left bigger than STORE_WAL_LIMIT
+ * by a burst is truncated. It returns BOT_OK also when a busy writer or
+ * reader made it leave the rewind for next time, BOT_EDB on failure
+ * (logged by the caller).
  */
+#define STORE_WAL_CHECKPOINT_FRAMES 1024 /* 4 MiB of 4 KiB pages */
+#define STORE_WAL_LIMIT (8L << 20)
 void store_checkpoint_elsewhere(struct store *s);
+long store_wal_frames(const struct store *s);
 int store_checkpoint(const char *path);
 
 /* store_schema_version - the version the open database is at. */
