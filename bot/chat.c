@@ -365,6 +365,36 @@ chat_text_visible(const char *s)
     return 0;
 }
 
+int
+chat_mention_at(const char *s, struct chat_mention *m)
+{
+    const char *p = s + 2;
+    size_t n;
+
+    if (s[0] != '<' || (s[1] != '@' && s[1] != '#'))
+        return 0;
+    n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-");
+    if (!n || n > 64)
+        return 0;
+    memset(m, 0, sizeof(*m));
+    m->kind = s[1] == '@' ? CHAT_SPAN_USER : CHAT_SPAN_ROOM;
+    m->id = p;
+    m->idlen = n;
+    p += n;
+    if (*p == '|' && m->kind == CHAT_SPAN_ROOM) {
+        m->name = ++p;
+        m->namelen = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+        if (m->namelen > CHAT_CHANNEL_NAME_MAX)
+            return 0;
+        p += m->namelen;
+    }
+    if (*p != '>')
+        return 0;
+    m->len = (size_t)(p + 1 - s);
+    return 1;
+}
+
 /*
  * to_ascii - transliterate UTF-8 to ASCII with iconv ("Straße" -> "Strasse")
  * under a private C.UTF-8 locale, so the process locale is untouched.

@@ -112,6 +112,27 @@ int chat_text_visible(const char *s);
  * strbuf_error(out). */
 int chat_text_show(struct strbuf *out, const char *s, int flags);
 
+/*
+ * Mentions in user text. The core holds plain text, with one exception: a
+ * mention a platform marked as such is written "<@ID>" (a user) or
+ * "<#ID>" / "<#ID|name>" (a room), whatever the platform, so a document
+ * can show it by the person's current name and a platform can render it
+ * as its own mention. IDs are [A-Za-z0-9._-], 1 to 64 of them; a room
+ * name is [a-z0-9_-], at most 80. Anything else with '<' is plain text.
+ */
+struct chat_mention {
+    int kind;         /* CHAT_SPAN_USER or CHAT_SPAN_ROOM */
+    size_t len;       /* of the whole token */
+    const char *id;   /* borrowed from the text, idlen bytes */
+    size_t idlen;
+    const char *name; /* a room's "|name", namelen bytes; NULL if none */
+    size_t namelen;
+};
+
+/* chat_mention_at - 1 and *m filled when s starts with a mention token,
+ * else 0. */
+int chat_mention_at(const char *s, struct chat_mention *m);
+
 /* --- inbound events --- */
 
 enum chat_event_kind {

@@ -294,6 +294,61 @@ report_actions__the_cli_table_shows_no_control(void **state)
     store_close(s);
 }
 
+static void
+report_render__mentions_by_current_name(void **state)
+{
+    struct store *s = NULL;
+    struct incident in = {0};
+    struct timeline_entry e = {0};
+    struct action a = {0};
+    int64_t id;
+    char *doc;
+
+    (void)state;
+    assert_int_equal(store_open(":memory:", 0, &s, NULL), BOT_OK);
+    in.title = "Checkout down for <@U0ALICE>";
+    in.severity = 2;
+    in.platform = "slack";
+    in.channel = "C0000001";
+    in.channel_name = "inc-20261101-checkout";
+    in.declared_at = T0;
+    assert_int_equal(store_incident_insert(s, &in, &id), BOT_OK);
+    e.incident_id = id;
+    e.created_at = T0;
+    e.kind = TIMELINE_TAGGED;
+    e.at = T0;
+    e.text = "<@U0ALICE> & <@U0CAROL> see <#C0000001>, <#C9|general>, <#C8>";
+    assert_int_equal(store_timeline_add(s, &e, NULL), BOT_OK);
+    a.incident_id = id;
+    a.text = "Pair with <@U0ALICE>";
+    a.assignee = "U0BOB";
+    a.due_date = "2026-12-05";
+    a.created_at = T0;
+    assert_int_equal(store_action_add(s, &a, NULL), BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U0ALICE", "Alice", T0),
+                     BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U0BOB", "Bob <b>", T0),
+                     BOT_OK);
+    /* renamed since: the document shows the latest name */
+    assert_int_equal(store_user_put(s, "slack", "U0ALICE", "Alice Liddell",
+                                    T0 + MIN),
+                     BOT_OK);
+    doc = render(s, REPORT_MD, T0);
+    assert_non_null(strstr(doc, "# Post-mortem: INC-1 Checkout down for "
+                                "@Alice Liddell\n"));
+    assert_non_null(strstr(doc, "| @Alice Liddell \\& @U0CAROL see "
+                                "#inc-20261101-checkout, #general, #C8 |"));
+    assert_non_null(strstr(doc, "| ACT-1 Pair with @Alice Liddell | "
+                                "@Bob \\<b\\> |"));
+    assert_null(strstr(doc, "<@"));
+    bot_free(doc);
+    doc = render(s, REPORT_HTML, T0);
+    assert_non_null(strstr(doc, "<td>@Bob &lt;b&gt;</td>"));
+    assert_null(strstr(doc, "&lt;@U0ALICE"));
+    bot_free(doc);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -307,6 +362,7 @@ main(void)
         cmocka_unit_test(report_md_escape__markup_and_control_characters),
         cmocka_unit_test(report_render__no_control_reaches_either_format),
         cmocka_unit_test(report_actions__the_cli_table_shows_no_control),
+        cmocka_unit_test(report_render__mentions_by_current_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

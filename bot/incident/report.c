@@ -300,6 +300,108 @@ doc_free(struct doc *d)
     store_timeline_edits_free(d->edits, d->nedits);
 }
 
+/* user_name - the name the store has for a user id (new), or NULL */
+static char *
+user_name(struct store *s, const char *platform, const char *id, size_t n)
+{
+    char *idz = bot_strndup(id, n), *name = NULL;
+
+    if (idz && store_user_name(s, platform, idz, &name))
+        name = NULL;
+    bot_free(idz);
+    return name;
+}
+
+/* room_name - the name pmbot knows for a room id (new), or NULL */
+static char *
+room_name(struct store *s, const char *platform, const char *id, size_t n)
+{
+    char *idz = bot_strndup(id, n), *name = NULL;
+    struct incident in;
+
+    if (idz && !store_incident_by_channel(s, platform, idz, &in)) {
+        name = in.channel_name ? bot_strdup(in.channel_name) : NULL;
+        store_incident_clear(&in);
+    }
+    bot_free(idz);
+    return name;
+}
+
+/*
+ * by_name - *text with its mentions (chat.h) shown as people and rooms are
+ * named: <@U1> as @name (the latest name the store has, else @U1), <#C1>
+ * as #name (the name it came with, else the incident channel's, else #C1).
+ * Replaces *text; BOT_ENOMEM leaves it.
+ */
+static int
+by_name(struct store *s, const char *platform, char **text)
+{
+    struct strbuf sb;
+    const char *p = *text;
+
+    if (!p || !strchr(p, '<'))
+        return BOT_OK;
+    strbuf_init(&sb, 0);
+    while (*p) {
+        struct chat_mention m;
+        size_t n = strcspn(p + 1, "<") + 1;
+        char *name;
+
+        if (!chat_mention_at(p, &m)) {
+            strbuf_append(&sb, p, n);
+            p += n;
+            continue;
+        }
+        if (m.kind == CHAT_SPAN_USER) {
+            name = user_name(s, platform, m.id, m.idlen);
+            strbuf_putc(&sb, '@');
+        } else {
+            name = m.namelen ? bot_strndup(m.name, m.namelen)
+                             : room_name(s, platform, m.id, m.idlen);
+            strbuf_putc(&sb, '#');
+        }
+        if (name)
+            strbuf_puts(&sb, name);
+        else
+            strbuf_append(&sb, m.id, m.idlen);
+        bot_free(name);
+        p += m.len;
+    }
+    if (strbuf_error(&sb)) {
+        strbuf_cleanup(&sb);
+        return BOT_ENOMEM;
+    }
+    bot_free(*text);
+    *text = strbuf_steal(&sb);
+    return *text ? BOT_OK : BOT_ENOMEM;
+}
+
+/* names - every user text of the document by name, and each assignee */
+static int
+names(struct store *s, struct doc *d)
+{
+    const char *pl = d->inc.platform ? d->inc.platform : "";
+    int rc = by_name(s, pl, &d->inc.title);
+
+    if (!rc)
+        rc = by_name(s, pl, &d->inc.root_cause);
+    for (size_t i = 0; !rc && i < d->ntl; i++)
+        rc = by_name(s, pl, &d->tl[i].text);
+    for (size_t i = 0; !rc && i < d->nedits; i++)
+        rc = by_name(s, pl, &d->edits[i].text);
+    for (size_t i = 0; !rc && i < d->nacts; i++) {
+        char *who = user_name(s, pl, d->acts[i].assignee,
+                              strlen(d->acts[i].assignee));
+
+        rc = by_name(s, pl, &d->acts[i].text);
+        if (who) {
+            bot_free(d->acts[i].assignee);
+            d->acts[i].assignee = who;
+        }
+    }
+    return rc;
+}
+
 static int
 doc_load(struct store *s, int64_t id, struct doc *d)
 {
@@ -313,6 +415,8 @@ doc_load(struct store *s, int64_t id, struct doc *d)
         rc = store_action_list(s, id, 1, &d->acts, &d->nacts);
     if (!rc)
         rc = store_timeline_edits(s, id, &d->edits, &d->nedits);
+    if (!rc)
+        rc = names(s, d);
     if (rc)
         doc_free(d);
     return rc;
