@@ -7,10 +7,12 @@
  * (struct chat_platform_ops). The incident code includes this header and
  * never a platform's.
  *
- * Escaping rule: every span holds plain text exactly as a user typed it.
- * Each platform escapes it for its own markup when rendering (Slack mrkdwn,
- * Matrix HTML); the core never writes markup, so hostile text cannot become
- * markup or a mass mention anywhere.
+ * Escaping rule: every span holds plain text as a user typed it (an
+ * adapter undoes its platform's encoding once, on the way in; the core
+ * cleans it with chat_text_clean). Each platform escapes it for its own
+ * markup when rendering (Slack mrkdwn, Matrix HTML); the core never writes
+ * markup, so hostile text cannot become markup or a mass mention anywhere.
+ * The one token user text may hold is a mention (chat_mention_at).
  *
  * Operations are asynchronous: each takes a completion callback (which may
  * be NULL) and the platform calls it exactly once, possibly before the

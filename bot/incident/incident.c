@@ -1044,8 +1044,11 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
 {
     struct chat_event clean;
     struct strbuf sb;
+    int64_t id;
 
-    if (!ev->text) {
+    /* only text an incident keeps is worth cleaning (the lookup is in
+     * memory; handle_event repeats it) */
+    if (!ev->text || incident_id_for_room(b, ev->room, &id)) {
         handle_event(b, ev, done, arg);
         return;
     }
