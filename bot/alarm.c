@@ -385,7 +385,16 @@ alarm_parse_time(const char *s, int64_t *ms_out)
     if (!s)
         return BOT_EINVAL;
     if (!strncmp(s, "0001-01-01T00:00:00", 19)) {
-        *ms_out = 0; /* Go's zero time: "not set" */
+        char shape[64];
+
+        /* Go's zero time means "not set", but only written as a time:
+         * its suffix is checked as any other's (the year swapped in) */
+        if (strnlen(s, sizeof(shape)) == sizeof(shape))
+            return BOT_EINVAL;
+        snprintf(shape, sizeof(shape), "2000%s", s + 4);
+        if (alarm_parse_time(shape, &ms))
+            return BOT_EINVAL;
+        *ms_out = 0;
         return BOT_OK;
     }
     if (strnlen(s, 20) < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||

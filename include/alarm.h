@@ -138,7 +138,7 @@ int alarm_severity_of(const struct alarm_severity_map *m, const char *value);
  * alarm_parse_time - an RFC 3339 time, "YYYY-MM-DDTHH:MM:SS[.f...](Z|+HH:MM|
  * -HH:MM)" ('t', 'z' and a space for the T accepted; a fraction of any
  * length, cut to milliseconds) -> UTC epoch ms. The Go zero time
- * ("0001-01-01T00:00:00", any suffix) gives 0. BOT_EINVAL for anything
+ * ("0001-01-01T00:00:00" with a valid suffix) gives 0. BOT_EINVAL for anything
  * else, including times before 1970.
  */
 int alarm_parse_time(const char *s, int64_t *ms_out);
