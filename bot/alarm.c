@@ -5,11 +5,12 @@
  * Every parser builds into a local struct alarm and copies it to *out only
  * on success, so an error leaves *out zeroed. json_t values are borrowed
  * from the root document, which each parser releases at its single exit.
- * Strings are copied through clean(), the one place that decides which
- * characters of untrusted text survive.
+ * Strings are copied through clean(), that is chat_text_clean(): the one
+ * place that decides which characters of untrusted text survive.
  */
 #include "alarm.h"
 
+#include "chat.h"
 #include "err.h"
 #include "mem.h"
 #include "strbuf.h"
@@ -43,50 +44,11 @@ is_blank(char c)
     return c == ' ' || c == '\n';
 }
 
-/*
- * clean - append s to sb without the characters alarm.h promises to drop.
- * Multi-line text keeps line breaks as '\n'; one-line text turns tab and
- * line breaks into blanks. s is valid UTF-8 (jansson checked it), and every
- * look-ahead stops at the NUL anyway.
- */
+/* clean - append s to sb through the one sanitiser of user text. */
 static void
 clean(struct strbuf *sb, const char *s, int multiline)
 {
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        unsigned char c = p[0];
-
-        if (c == '\r' && p[1] == '\n') {
-            p++; /* CR LF is one line break */
-            continue;
-        }
-        if (c == '\n' || c == '\r' || c == '\t') {
-            strbuf_putc(sb, multiline && c != '\t' ? '\n' : ' ');
-            p++;
-            continue;
-        }
-        if (c < 0x20 || c == 0x7f) {
-            p++;
-            continue;
-        }
-        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            p += 2; /* C1 control */
-            continue;
-        }
-        if (c == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
-            strbuf_putc(sb, multiline ? '\n' : ' '); /* U+2028, U+2029 */
-            p += 3;
-            continue;
-        }
-        if (c == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
-                          (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
-            p += 3; /* bidi embedding, override or isolate */
-            continue;
-        }
-        strbuf_putc(sb, (char)c);
-        p++;
-    }
+    chat_text_clean(sb, s, strlen(s), multiline ? CHAT_TEXT_MULTILINE : 0);
 }
 
 /*
@@ -155,11 +117,18 @@ copy_key(const char *s, char **out, const char **why, const char *too_long)
     return rc == BOT_EINVAL ? fail(why, too_long) : rc;
 }
 
-/* copy_title - a title: truncated; empty after cleaning is *out NULL. */
+/* copy_title - a title: truncated; one with nothing that shows (empty,
+ * or only zero-width characters) is *out NULL. */
 static int
 copy_title(const char *s, char **out)
 {
-    return copy_clean(s, 0, ALARM_TITLE_MAX, OVER_TRUNCATE, out);
+    int rc = copy_clean(s, 0, ALARM_TITLE_MAX, OVER_TRUNCATE, out);
+
+    if (!rc && *out && !chat_text_visible(*out)) {
+        bot_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static int
@@ -416,7 +385,16 @@ alarm_parse_time(const char *s, int64_t *ms_out)
     if (!s)
         return BOT_EINVAL;
     if (!strncmp(s, "0001-01-01T00:00:00", 19)) {
-        *ms_out = 0; /* Go's zero time: "not set" */
+        char shape[64];
+
+        /* Go's zero time means "not set", but only written as a time:
+         * its suffix is checked as any other's (the year swapped in) */
+        if (strnlen(s, sizeof(shape)) == sizeof(shape))
+            return BOT_EINVAL;
+        snprintf(shape, sizeof(shape), "2000%s", s + 4);
+        if (alarm_parse_time(shape, &ms))
+            return BOT_EINVAL;
+        *ms_out = 0;
         return BOT_OK;
     }
     if (strnlen(s, 20) < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||

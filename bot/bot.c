@@ -22,6 +22,8 @@ struct ckpt {
     char path[];
 };
 
+static void checkpoint_if_big(struct bot *b);
+
 struct deferred {
     chat_done_fn *done;
     void *arg;
@@ -401,6 +403,7 @@ bot_after_commit(struct bot *b)
     /* inside a batch the outer commit has not happened yet */
     if (store_tx_depth(b->store))
         return;
+    checkpoint_if_big(b);
     bot_outbox_flush(b);
     incident_open_pending(b);
 }
@@ -587,12 +590,11 @@ checkpoint_done(void *arg, int rc)
     bot_free(c);
 }
 
-/* on_checkpoint_timer - copy the WAL back into the database on a worker
+/* start_checkpoint - copy the WAL back into the database on a worker
  * thread, so no commit ever waits for a checkpoint */
 static void
-on_checkpoint_timer(void *arg)
+start_checkpoint(struct bot *b)
 {
-    struct bot *b = arg;
     size_t n = strlen(b->cfg->database) + 1;
     struct ckpt *c;
 
@@ -607,6 +609,22 @@ on_checkpoint_timer(void *arg)
         bot_free(c);
     else
         b->checkpointing = c;
+}
+
+static void
+on_checkpoint_timer(void *arg)
+{
+    start_checkpoint(arg);
+}
+
+/* checkpoint_if_big - under load the timer alone let the WAL reach 25 MB
+ * between two checkpoints; a bound in pages keeps it near 4 MiB */
+static void
+checkpoint_if_big(struct bot *b)
+{
+    if (b->ckpt_timer &&
+        store_wal_frames(b->store) >= STORE_WAL_CHECKPOINT_FRAMES)
+        start_checkpoint(b);
 }
 
 int

@@ -177,6 +177,224 @@ chat_msg_plain(const struct chat_msg *m, struct strbuf *out)
     return strbuf_error(out);
 }
 
+/* --- user text --- */
+
+enum text_class { TEXT_DROP = 1, TEXT_INVISIBLE, TEXT_BLANK };
+
+/* What the sanitiser does with each code point outside plain text; code
+ * points not listed are kept and show. Sorted, not overlapping. */
+static const struct {
+    uint32_t lo, hi;
+    unsigned char cls;
+} text_table[] = {
+    {0x0000, 0x0008, TEXT_DROP},      /* C0 (tab and line breaks aside) */
+    {0x000B, 0x000C, TEXT_DROP},
+    {0x000E, 0x001F, TEXT_DROP},
+    {0x0020, 0x0020, TEXT_BLANK},
+    {0x007F, 0x009F, TEXT_DROP},      /* DEL, C1 */
+    {0x00A0, 0x00A0, TEXT_BLANK},     /* no-break space */
+    {0x034F, 0x034F, TEXT_INVISIBLE}, /* combining grapheme joiner */
+    {0x061C, 0x061C, TEXT_DROP},      /* Arabic letter mark */
+    {0x115F, 0x1160, TEXT_INVISIBLE}, /* Hangul fillers */
+    {0x1680, 0x1680, TEXT_BLANK},
+    {0x180E, 0x180E, TEXT_DROP},      /* Mongolian vowel separator */
+    {0x2000, 0x200A, TEXT_BLANK},
+    {0x200B, 0x200B, TEXT_DROP},      /* zero-width space */
+    {0x200C, 0x200D, TEXT_INVISIBLE}, /* ZWNJ, ZWJ */
+    {0x200E, 0x200F, TEXT_DROP},      /* LRM, RLM */
+    {0x202A, 0x202E, TEXT_DROP},      /* bidi embeddings, overrides */
+    {0x202F, 0x202F, TEXT_BLANK},
+    {0x205F, 0x205F, TEXT_BLANK},
+    {0x2060, 0x2064, TEXT_DROP},      /* word joiner, invisible operators */
+    {0x2066, 0x2069, TEXT_DROP},      /* bidi isolates */
+    {0x3000, 0x3000, TEXT_BLANK},
+    {0x3164, 0x3164, TEXT_INVISIBLE}, /* Hangul filler */
+    {0xFE00, 0xFE0F, TEXT_INVISIBLE}, /* variation selectors */
+    {0xFEFF, 0xFEFF, TEXT_DROP},      /* BOM, zero-width no-break space */
+    {0xFFA0, 0xFFA0, TEXT_INVISIBLE}, /* halfwidth Hangul filler */
+    {0xE0000, 0xE007F, TEXT_INVISIBLE}, /* tags */
+    {0xE0100, 0xE01EF, TEXT_INVISIBLE}, /* variation selectors */
+};
+
+static int
+text_class(uint32_t cp)
+{
+    size_t lo = 0, hi = sizeof(text_table) / sizeof(text_table[0]);
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (cp < text_table[mid].lo)
+            hi = mid;
+        else if (cp > text_table[mid].hi)
+            lo = mid + 1;
+        else
+            return text_table[mid].cls;
+    }
+    return 0;
+}
+
+/*
+ * utf8_next - the code point at p (before end) and its length; an invalid
+ * or cut sequence, an overlong form, a surrogate or anything past U+10FFFF
+ * is U+FFFD of length 1, so the next byte is read afresh.
+ */
+static size_t
+utf8_next(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+{
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t n, avail = (size_t)(end - p);
+    uint32_t c = p[0];
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (!n || c >= 0xf8 || n > avail)
+        goto bad;
+    c &= 0x7f >> n;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            goto bad;
+        c = c << 6 | (p[i] & 0x3f);
+    }
+    if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        goto bad;
+    *cp = c;
+    return n;
+bad:
+    *cp = 0xfffd;
+    return 1;
+}
+
+static void
+put_cp(struct strbuf *out, uint32_t c)
+{
+    char b[4];
+    size_t n;
+
+    if (c < 0x80) {
+        b[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        b[0] = (char)(0xc0 | c >> 6);
+        b[1] = (char)(0x80 | (c & 0x3f));
+        n = 2;
+    } else if (c < 0x10000) {
+        b[0] = (char)(0xe0 | c >> 12);
+        b[1] = (char)(0x80 | (c >> 6 & 0x3f));
+        b[2] = (char)(0x80 | (c & 0x3f));
+        n = 3;
+    } else {
+        b[0] = (char)(0xf0 | c >> 18);
+        b[1] = (char)(0x80 | (c >> 12 & 0x3f));
+        b[2] = (char)(0x80 | (c >> 6 & 0x3f));
+        b[3] = (char)(0x80 | (c & 0x3f));
+        n = 4;
+    }
+    strbuf_append(out, b, n);
+}
+
+/* text_copy - the walk both directions share; show: replace, not drop */
+static int
+text_copy(struct strbuf *out, const char *s, size_t len, int flags, int show)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    char nl = flags & CHAT_TEXT_MULTILINE ? '\n' : ' ';
+
+    while (p < end) {
+        const unsigned char *run = p;
+        uint32_t c;
+        size_t n;
+
+        /* plain ASCII in one append: the common case */
+        while (p < end && *p >= 0x20 && *p < 0x7f)
+            p++;
+        if (p > run)
+            strbuf_append(out, (const char *)run, (size_t)(p - run));
+        if (p == end)
+            break;
+        n = utf8_next(p, end, &c);
+        if (c == '\r' && p + 1 < end && p[1] == '\n') {
+            p++; /* CR LF is one line break */
+            continue;
+        }
+        p += n;
+        if (c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029)
+            strbuf_putc(out, nl);
+        else if (c == '\t')
+            strbuf_putc(out, ' ');
+        else if (text_class(c) == TEXT_DROP) {
+            if (show)
+                put_cp(out, 0xfffd);
+        } else if (c == 0xfffd && n == 1) {
+            put_cp(out, 0xfffd); /* an invalid byte */
+        } else {
+            strbuf_append(out, (const char *)p - n, n);
+        }
+    }
+    return strbuf_error(out);
+}
+
+int
+chat_text_clean(struct strbuf *out, const char *s, size_t len, int flags)
+{
+    return text_copy(out, s, len, flags, 0);
+}
+
+int
+chat_text_show(struct strbuf *out, const char *s, int flags)
+{
+    return text_copy(out, s, strlen(s), flags, 1);
+}
+
+int
+chat_text_visible(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+
+    while (p < end) {
+        uint32_t c;
+
+        p += utf8_next(p, end, &c);
+        if (c != '\t' && c != '\n' && c != '\r' && c != 0x2028 &&
+            c != 0x2029 && !text_class(c))
+            return 1;
+    }
+    return 0;
+}
+
+int
+chat_mention_at(const char *s, struct chat_mention *m)
+{
+    const char *p = s + 2;
+    size_t n;
+
+    if (s[0] != '<' || (s[1] != '@' && s[1] != '#'))
+        return 0;
+    n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-");
+    if (!n || n > 64)
+        return 0;
+    memset(m, 0, sizeof(*m));
+    m->kind = s[1] == '@' ? CHAT_SPAN_USER : CHAT_SPAN_ROOM;
+    m->id = p;
+    m->idlen = n;
+    p += n;
+    if (*p == '|' && m->kind == CHAT_SPAN_ROOM) {
+        m->name = ++p;
+        m->namelen = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+        if (m->namelen > CHAT_CHANNEL_NAME_MAX)
+            return 0;
+        p += m->namelen;
+    }
+    if (*p != '>')
+        return 0;
+    m->len = (size_t)(p + 1 - s);
+    return 1;
+}
+
 /*
  * to_ascii - transliterate UTF-8 to ASCII with iconv ("Straße" -> "Strasse")
  * under a private C.UTF-8 locale, so the process locale is untouched.

@@ -375,7 +375,7 @@ feed(struct loop_lines *r, const char *p, size_t n)
             return;
         if (r->line.len && r->line.buf[r->line.len - 1] == '\r')
             r->line.buf[--r->line.len] = '\0';
-        r->cb(r->arg, strbuf_str(&r->line));
+        r->cb(r->arg, strbuf_str(&r->line), r->line.len);
         strbuf_reset(&r->line);
         p = nl + 1;
         n -= take + 1;
@@ -388,13 +388,13 @@ finish(struct loop_lines *r)
     if (r->ended)
         return;
     if (r->line.len)
-        r->cb(r->arg, strbuf_str(&r->line));
+        r->cb(r->arg, strbuf_str(&r->line), r->line.len);
     r->ended = 1;
     if (r->is_file)
         uv_idle_stop(&r->u.idle);
     else
         uv_read_stop(&r->u.stream);
-    r->cb(r->arg, NULL);
+    r->cb(r->arg, NULL, 0);
 }
 
 static void

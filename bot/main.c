@@ -264,7 +264,7 @@ cmd_actions(const struct config *cfg, const struct opts *o)
 {
     struct bot *b = NULL;
     struct action *list = NULL;
-    char today[TIMEUTIL_BUFLEN], id[32], inc[32];
+    struct strbuf out;
     size_t n = 0;
     int rc;
 
@@ -276,26 +276,15 @@ cmd_actions(const struct config *cfg, const struct opts *o)
         bot_destroy(b);
         return fail_setup("database", NULL);
     }
-    timeutil_fmt_date(bot_now_ms(b), today);
-    if (!n)
-        printf("No %sfollow-up actions.\n", o->all ? "" : "open ");
-    else
-        printf("%-8s %-8s %-10s %-8s %-16s %s\n", "ACTION", "INCIDENT",
-               "TARGET", "STATUS", "ASSIGNED TO", "TEXT");
-    for (size_t i = 0; i < n; i++) {
-        const struct action *a = &list[i];
-        const char *status = a->status == ACTION_DONE ? "done"
-                             : strcmp(a->due_date, today) < 0 ? "overdue"
-                                                              : "open";
-
-        snprintf(id, sizeof(id), "ACT-%lld", (long long)a->id);
-        snprintf(inc, sizeof(inc), "INC-%lld", (long long)a->incident_id);
-        printf("%-8s %-8s %-10s %-8s @%-15s %s\n", id, inc, a->due_date,
-               status, a->assignee, a->text);
-    }
+    /* user text through chat_text_show(): no escape reaches the terminal */
+    strbuf_init(&out, 0);
+    rc = report_actions(&out, list, n, o->all, bot_now_ms(b));
+    if (!rc)
+        fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
+    strbuf_cleanup(&out);
     store_action_list_free(list, n);
     bot_destroy(b);
-    return 0;
+    return rc ? fail_setup("actions: out of memory", NULL) : 0;
 }
 
 static int

@@ -1,8 +1,8 @@
 /*
  * timeutil.c - UTC formatting and strict parsers.
  *
- * Calendar arithmetic uses the days-from-civil algorithm so that nothing
- * depends on TZ or on timegm() being present.
+ * The calendar is the C library's: timegm() and gmtime_r() (UTC, whatever
+ * TZ says) and strftime(); the parsers only check the shape of the digits.
  */
 #include "timeutil.h"
 
@@ -26,42 +26,29 @@ timeutil_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
+/*
+ * from_fields - the UTC ms of a broken-down date and time, through timegm();
+ * BOT_EINVAL when the fields are not on the calendar (2026-02-30), which
+ * timegm() would quietly normalise: normalising must change nothing.
+ */
 static int
-days_in_month(int y, int m)
+from_fields(int y, int mo, int d, int h, int mi, int s, int64_t *ms_out)
 {
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    struct tm tm = {0};
+    time_t t;
 
-    return m == 2 ? 28 + leap : dim[m - 1];
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    t = timegm(&tm);
+    if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+        tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != s)
+        return BOT_EINVAL;
+    *ms_out = (int64_t)t * 1000;
+    return BOT_OK;
 }
 
 /* digits - n ASCII digits at s as a number, or -1. */
@@ -86,9 +73,7 @@ parse_ymd(const char *s, int *y, int *m, int *d)
     *y = digits(s, 4);
     *m = digits(s + 5, 2);
     *d = digits(s + 8, 2);
-    if (*y < 1970 || *m < 1 || *m > 12 || *d < 1)
-        return BOT_EINVAL;
-    if (*d > days_in_month(*y, *m))
+    if (*y < 1970 || *m < 1 || *m > 12 || *d < 1 || *d > 31)
         return BOT_EINVAL;
     return BOT_OK;
 }
@@ -100,8 +85,7 @@ timeutil_parse_date(const char *s, int64_t *ms_out)
 
     if (strlen(s) != 10 || parse_ymd(s, &y, &m, &d))
         return BOT_EINVAL;
-    *ms_out = days_from_civil(y, m, d) * MS_PER_DAY;
-    return BOT_OK;
+    return from_fields(y, m, d, 0, 0, 0, ms_out);
 }
 
 int
@@ -161,8 +145,9 @@ timeutil_parse_iso(const char *s, int64_t *ms_out)
         p += 6;
     if (*p)
         return BOT_EINVAL;
-    *ms_out = days_from_civil(y, mo, d) * MS_PER_DAY +
-              (int64_t)mins * 60000 + sec * 1000 + ms;
+    if (from_fields(y, mo, d, mins / 60, mins % 60, sec, ms_out))
+        return BOT_EINVAL;
+    *ms_out += ms;
     return BOT_OK;
 }
 
@@ -174,58 +159,53 @@ timeutil_day_start(int64_t ms)
     return day * MS_PER_DAY;
 }
 
-static void
-split(int64_t ms, int *y, int *mo, int *d, int *h, int *mi, int *s)
+/* to_tm - ms (floored to the second) broken down by gmtime_r(). */
+static struct tm *
+to_tm(int64_t ms, struct tm *tm)
 {
-    int64_t day = timeutil_day_start(ms) / MS_PER_DAY;
-    int64_t rest = (ms - day * MS_PER_DAY) / 1000;
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 
-    civil_from_days(day, y, mo, d);
-    *h = (int)(rest / 3600);
-    *mi = (int)(rest / 60 % 60);
-    *s = (int)(rest % 60);
+    return gmtime_r(&t, tm);
 }
+
+/* Each formatter hands strftime() a literal, so the compiler checks it. */
+#define FMT(ms, format, buf)                                                 \
+    do {                                                                     \
+        struct tm tm_;                                                       \
+                                                                             \
+        if (!to_tm(ms, &tm_) || !strftime(buf, TIMEUTIL_BUFLEN, format, &tm_)) \
+            snprintf(buf, TIMEUTIL_BUFLEN, "?");                             \
+        return buf;                                                          \
+    } while (0)
 
 char *
 timeutil_fmt_minute(int64_t ms, char *buf)
 {
-    int y, mo, d, h, mi, s;
-
-    split(ms, &y, &mo, &d, &h, &mi, &s);
-    snprintf(buf, TIMEUTIL_BUFLEN, "%04d-%02d-%02d %02d:%02d", y, mo, d, h,
-             mi);
-    return buf;
+    FMT(ms, "%Y-%m-%d %H:%M", buf);
 }
 
 char *
 timeutil_fmt_date(int64_t ms, char *buf)
 {
-    int y, mo, d, h, mi, s;
-
-    split(ms, &y, &mo, &d, &h, &mi, &s);
-    snprintf(buf, TIMEUTIL_BUFLEN, "%04d-%02d-%02d", y, mo, d);
-    return buf;
+    FMT(ms, "%Y-%m-%d", buf);
 }
 
 char *
 timeutil_fmt_compact(int64_t ms, char *buf)
 {
-    int y, mo, d, h, mi, s;
-
-    split(ms, &y, &mo, &d, &h, &mi, &s);
-    snprintf(buf, TIMEUTIL_BUFLEN, "%04d%02d%02d", y, mo, d);
-    return buf;
+    FMT(ms, "%Y%m%d", buf);
 }
 
 char *
 timeutil_fmt_iso(int64_t ms, char *buf)
 {
-    int y, mo, d, h, mi, s;
+    FMT(ms, "%Y-%m-%dT%H:%M:%SZ", buf);
+}
 
-    split(ms, &y, &mo, &d, &h, &mi, &s);
-    snprintf(buf, TIMEUTIL_BUFLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d,
-             h, mi, s);
-    return buf;
+int
+timeutil_plausible(int64_t at, int64_t now)
+{
+    return at >= TIMEUTIL_EPOCH_2000 && at <= now + 86400000LL;
 }
 
 char *

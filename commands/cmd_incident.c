@@ -12,11 +12,12 @@
 
 #include <string.h>
 
-/* valid_text - refuses empty or oversize text; what names it for the user */
+/* valid_text - refuses empty or oversize text; what names it for the user.
+ * Text of only blanks and zero-width characters is empty. */
 static int
 valid_text(struct cmd *c, const char *text, size_t max, const char *what)
 {
-    if (!*text)
+    if (!chat_text_visible(text))
         return cmd_refuse(c, "The %s is empty.", what);
     if (strlen(text) > max)
         return cmd_refuse(c, "The %s is too long (at most %zu bytes).", what,
@@ -34,6 +35,15 @@ do_start(struct cmd *c)
 
     if (!first)
         return BOT_ENOMEM;
+    /* a word that reads as a severity but is none is a mistake, not the
+     * start of the title: "sev9 x" would open a SEV2 named "sev9 x" */
+    if (incident_parse_sev(first, &sev) && incident_looks_like_sev(first)) {
+        rc = cmd_refuse(c, "Severity is sev0 (worst) to sev4, not %s: "
+                           "%cincident start [sev<0-4>] <title>",
+                        first, c->prefix);
+        bot_free(first);
+        return rc;
+    }
     /* "/incident start sev1 Database down" sets the severity at once */
     if (incident_parse_sev(first, &sev) || !*p) {
         sev = c->b->cfg->default_severity;

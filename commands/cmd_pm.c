@@ -44,11 +44,12 @@ do_action(struct cmd *c)
                           why, c->prefix);
     if (rc)
         return rc;
-    rc = strlen(text) > ACTION_TEXT_MAX
-             ? cmd_refuse(c, "Not added: the text is too long (at most %d "
-                             "bytes).",
-                          ACTION_TEXT_MAX)
-             : BOT_OK;
+    if (!chat_text_visible(text))
+        rc = cmd_refuse(c, "Not added: the action's text is empty.");
+    else if (strlen(text) > ACTION_TEXT_MAX)
+        rc = cmd_refuse(c, "Not added: the text is too long (at most %d "
+                           "bytes).",
+                        ACTION_TEXT_MAX);
     if (!rc) {
         a.incident_id = c->inc.id;
         a.text = text;

@@ -181,14 +181,14 @@ count_words(const char *p)
     return n;
 }
 
+static int run(struct cmd *c, const char *p);
+
 int
 command_run(struct bot *b, const struct chat_event *ev)
 {
     struct cmd c = {0};
-    const struct command_def *defs, *d;
-    const char *p = ev->text, *w, *name;
-    char sub[32];
-    size_t n;
+    const char *p = ev->text;
+    struct strbuf text;
     int rc;
 
     c.b = b;
@@ -200,43 +200,62 @@ command_run(struct bot *b, const struct chat_event *ev)
         return cmd_refuse(&c, "That command is too long (the limit is %d "
                               "bytes).",
                           COMMAND_MAX);
+    /* every word a handler sees, and so everything it stores, is clean */
+    strbuf_init(&text, 0);
+    rc = chat_text_clean(&text, p, strlen(p), CHAT_TEXT_MULTILINE);
+    if (!rc)
+        rc = run(&c, strbuf_str(&text));
+    strbuf_cleanup(&text);
+    return rc;
+}
+
+/* run - command_run on the cleaned text after the prefix */
+static int
+run(struct cmd *c, const char *p)
+{
+    const struct command_def *defs, *d;
+    const char *w, *name;
+    char sub[32];
+    size_t n;
+    int rc;
+
     w = p;
     while (*p && !isspace((unsigned char)*p))
         p++;
     defs = group_of(w, (size_t)(p - w), &name);
     if (!defs)
-        return cmd_refuse(&c, "Unknown command. Try %cpm help.", c.prefix);
-    c.group = name;
+        return cmd_refuse(c, "Unknown command. Try %cpm help.", c->prefix);
+    c->group = name;
     p = cmd_skip_blank(p);
     w = p;
     while (*p && !isspace((unsigned char)*p))
         p++;
     n = (size_t)(p - w);
     if (!n || (n == 4 && !strncmp(w, "help", 4)))
-        return cmd_help(&c, name);
+        return cmd_help(c, name);
     snprintf(sub, sizeof(sub), "%.*s", (int)(n < 31 ? n : 31), w);
     for (d = defs; d->name; d++) {
         if (!strcmp(d->name, sub))
             break;
     }
     if (!d->name)
-        return cmd_refuse(&c, "Unknown command %c%s %s. Try %c%s help.",
-                          c.prefix, name, sub, c.prefix, name);
-    c.args = cmd_skip_blank(p);
-    if (count_words(c.args) < d->min_words)
-        return cmd_usage(&c, d);
-    rc = incident_for_room(b, ev->room, &c.inc);
+        return cmd_refuse(c, "Unknown command %c%s %s. Try %c%s help.",
+                          c->prefix, name, sub, c->prefix, name);
+    c->args = cmd_skip_blank(p);
+    if (count_words(c->args) < d->min_words)
+        return cmd_usage(c, d);
+    rc = incident_for_room(c->b, c->ev->room, &c->inc);
     if (rc && rc != BOT_ENOTFOUND)
         return rc;
-    c.has_inc = !rc;
-    if (d->needs_incident && !c.has_inc)
-        return cmd_refuse(&c,
+    c->has_inc = !rc;
+    if (d->needs_incident && !c->has_inc)
+        return cmd_refuse(c,
                           "%c%s %s works in an incident channel; this room "
                           "is not one. Use it in the incident's channel.",
-                          c.prefix, name, sub);
-    rc = d->handler(&c);
-    if (c.has_inc)
-        store_incident_clear(&c.inc);
+                          c->prefix, name, sub);
+    rc = d->handler(c);
+    if (c->has_inc)
+        store_incident_clear(&c->inc);
     return rc;
 }
 

@@ -14,11 +14,12 @@
  * are plain text for a renderer to escape. A json_t never leaves alarm.c.
  *
  * Invariants of a parsed alarm (every parser, on success):
- *  - title and dedup_key are non-NULL and non-empty; every other string is
+ *  - title and dedup_key are non-NULL and non-empty (a title of only
+ *    zero-width characters counts as missing); every other string is
  *    NULL or non-empty.
- *  - every string is valid UTF-8 with no control characters: C0 controls,
- *    DEL, C1 controls (U+0080-U+009F) and bidi embeddings/overrides/isolates
- *    (U+202A-U+202E, U+2066-U+2069) are dropped. Multi-line fields
+ *  - every string went through chat_text_clean() (chat.h), the sanitiser
+ *    of all user text: valid UTF-8 with no control characters (C0, DEL,
+ *    C1), no bidi controls and no meaningless zero-width characters. Multi-line fields
  *    (description, details) keep "\n" (CR, CR LF and U+2028/9 become "\n");
  *    in one-line fields tab and line breaks become a space. Leading and
  *    trailing white space is trimmed.
@@ -137,7 +138,7 @@ int alarm_severity_of(const struct alarm_severity_map *m, const char *value);
  * alarm_parse_time - an RFC 3339 time, "YYYY-MM-DDTHH:MM:SS[.f...](Z|+HH:MM|
  * -HH:MM)" ('t', 'z' and a space for the T accepted; a fraction of any
  * length, cut to milliseconds) -> UTC epoch ms. The Go zero time
- * ("0001-01-01T00:00:00", any suffix) gives 0. BOT_EINVAL for anything
+ * ("0001-01-01T00:00:00" with a valid suffix) gives 0. BOT_EINVAL for anything
  * else, including times before 1970.
  */
 int alarm_parse_time(const char *s, int64_t *ms_out);

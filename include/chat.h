@@ -7,10 +7,12 @@
  * (struct chat_platform_ops). The incident code includes this header and
  * never a platform's.
  *
- * Escaping rule: every span holds plain text exactly as a user typed it.
- * Each platform escapes it for its own markup when rendering (Slack mrkdwn,
- * Matrix HTML); the core never writes markup, so hostile text cannot become
- * markup or a mass mention anywhere.
+ * Escaping rule: every span holds plain text as a user typed it (an
+ * adapter undoes its platform's encoding once, on the way in; the core
+ * cleans it with chat_text_clean). Each platform escapes it for its own
+ * markup when rendering (Slack mrkdwn, Matrix HTML); the core never writes
+ * markup, so hostile text cannot become markup or a mass mention anywhere.
+ * The one token user text may hold is a mention (chat_mention_at).
  *
  * Operations are asynchronous: each takes a completion callback (which may
  * be NULL) and the platform calls it exactly once, possibly before the
@@ -69,6 +71,69 @@ int chat_msg_nl(struct chat_msg *m);
 /* chat_msg_plain - append the message as plain text (the fallback every
  * platform can show): users as @id, rooms as #name, no escaping. */
 int chat_msg_plain(const struct chat_msg *m, struct strbuf *out);
+
+/* --- user text --- */
+
+/*
+ * The one sanitiser of user text (chat messages, commands, alarms), and its
+ * counterpart for output. Both read UTF-8 and are driven by one table of
+ * code points (chat.c: text_table):
+ *  - dropped: C0 controls (NUL included) other than tab and line breaks,
+ *    DEL, C1 controls (U+0080-U+009F), the Unicode Bidi_Control set (U+061C,
+ *    U+200E/F, U+202A-U+202E, U+2066-U+2069) and the zero-width characters
+ *    that never carry meaning in chat text (U+180E, U+200B, U+2060-U+2064,
+ *    U+FEFF);
+ *  - kept but invisible: ZWNJ and ZWJ (U+200C/D: scripts and emoji need
+ *    them), variation selectors, the combining grapheme joiner, Hangul
+ *    fillers and tag characters; white space (U+00A0, U+2000-U+200A ...)
+ *    is kept and counts as blank.
+ * Invalid UTF-8 (a stray byte, a cut, overlong or surrogate sequence)
+ * becomes U+FFFD, so what comes out is always valid UTF-8.
+ */
+enum {
+    CHAT_TEXT_MULTILINE = 1 /* keep line breaks as '\n' (else a space) */
+};
+
+/* chat_text_clean - append the len bytes at s (NULs included: they are
+ * dropped like every C0 control) to out, cleaned as above. CR LF, CR,
+ * U+2028 and U+2029 are one line break; tab is a space. Returns
+ * strbuf_error(out). */
+int chat_text_clean(struct strbuf *out, const char *s, size_t len,
+                    int flags);
+
+/* chat_text_visible - 1 when s holds at least one character that shows
+ * (not white space, not a dropped or invisible code point), else 0: a title
+ * of zero-width characters is an empty title. */
+int chat_text_visible(const char *s);
+
+/* chat_text_show - append s to out fit for a terminal or a document, for
+ * text that may never have been cleaned (older databases): every code point
+ * chat_text_clean would drop, and every invalid byte, becomes U+FFFD, so
+ * no escape sequence or bidi override reaches the reader; tab is a space;
+ * '\n' is kept with CHAT_TEXT_MULTILINE, else a space. Returns
+ * strbuf_error(out). */
+int chat_text_show(struct strbuf *out, const char *s, int flags);
+
+/*
+ * Mentions in user text. The core holds plain text, with one exception: a
+ * mention a platform marked as such is written "<@ID>" (a user) or
+ * "<#ID>" / "<#ID|name>" (a room), whatever the platform, so a document
+ * can show it by the person's current name and a platform can render it
+ * as its own mention. IDs are [A-Za-z0-9._-], 1 to 64 of them; a room
+ * name is [a-z0-9_-], at most 80. Anything else with '<' is plain text.
+ */
+struct chat_mention {
+    int kind;         /* CHAT_SPAN_USER or CHAT_SPAN_ROOM */
+    size_t len;       /* of the whole token */
+    const char *id;   /* borrowed from the text, idlen bytes */
+    size_t idlen;
+    const char *name; /* a room's "|name", namelen bytes; NULL if none */
+    size_t namelen;
+};
+
+/* chat_mention_at - 1 and *m filled when s starts with a mention token,
+ * else 0. */
+int chat_mention_at(const char *s, struct chat_mention *m);
 
 /* --- inbound events --- */
 

@@ -12,6 +12,7 @@
 #ifndef PMBOT_CONSOLE_H
 #define PMBOT_CONSOLE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct chat_platform;
@@ -26,7 +27,11 @@ int console_new(FILE *out, const char *user, struct chat_platform **pout);
 int console_attach(struct chat_platform *p, struct loop *loop, int fd,
                    int stop_at_eof);
 
-/* console_line - handle one input line, as if typed (for tests). */
-void console_line(struct chat_platform *p, const char *line);
+/* console_line - handle one input line of len bytes, as if typed. A line
+ * over CONSOLE_LINE_MAX bytes is refused with a note, whole; otherwise it
+ * goes through chat_text_clean() (a NUL byte is dropped with the other
+ * control characters, the rest of the line is kept). */
+#define CONSOLE_LINE_MAX 8192
+void console_line(struct chat_platform *p, const char *line, size_t len);
 
 #endif

@@ -27,6 +27,10 @@ const char *incident_sev_name(int severity);
 /* incident_parse_sev - "1", "sev1", "SEV1" -> 1. */
 int incident_parse_sev(const char *s, int *severity);
 
+/* incident_looks_like_sev - 1 for a word written as a severity, in range
+ * or not ("sev1", "SEV9", "sev-1", "sev12"): only "sev" and a number. */
+int incident_looks_like_sev(const char *s);
+
 /* incident_parse_ref - "3", "INC-3", "inc-3" (prefix "INC") -> 3. */
 int incident_parse_ref(const char *s, const char *prefix, int64_t *id);
 

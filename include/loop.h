@@ -21,9 +21,10 @@ struct loop_fd;
 
 typedef void loop_timer_fn(void *arg);
 typedef void loop_signal_fn(void *arg, int signum);
-/* A complete line without its newline, borrowed for the call. NULL at end of
+/* A complete line without its newline, borrowed for the call: len bytes
+ * (a line may hold NUL bytes), NUL-terminated after them. NULL at end of
  * input (the reader then stops by itself). */
-typedef void loop_line_fn(void *arg, const char *line);
+typedef void loop_line_fn(void *arg, const char *line, size_t len);
 
 int loop_new(struct loop **out);
 /* loop_free - closes every handle still open, then the loop. NULL is ok. */
@@ -72,8 +73,9 @@ int loop_on_signal(struct loop *l, int signum, loop_signal_fn *cb, void *arg);
 
 /*
  * loop_read_lines - read fd line by line (a tty, a pipe, or a regular file)
- * and call cb for each, then cb(arg, NULL) at end of input. Lines longer
- * than max_line are cut at max_line bytes.
+ * and call cb for each, then cb(arg, NULL, 0) at end of input. Lines longer
+ * than max_line are cut at max_line bytes (ask for one byte more than you
+ * accept to tell a cut line from a full one).
  */
 int loop_read_lines(struct loop *l, int fd, size_t max_line,
                     loop_line_fn *cb, void *arg, struct loop_lines **out);

@@ -11,6 +11,7 @@
 #ifndef PMBOT_REPORT_H
 #define PMBOT_REPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -24,6 +25,18 @@ enum report_format { REPORT_MD = 0, REPORT_HTML };
  */
 int report_render(struct store *s, int64_t incident_id, int format,
                   int64_t now, struct strbuf *out);
+
+struct action;
+
+/*
+ * report_actions - the table `pmbot actions` prints: a header line, then one
+ * line per action of list (n of them, borrowed) with its status on now's
+ * date (open, overdue, done), or "No [open ]follow-up actions." when n is 0
+ * (all: the list holds done ones too). Text and assignee pass through
+ * chat_text_show(), so no escape sequence reaches the terminal.
+ */
+int report_actions(struct strbuf *out, const struct action *list, size_t n,
+                   int all, int64_t now);
 
 /* report_md_escape - append text escaped for a Markdown table cell or list
  * item (backslash escapes, newlines as <br>). */

@@ -72,8 +72,23 @@ int64_t slack_ts_ms(const char *ts);
 /* slack_escape - append text with & < > escaped for mrkdwn. */
 int slack_escape(struct strbuf *out, const char *text);
 
-/* slack_render - the message as mrkdwn: user text escaped, users <@U>,
- * rooms <#C>, links <url|label>. */
+/*
+ * slack_decode - append text as Slack encodes it (message and command
+ * text) as pmbot's plain text, once, on the way in: &amp; &lt; &gt; are
+ * the characters; <@U1> and <@U1|name> are the mention <@U1> and <#C1|name>
+ * the mention <#C1|name> (chat.h); <!here>, <!channel> and <!everyone> are
+ * the words @here, @channel, @everyone (plain text pings no one),
+ * <!subteam^S1|@team> and <!date^…|fallback> their label; a link <url> is
+ * url and <url|label> is "label (url)" (just label when it is the address).
+ * A '<' without its '>' is kept.
+ */
+int slack_decode(struct strbuf *out, const char *text);
+
+/* slack_render - the message as mrkdwn: user text escaped (& < >, all of
+ * them: a mention token in user text, which may come from an alarm, is
+ * shown, never sent as a mention), users <@U>, rooms <#C>, links
+ * <url|label>; never a <!...> control. pmbot never asks Slack to link
+ * plain "@channel" (no link_names, no parse=full). */
 int slack_render(const struct chat_msg *m, struct strbuf *out);
 
 /* Builders (new JSON strings). */
@@ -124,6 +139,13 @@ int slack_find_messages(const char *body, size_t len, const char *const *ts,
                         size_t n, struct slack_message *out, int *has_more,
                         char *oldest, size_t oldest_size);
 void slack_message_clear(struct slack_message *m);
+
+/* slack_user_of - the id and the name (profile.display_name, else
+ * real_name, else name; new strings) of the user object of a users.info
+ * answer ("user"), or of a user_change envelope (envelope 1:
+ * "payload.event.user"). BOT_EPROTO when either is missing. */
+int slack_user_of(const char *body, size_t len, int envelope, char **id,
+                  char **name);
 
 /* slack_parse_user - "<@U123>" or "<@U123|name>" -> "U123" (new). */
 int slack_parse_user(const char *token, char **user);

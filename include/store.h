@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -106,12 +106,21 @@ void store_close(struct store *s);
 /*
  * store_checkpoint_elsewhere - the daemon's way of keeping checkpoints out
  * of its commits: store_open's connection stops checkpointing by itself
- * (a checkpoint inside a commit stalls that commit for milliseconds), and
- * store_checkpoint(path), run on another thread with its own connection,
- * copies the WAL back into the database without blocking the writer.
- * Returns BOT_EDB on failure (logged by the caller).
+ * (a checkpoint inside a commit stalls that commit for milliseconds) and
+ * notes the WAL's size after each commit (store_wal_frames); the caller
+ * runs store_checkpoint(path) on another thread, with its own connection,
+ * once the WAL holds STORE_WAL_CHECKPOINT_FRAMES pages or on a timer.
+ * store_checkpoint copies the WAL back into the database and rewinds it
+ * (see store.c for why both), holding the write lock only for the pages
+ * committed while it copied; a -wal file left bigger than STORE_WAL_LIMIT
+ * by a burst is truncated. It returns BOT_OK also when a busy writer or
+ * reader made it leave the rewind for next time, BOT_EDB on failure
+ * (logged by the caller).
  */
+#define STORE_WAL_CHECKPOINT_FRAMES 1024 /* 4 MiB of 4 KiB pages */
+#define STORE_WAL_LIMIT (8L << 20)
 void store_checkpoint_elsewhere(struct store *s);
+long store_wal_frames(const struct store *s);
 int store_checkpoint(const char *path);
 
 /* store_schema_version - the version the open database is at. */
@@ -245,5 +254,14 @@ int store_event_claim(struct store *s, const char *platform,
  * changes nothing. */
 int store_event_seen(struct store *s, const char *platform,
                      const char *event_id, int *seen);
+
+/* --- users' display names (to render <@U123> mentions) --- */
+/* store_user_put - insert or replace user_id's name, seen at `at`. */
+int store_user_put(struct store *s, const char *platform, const char *user_id,
+                   const char *name, int64_t at);
+/* store_user_name - *name = a new copy of the known name (free with
+ * bot_free); BOT_ENOTFOUND if the user is unknown. */
+int store_user_name(struct store *s, const char *platform,
+                    const char *user_id, char **name);
 
 #endif

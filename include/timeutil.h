@@ -36,6 +36,12 @@ char *timeutil_fmt_date(int64_t ms, char *buf);   /* 2026-11-22 */
 char *timeutil_fmt_compact(int64_t ms, char *buf); /* 20261122 */
 char *timeutil_fmt_iso(int64_t ms, char *buf);    /* 2026-11-22T04:18:00Z */
 
+/* timeutil_plausible - 1 when at can be the time of something that
+ * happened, as pmbot is told it at now: not before 2000 (a zero or unset
+ * clock, "0001-01-01"), not more than a day ahead (a skewed sender). */
+#define TIMEUTIL_EPOCH_2000 946684800000LL /* 2000-01-01T00:00:00Z */
+int timeutil_plausible(int64_t at, int64_t now);
+
 /* timeutil_fmt_duration - "2h 12m", "3d 4h", "45s". */
 char *timeutil_fmt_duration(int64_t ms, char *buf);
 

@@ -103,6 +103,18 @@ static const char *const migrations[] = {
     " entry_id INTEGER NOT NULL REFERENCES timeline (id) ON DELETE CASCADE,"
     " user TEXT NOT NULL,"
     " PRIMARY KEY (entry_id, user)) WITHOUT ROWID;",
+    /* 4 -> 5: users' display names, to render mentions; dedupe rows and
+     * cached messages found by age, so old ones can be pruned */
+    "CREATE TABLE users ("
+    " platform TEXT NOT NULL,"
+    " user_id TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (platform, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX processed_events_by_age ON processed_events"
+    " (processed_at);"
+    "CREATE INDEX incidents_by_resolved ON incidents (resolved_at)"
+    " WHERE state = 'resolved';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

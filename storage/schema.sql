@@ -24,6 +24,9 @@ CREATE TABLE incidents (
 
 CREATE INDEX incidents_by_alarm ON incidents (alarm_key, state);
 
+CREATE INDEX incidents_by_resolved ON incidents (resolved_at)
+    WHERE state = 'resolved';
+
 CREATE TABLE timeline (
     id          INTEGER PRIMARY KEY,
     incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
@@ -86,6 +89,8 @@ CREATE TABLE processed_events (
     PRIMARY KEY (platform, event_id)
 );
 
+CREATE INDEX processed_events_by_age ON processed_events (processed_at);
+
 CREATE TABLE reminders_sent (
     kind       TEXT    NOT NULL,
     subject_id INTEGER NOT NULL,
@@ -104,3 +109,11 @@ CREATE TABLE messages (
     at        INTEGER NOT NULL,
     PRIMARY KEY (platform, room, msg_id)
 );
+
+CREATE TABLE users (
+    platform   TEXT    NOT NULL,
+    user_id    TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, user_id)
+) WITHOUT ROWID;

@@ -54,6 +54,8 @@ enum stmt_id {
     ST_ACT_LIST,
     ST_EVENT_CLAIM,
     ST_EVENT_SEEN,
+    ST_USER_PUT,
+    ST_USER_NAME,
     ST__COUNT
 };
 
@@ -62,6 +64,7 @@ struct store {
     sqlite3_stmt *st[ST__COUNT];
     int version; /* schema version after migration */
     int depth;   /* open transactions: 1 = BEGIN, more = savepoints */
+    long wal_frames; /* pages in the WAL after the last commit */
 };
 
 /* migrate.c: bring db to STORE_SCHEMA_VERSION; *why new on failure. */

@@ -144,4 +144,43 @@ SLACK_BOT_TOKEN=xoxb-1234567-very-secret PMBOT_WEBHOOK_TOKEN=hook-secret-99 \
 check "check-config never prints a secret" \
     sh -c "! grep -q -e very-secret -e hook-secret '$dir/cfg.out' && grep -q 'bot_token = (set, hidden)' '$dir/cfg.out'"
 
+# 5. hostile text: no escape sequence reaches the terminal or the document
+export PMBOT_DB="$dir/hostile.db"
+esc=$(printf '\033')
+bel=$(printf '\007')
+{
+    printf '/as alice\n/clock 2026-11-01T04:18:00Z\n'
+    printf '!incident start sev9 x\n'
+    printf '!incident start sev1 Hostile\033]0;owned\007 title\n'
+    printf '!pm action \033]0;x\007\033[2J @bob 2026-12-05\n'
+    printf 'before\000after the NUL\n'
+    printf '!pm action %s @bob 2026-12-05\n' "$(head -c 9000 /dev/zero | tr '\0' x)"
+    printf '!pm actions\n'
+} | $wrap "$pmbot" shell >"$dir/hostile.out" 2>"$dir/hostile.err"
+check "an out-of-range severity is refused, not taken as the title" \
+    grep -q 'Severity is sev0 (worst) to sev4, not sev9' "$dir/hostile.out"
+check "the shell prints no ESC or BEL" \
+    sh -c "! grep -q -e '$esc' -e '$bel' '$dir/hostile.out'"
+check "a line with a NUL byte is handled whole" \
+    grep -q '<alice> beforeafter the NUL$' "$dir/hostile.out"
+check "an over-long line is refused as too long, not cut" \
+    grep -q '^\* that line is longer than 8192 bytes: not sent$' \
+    "$dir/hostile.out"
+check "the over-long action was not added" \
+    [ "$(sqlite3 "$PMBOT_DB" 'select count(*) from actions')" = 1 ]
+# an older pmbot kept text raw: what is printed of it is still neutralised
+sqlite3 "$PMBOT_DB" "update actions set text = 'raw' || char(27) || ']0;x' || char(7) || char(27) || '[2J';
+    update incidents set title = 'raw' || char(27) || '[2J' || char(194, 155) || 'x'"
+"$pmbot" report 1 >"$dir/hostile.md"
+"$pmbot" report 1 --format html >"$dir/hostile.html"
+check "pmbot report prints no ESC or BEL" \
+    sh -c "! grep -q -e '$esc' -e '$bel' '$dir/hostile.md' '$dir/hostile.html'"
+"$pmbot" actions >"$dir/hostile.actions"
+check "pmbot actions prints no ESC or BEL" \
+    sh -c "grep -q '^ACT-1 .*@bob *raw.\]0;x' '$dir/hostile.actions' && ! grep -q -e '$esc' -e '$bel' '$dir/hostile.actions'"
+printf '/join inc-20261101-hostile-0-owned-title\n!incident status\n' |
+    "$pmbot" shell >"$dir/hostile2.out" 2>&1
+check "a raw title from the database is neutralised in the shell" \
+    sh -c "grep -q 'raw.\[2J' '$dir/hostile2.out' && ! grep -q '$esc' '$dir/hostile2.out'"
+
 exit $((fails > 0))

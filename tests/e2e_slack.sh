@@ -60,8 +60,8 @@ check "the incident channel is created under Slack's rules" \
 chan=$(state | jq -r ".channels[] | select(.name == \"inc-$day-database-channel-down\") | .id")
 check "the declarer is invited" until_true 5 ".channels[] | select(.id == \"$chan\") | .members | index(\"U1\") != null"
 check "the summary is pinned" until_true 5 ".channels[] | select(.id == \"$chan\") | .pins | length == 1"
-check "the title cannot ping: mrkdwn is escaped" \
-    until_true 5 "[.messages[\"$chan\"][] | .text] | any(contains(\"&lt;!channel&gt;\")) and (map(contains(\"<!channel>\")) | any | not)"
+check "the title cannot ping: <!channel> is the word @channel, as typed" \
+    until_true 5 "[.messages[\"$chan\"][] | .text] | any(contains(\"Database @channel down\")) and (map(contains(\"<!channel>\")) | any | not)"
 check "the channel is recorded" \
     [ "$(db "select channel from incidents where id = 1")" = "$chan" ]
 
@@ -256,6 +256,29 @@ check "/healthz sees Slack connected" \
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/healthz")" = 200 ]
 check "/metrics counts events and API calls" \
     sh -c "curl -s http://127.0.0.1:$hport/metrics | grep -q 'pmbot_events_acked_total{platform=\"slack\"}' && curl -s http://127.0.0.1:$hport/metrics | grep -q 'pmbot_slack_api_calls_total{method=\"chat.postMessage\",outcome=\"answered\"}'"
+
+# 12b. Slack's encoding is undone once on the way in; a mention is shown
+# by the person's name (users.info), the latest one (user_change)
+ctl user '{"id":"U0ALICE","profile":{"display_name":"Alice Liddell"}}' >/dev/null
+e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"action Fix &amp; test &lt;b&gt; with <@U0ALICE> <@U0ALICE|alice> 2026-12-30\",\"user_id\":\"U1\",\"channel_id\":\"$chan\"}" | jq -r .envelope_id)
+check "an action's & is echoed escaped once, not as &amp;amp;" \
+    until_true 5 ".acks[] | select(.envelope_id == \"$e\") | .payload.text | contains(\"Fix &amp; test &lt;b&gt; with\") and (contains(\"&amp;amp;\") | not)"
+check "the action keeps plain text" \
+    [ "$(db "select text from actions where text like 'Fix%'")" = "Fix & test <b> with <@U0ALICE>" ]
+check "the mentioned user's name is asked for once" \
+    until_true 5 "[.calls[] | select(.method == \"users.info\" and .args.user == \"U0ALICE\")] | length == 1"
+alice() { db "select json_quote(name) from users where user_id = 'U0ALICE'"; }
+check "and kept" poll alice 5 '. == "Alice Liddell"' 0.05
+PMBOT_DB="$dir/pmbot.db" "$pmbot" report 1 >"$dir/names.md"
+check "the document shows the mention and the assignee by name" \
+    sh -c "grep -q 'Fix \\\\& test \\\\<b\\\\> with @Alice Liddell | @Alice Liddell |' '$dir/names.md' && ! grep -q 'U0ALICE' '$dir/names.md'"
+e=$(ctl envelope '{"type":"events_api","envelope_id":"uc1","payload":{"type":"event_callback","event_id":"EvUC1","event":{"type":"user_change","user":{"id":"U0ALICE","name":"alice","profile":{"display_name":"Alice L."}}}}}' | jq -r .envelope_id)
+check "a user_change is acked" acked "$e"
+check "after it has been kept" \
+    [ "$(db "select name from users where user_id = 'U0ALICE'")" = "Alice L." ]
+PMBOT_DB="$dir/pmbot.db" "$pmbot" report 1 >"$dir/names.md"
+check "the document follows the new name" \
+    grep -q 'with @Alice L\. | @Alice L\. |' "$dir/names.md"
 
 # 13. the document
 e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"report\",\"user_id\":\"U1\",\"channel_id\":\"$chan\"}" | jq -r .envelope_id)

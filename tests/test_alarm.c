@@ -421,6 +421,16 @@ alarm_parse_alertmanager__control_characters_dropped(void **state)
 }
 
 static void
+alarm_parse_generic__zero_width_title_is_missing(void **state)
+{
+    static const char body[] = "{\"title\":\"\\u200b\\u200d\\u2060\\ufeff "
+                               "\\u202e\"}";
+
+    (void)state;
+    refused(P_GENERIC, body, strlen(body), "title is empty");
+}
+
+static void
 alarm_parse_alertmanager__out_of_memory_at_every_step(void **state)
 {
     size_t len;
@@ -1016,6 +1026,7 @@ alarm_parse_time__offsets_and_fractions(void **state)
         {"2026-11-23T03:18:00+23:00", T_0418},
         {"2026-01-01T01:00:00+02:00", 1767222000000LL}, /* previous year */
         {"0001-01-01T00:00:00Z", 0},
+        {"0001-01-01T00:00:00.000+00:00", 0},
     };
     int64_t ms;
 
@@ -1052,6 +1063,8 @@ alarm_parse_time__malformed_refused(void **state)
         "2026-11-22T04:18:0aZ",
         "0001-01-01",
         "0001-01-01T12:00:00Z",
+        "0001-01-01T00:00:00Z junk",
+        "0001-01-01T00:00:00",
     };
     int64_t ms = 42;
 
@@ -1106,6 +1119,7 @@ main(void)
         cmocka_unit_test(alarm_parse_alertmanager__too_many_alerts_refused),
         cmocka_unit_test(
             alarm_parse_alertmanager__control_characters_dropped),
+        cmocka_unit_test(alarm_parse_generic__zero_width_title_is_missing),
         cmocka_unit_test(
             alarm_parse_alertmanager__out_of_memory_at_every_step),
         cmocka_unit_test(alarm_parse_grafana__firing_every_field),

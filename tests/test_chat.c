@@ -821,6 +821,115 @@ chat_msg_text__enomem_on_span_array_growth(void **state)
     chat_msg_cleanup(&m);
 }
 
+/* --- user text --- */
+
+static char *
+cleaned(const char *s, size_t len, int flags)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    assert_int_equal(chat_text_clean(&sb, s, len, flags), BOT_OK);
+    return strbuf_steal(&sb);
+}
+
+static char *
+shown(const char *s, int flags)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    assert_int_equal(chat_text_show(&sb, s, flags), BOT_OK);
+    return strbuf_steal(&sb);
+}
+
+static void
+chat_text_clean__drops_controls_bidi_and_zero_width(void **state)
+{
+    /* ESC sequences, OSC with BEL, C1 CSI (U+009B), RLO (U+202E), an isolate
+     * (U+2066), LRM (U+200E), ZWSP (U+200B), BOM (U+FEFF) */
+    static const char in[] = "a\x1b]0;x\x07\x1b[2J b\xc2\x9b" "31m c"
+                             "\xe2\x80\xae" "d\xe2\x81\xa6" "e\xe2\x80\x8e"
+                             "f\xe2\x80\x8bg\xef\xbb\xbfh";
+    char *s = cleaned(in, strlen(in), 0);
+
+    (void)state;
+    assert_string_equal(s, "a]0;x[2J b31m cdefgh");
+    bot_free(s);
+}
+
+static void
+chat_text_clean__keeps_the_whole_line_past_a_nul(void **state)
+{
+    static const char in[] = "before\0after";
+    char *s = cleaned(in, sizeof(in) - 1, 0);
+
+    (void)state;
+    assert_string_equal(s, "beforeafter");
+    bot_free(s);
+}
+
+static void
+chat_text_clean__line_breaks_tabs_and_joiners(void **state)
+{
+    /* CR LF, CR, U+2028 are breaks; ZWJ inside an emoji sequence stays */
+    static const char in[] = "one\r\ntwo\rthree\xe2\x80\xa8" "four\tfive "
+                             "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb";
+    char *m = cleaned(in, strlen(in), CHAT_TEXT_MULTILINE);
+    char *o = cleaned(in, strlen(in), 0);
+
+    (void)state;
+    assert_string_equal(m, "one\ntwo\nthree\nfour five "
+                           "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb");
+    assert_string_equal(o, "one two three four five "
+                           "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb");
+    bot_free(m);
+    bot_free(o);
+}
+
+static void
+chat_text_clean__invalid_utf8_becomes_replacement(void **state)
+{
+    /* a stray continuation, an overlong '/', a surrogate, a cut sequence */
+    static const char in[] = "a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82";
+    char *s = cleaned(in, strlen(in), 0);
+
+    (void)state;
+    assert_string_equal(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
+                           "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                           "d\xef\xbf\xbd\xef\xbf\xbd");
+    bot_free(s);
+}
+
+static void
+chat_text_visible__zero_width_and_blanks_are_not(void **state)
+{
+    (void)state;
+    assert_false(chat_text_visible(""));
+    assert_false(chat_text_visible(" \t\n"));
+    /* ZWJ, ZWNJ, ZWSP, word joiner, BOM, NBSP, ideographic space, VS16 */
+    assert_false(chat_text_visible("\xe2\x80\x8d\xe2\x80\x8c\xe2\x80\x8b"
+                                   "\xe2\x81\xa0\xef\xbb\xbf\xc2\xa0"
+                                   "\xe3\x80\x80\xef\xb8\x8f"));
+    assert_false(chat_text_visible("\xe2\x80\xae\xe2\x81\xa6")); /* bidi */
+    assert_true(chat_text_visible("\xe2\x80\x8bx"));
+    assert_true(chat_text_visible("\xf0\x9f\x93\x8c")); /* a pushpin */
+}
+
+static void
+chat_text_show__replaces_what_clean_drops(void **state)
+{
+    char *s = shown("a\x1b[2Jb\xc2\x9b" "c\xe2\x80\xae" "d\x07\te\nf", 0);
+    char *m = shown("e\nf\x7f", CHAT_TEXT_MULTILINE);
+
+    (void)state;
+    assert_string_equal(s, "a\xef\xbf\xbd[2Jb\xef\xbf\xbd" "c\xef\xbf\xbd"
+                           "d\xef\xbf\xbd e f");
+    assert_string_equal(m, "e\nf\xef\xbf\xbd");
+    bot_free(s);
+    bot_free(m);
+}
+
 int
 main(void)
 {
@@ -864,6 +973,12 @@ main(void)
         cmocka_unit_test(chat_msg_link__enomem_each_allocation),
         cmocka_unit_test(chat_msg_nl__enomem),
         cmocka_unit_test(chat_msg_text__enomem_on_span_array_growth),
+        cmocka_unit_test(chat_text_clean__drops_controls_bidi_and_zero_width),
+        cmocka_unit_test(chat_text_clean__keeps_the_whole_line_past_a_nul),
+        cmocka_unit_test(chat_text_clean__line_breaks_tabs_and_joiners),
+        cmocka_unit_test(chat_text_clean__invalid_utf8_becomes_replacement),
+        cmocka_unit_test(chat_text_visible__zero_width_and_blanks_are_not),
+        cmocka_unit_test(chat_text_show__replaces_what_clean_drops),
         /* last: on the current code it trips ASan and ends the binary */
         cmocka_unit_test(chat_channel_name__invalid_bytes_after_full_buffer),
     };

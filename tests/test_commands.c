@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "alarm.h"
 #include "bot.h"
 #include "command.h"
 #include "config.h"
@@ -629,6 +630,110 @@ group_commit__a_refused_command_keeps_the_others_replies(void **state)
     config_cleanup(&cfg);
 }
 
+static void
+incident_start__out_of_range_severity_is_refused(void **state)
+{
+    struct world *w = *state;
+    struct incident *list;
+    size_t n;
+
+    say(w, "general", "/incident start sev9 x");
+    assert_non_null(strstr(fake_last_post(w->p), "Severity is sev0"));
+    say(w, "general", "/incident start SEV-1 Database down");
+    assert_non_null(strstr(fake_last_post(w->p), "not SEV-1"));
+    assert_int_equal(store_incident_list(w->b->store, 0, 0, &list, &n),
+                     BOT_OK);
+    assert_int_equal(n, 0);
+    store_incident_list_free(list, n);
+}
+
+static void
+commands__zero_width_text_is_empty(void **state)
+{
+    struct world *w = *state;
+    struct incident *list;
+    size_t n;
+
+    /* ZWSP, ZWJ, word joiner, an RLO: nothing that shows */
+    say(w, "general", "/incident start sev1 \xe2\x80\x8b\xe2\x80\x8d"
+                      "\xe2\x81\xa0\xe2\x80\xae");
+    assert_non_null(strstr(fake_last_post(w->p), "The title is empty"));
+    assert_int_equal(store_incident_list(w->b->store, 0, 0, &list, &n),
+                     BOT_OK);
+    assert_int_equal(n, 0);
+    store_incident_list_free(list, n);
+    start(w);
+    say(w, "C1", "/pm action \xe2\x80\x8d\xe2\x80\x8b @bob 2026-12-05");
+    assert_non_null(strstr(fake_last_post(w->p), "text is empty"));
+    assert_int_equal(count_actions(w), 0);
+}
+
+static void
+commands__user_text_is_cleaned_before_it_is_kept(void **state)
+{
+    struct world *w = *state;
+    struct timeline_entry *tl;
+    struct action *acts;
+    struct incident in;
+    size_t n;
+
+    /* an RLO, an escape sequence, a BEL and a C1 CSI in the title */
+    say(w, "general", "/incident start sev1 DB \xe2\x80\xae" "down\x1b[2J"
+                      "\x07\xc2\x9bx");
+    assert_int_equal(store_incident_get(w->b->store, 1, &in), BOT_OK);
+    assert_string_equal(in.title, "DB down[2Jx");
+    store_incident_clear(&in);
+    say(w, "C1", "!pm action \x1b]0;x\x07\x1b[2J Fix it @bob 2026-12-05");
+    assert_int_equal(store_action_list(w->b->store, 0, 1, &acts, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(acts[0].text, "]0;x[2J Fix it");
+    store_action_list_free(acts, n);
+    /* a tagged message: what the timeline keeps is clean too */
+    fake_platform_add_message(w->p, "C1", "m1", "bob",
+                              "rolled \xe2\x81\xa6" "back\x1b[0m", T0);
+    react(w, CHAT_EV_REACTION_ADDED, "C1", "m1", "pushpin", "Ev1", NULL,
+          NULL);
+    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (tl[i].kind == TIMELINE_TAGGED)
+            assert_string_equal(tl[i].text, "rolled back[0m");
+    }
+    assert_int_equal(n, 3);
+    store_timeline_list_free(tl, n);
+}
+
+static void
+incident_take_alarm__implausible_start_is_receipt_time(void **state)
+{
+    struct world *w = *state;
+    struct alarm_item items[3] = {
+        {.title = "Unset", .severity = -1, .starts_at = 1000},
+        {.title = "Skewed", .severity = -1,
+         .starts_at = T0 + 2 * 86400000LL},
+        {.title = "Real", .severity = -1, .starts_at = T0 - 3600000},
+    };
+    struct alarm a = {.title = "DiskFull", .severity = -1,
+                      .dedup_key = "k", .items = items, .nitems = 3};
+    struct timeline_entry *tl;
+    const char *status;
+    int64_t id;
+    size_t n;
+
+    assert_int_equal(bot_tx_begin(w->b), BOT_OK);
+    assert_int_equal(incident_take_alarm(w->b, &a, 2, &id, &status), BOT_OK);
+    assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
+    assert_string_equal(status, "opened");
+    assert_int_equal(store_timeline_list(w->b->store, id, &tl, &n), BOT_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(tl[i].text, "Unset") || strstr(tl[i].text, "Skewed"))
+            assert_int_equal(tl[i].at, T0);
+        else if (strstr(tl[i].text, "Real"))
+            assert_int_equal(tl[i].at, T0 - 3600000);
+    }
+    assert_true(n >= 3);
+    store_timeline_list_free(tl, n);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -641,6 +746,10 @@ main(void)
         T(incident_start__takes_a_suffix_when_the_name_is_taken),
         T(incident_start__empty_title_changes_nothing),
         T(incident_sev__outside_an_incident_is_refused),
+        T(incident_start__out_of_range_severity_is_refused),
+        T(commands__zero_width_text_is_empty),
+        T(commands__user_text_is_cleaned_before_it_is_kept),
+        T(incident_take_alarm__implausible_start_is_receipt_time),
         T(incident_at__backfills_on_the_incident_day),
         T(pm_action__refused_without_assignee_or_real_date),
         T(incident_resolve__twice_is_refused),

@@ -198,11 +198,155 @@ report_md_escape__markup_and_control_characters(void **state)
                            "#x");
     assert_string_equal(strbuf_str(&out),
                         "\\*bold\\* \\_it\\_ \\`code\\` \\[l\\](u) a\\|b \\\\ "
-                        "\\<b\\> \\&amp;<br> #x");
+                        "\\<b\\> \\&amp;<br>\xef\xbf\xbd#x");
     strbuf_reset(&out);
     report_md_escape(&out, "# not a heading");
     assert_string_equal(strbuf_str(&out), "\\# not a heading");
     strbuf_cleanup(&out);
+}
+
+/* no_controls - not one byte of a terminal escape or a bidi override */
+static void
+no_controls(const char *doc)
+{
+    for (const unsigned char *p = (const unsigned char *)doc; *p; p++)
+        assert_true(*p >= 0x20 || *p == '\n');
+    assert_null(strstr(doc, "\xc2\x9b"));     /* C1 CSI */
+    assert_null(strstr(doc, "\xe2\x80\xae")); /* RLO */
+    assert_null(strstr(doc, "\xe2\x81\xa6")); /* LRI */
+}
+
+/* hostile - an incident written by an older pmbot, straight to the store:
+ * nothing was cleaned on the way in */
+static struct store *
+hostile(void)
+{
+    struct store *s = NULL;
+    struct incident in = {0};
+    struct timeline_entry e = {0};
+    struct action a = {0};
+    int64_t id;
+
+    assert_int_equal(store_open(":memory:", 0, &s, NULL), BOT_OK);
+    in.title = "DB\x1b]0;owned\x07\x1b[2J down\xc2\x9b" "31m";
+    in.severity = 1;
+    in.platform = "terminal";
+    in.declared_at = T0;
+    assert_int_equal(store_incident_insert(s, &in, &id), BOT_OK);
+    e.incident_id = id;
+    e.created_at = T0;
+    e.kind = TIMELINE_NOTE;
+    e.at = T0;
+    e.text = "evil \xe2\x80\xae" "gnp.exe\xe2\x81\xa6\r\x08\x7f";
+    assert_int_equal(store_timeline_add(s, &e, NULL), BOT_OK);
+    a.incident_id = id;
+    a.text = "\x1b]0;x\x07\x1b[2J";
+    a.assignee = "bob\x1b[8m";
+    a.due_date = "2026-12-05";
+    a.created_at = T0;
+    assert_int_equal(store_action_add(s, &a, NULL), BOT_OK);
+    return s;
+}
+
+static void
+report_render__no_control_reaches_either_format(void **state)
+{
+    struct store *s = hostile();
+    char *md = render(s, REPORT_MD, T0);
+    char *html = render(s, REPORT_HTML, T0);
+
+    (void)state;
+    no_controls(md);
+    no_controls(html);
+    /* what was there is marked, not hidden */
+    assert_non_null(strstr(md, "DB\xef\xbf\xbd\\]0;owned\xef\xbf\xbd"));
+    assert_non_null(strstr(html, "<title>Post-mortem: INC-1 DB\xef\xbf\xbd]0;"
+                                 "owned\xef\xbf\xbd\xef\xbf\xbd[2J down"));
+    bot_free(md);
+    bot_free(html);
+    store_close(s);
+}
+
+static void
+report_actions__the_cli_table_shows_no_control(void **state)
+{
+    struct store *s = hostile();
+    struct action *list;
+    struct strbuf out;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(store_action_list(s, 0, 1, &list, &n), BOT_OK);
+    strbuf_init(&out, 0);
+    assert_int_equal(report_actions(&out, list, n, 1, T0), BOT_OK);
+    no_controls(strbuf_str(&out));
+    assert_string_equal(strbuf_str(&out),
+                        "ACTION   INCIDENT TARGET     STATUS   ASSIGNED TO"
+                        "      TEXT\n"
+                        "ACT-1    INC-1    2026-12-05 open     "
+                        "@bob\xef\xbf\xbd[8m         "
+                        "\xef\xbf\xbd]0;x\xef\xbf\xbd\xef\xbf\xbd[2J\n");
+    strbuf_reset(&out);
+    assert_int_equal(report_actions(&out, NULL, 0, 0, T0), BOT_OK);
+    assert_string_equal(strbuf_str(&out), "No open follow-up actions.\n");
+    strbuf_cleanup(&out);
+    store_action_list_free(list, n);
+    store_close(s);
+}
+
+static void
+report_render__mentions_by_current_name(void **state)
+{
+    struct store *s = NULL;
+    struct incident in = {0};
+    struct timeline_entry e = {0};
+    struct action a = {0};
+    int64_t id;
+    char *doc;
+
+    (void)state;
+    assert_int_equal(store_open(":memory:", 0, &s, NULL), BOT_OK);
+    in.title = "Checkout down for <@U0ALICE>";
+    in.severity = 2;
+    in.platform = "slack";
+    in.channel = "C0000001";
+    in.channel_name = "inc-20261101-checkout";
+    in.declared_at = T0;
+    assert_int_equal(store_incident_insert(s, &in, &id), BOT_OK);
+    e.incident_id = id;
+    e.created_at = T0;
+    e.kind = TIMELINE_TAGGED;
+    e.at = T0;
+    e.text = "<@U0ALICE> & <@U0CAROL> see <#C0000001>, <#C9|general>, <#C8>";
+    assert_int_equal(store_timeline_add(s, &e, NULL), BOT_OK);
+    a.incident_id = id;
+    a.text = "Pair with <@U0ALICE>";
+    a.assignee = "U0BOB";
+    a.due_date = "2026-12-05";
+    a.created_at = T0;
+    assert_int_equal(store_action_add(s, &a, NULL), BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U0ALICE", "Alice", T0),
+                     BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U0BOB", "Bob <b>", T0),
+                     BOT_OK);
+    /* renamed since: the document shows the latest name */
+    assert_int_equal(store_user_put(s, "slack", "U0ALICE", "Alice Liddell",
+                                    T0 + MIN),
+                     BOT_OK);
+    doc = render(s, REPORT_MD, T0);
+    assert_non_null(strstr(doc, "# Post-mortem: INC-1 Checkout down for "
+                                "@Alice Liddell\n"));
+    assert_non_null(strstr(doc, "| @Alice Liddell \\& @U0CAROL see "
+                                "#inc-20261101-checkout, #general, #C8 |"));
+    assert_non_null(strstr(doc, "| ACT-1 Pair with @Alice Liddell | "
+                                "@Bob \\<b\\> |"));
+    assert_null(strstr(doc, "<@"));
+    bot_free(doc);
+    doc = render(s, REPORT_HTML, T0);
+    assert_non_null(strstr(doc, "<td>@Bob &lt;b&gt;</td>"));
+    assert_null(strstr(doc, "&lt;@U0ALICE"));
+    bot_free(doc);
+    store_close(s);
 }
 
 int
@@ -216,6 +360,9 @@ main(void)
         cmocka_unit_test(report_render__html_escapes_everything),
         cmocka_unit_test(report_render__unknown_incident),
         cmocka_unit_test(report_md_escape__markup_and_control_characters),
+        cmocka_unit_test(report_render__no_control_reaches_either_format),
+        cmocka_unit_test(report_actions__the_cli_table_shows_no_control),
+        cmocka_unit_test(report_render__mentions_by_current_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

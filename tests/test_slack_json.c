@@ -509,8 +509,9 @@ slack_envelope_event__message(void **state)
     assert_string_equal(ev.room, "C123");
     assert_string_equal(ev.user, "U123");
     assert_string_equal(ev.msg_id, "1355517523.000005");
-    assert_string_equal(ev.text,
-                        "db primary is down &lt;again&gt; &amp; failing over");
+    /* decoded once, on the way in: the core holds plain text */
+    assert_string_equal(ev.text, "db primary is down <again> & failing over");
+    assert_ptr_equal(ev.text, strbuf_str(&sb));
     assert_null(ev.thread_id);
     assert_int_equal(ev.at, slack_ts_ms("1355517523.000005"));
     assert_int_equal(ev.at, 1355517523000LL);
@@ -658,8 +659,7 @@ slack_envelope_event__slash_command(void **state)
     strbuf_init(&sb, 0);
     assert_int_equal(event_of("slash_incident.json", &e, &sb, &ev), BOT_OK);
     assert_int_equal(ev.kind, CHAT_EV_COMMAND);
-    assert_string_equal(ev.text,
-                        "incident start sev1 Database <@U123|alice> down");
+    assert_string_equal(ev.text, "incident start sev1 Database <@U123> down");
     assert_ptr_equal(ev.text, strbuf_str(&sb)); /* lives in text_buf */
     assert_null(ev.event_id);
     assert_string_equal(ev.room, "C123");
@@ -1664,6 +1664,102 @@ slack_render__link_to_non_url_is_label_only(void **state)
     }
 }
 
+/* --- slack_decode --- */
+
+static char *
+decoded(const char *in)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    assert_int_equal(slack_decode(&sb, in), BOT_OK);
+    return sb.buf ? strbuf_steal(&sb) : bot_strdup("");
+}
+
+static void
+slack_decode__entities_mentions_and_links(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"A &amp; B &lt;b&gt; &amp;amp; &copy; &", "A & B <b> &amp; &copy; &"},
+        {"ask <@U0ALICE> and <@W12|bob>", "ask <@U0ALICE> and <@W12>"},
+        {"see <#C0123|inc-1-db> and <#C9>", "see <#C0123|inc-1-db> and <#C9>"},
+        {"<#C1|Not A Name>", "<#C1>"},
+        {"<!here> <!channel|channel> <!everyone>", "@here channel @everyone"},
+        {"<!subteam^S1|@oncall> at <!date^1392734382^{date}|Feb 18>",
+         "@oncall at Feb 18"},
+        {"<https://x.example/a?b=1&amp;c=2>", "https://x.example/a?b=1&c=2"},
+        {"<https://x.example|x.example> <mailto:a@b.c|a@b.c>",
+         "x.example a@b.c"},
+        {"<https://x.example/runbook|the runbook &amp; more>",
+         "the runbook & more (https://x.example/runbook)"},
+        {"a < b and c > d", "a < b and c > d"},
+        {"no close <@U1", "no close <@U1"},
+        {"<@u1lower>", "@u1lower"}, /* not an id: shown as written */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = decoded(cases[i].in);
+
+        if (strcmp(got, cases[i].want))
+            fail_msg("%s -> '%s', want '%s'", cases[i].in, got,
+                     cases[i].want);
+        bot_free(got);
+    }
+}
+
+static void
+slack_decode__then_render_escapes_once(void **state)
+{
+    struct chat_msg m;
+    struct strbuf out;
+    char *text = decoded("Disk &amp; CPU &lt;!channel&gt; <!channel>");
+
+    (void)state;
+    chat_msg_init(&m);
+    chat_msg_text(&m, "%s", text);
+    strbuf_init(&out, 0);
+    assert_int_equal(slack_render(&m, &out), BOT_OK);
+    assert_string_equal(strbuf_str(&out),
+                        "Disk &amp; CPU &lt;!channel&gt; @channel");
+    strbuf_cleanup(&out);
+    chat_msg_cleanup(&m);
+    bot_free(text);
+}
+
+static void
+slack_user_of__users_info_and_user_change(void **state)
+{
+    static const char info[] =
+        "{\"ok\":true,\"user\":{\"id\":\"U0ALICE\",\"name\":\"alice\","
+        "\"real_name\":\"Alice Liddell\",\"profile\":{\"display_name\":\"\","
+        "\"real_name\":\"Alice Liddell\"}}}";
+    static const char change[] =
+        "{\"type\":\"events_api\",\"envelope_id\":\"e1\",\"payload\":{"
+        "\"event\":{\"type\":\"user_change\",\"user\":{\"id\":\"U0ALICE\","
+        "\"name\":\"alice\",\"profile\":{\"display_name\":\"Al\"}}}}}";
+    char *id, *name;
+
+    (void)state;
+    assert_int_equal(slack_user_of(info, strlen(info), 0, &id, &name),
+                     BOT_OK);
+    assert_string_equal(id, "U0ALICE");
+    assert_string_equal(name, "Alice Liddell");
+    bot_free(id);
+    bot_free(name);
+    assert_int_equal(slack_user_of(change, strlen(change), 1, &id, &name),
+                     BOT_OK);
+    assert_string_equal(name, "Al");
+    bot_free(id);
+    bot_free(name);
+    assert_int_equal(slack_user_of("{\"ok\":false}", 12, 0, &id, &name),
+                     BOT_EPROTO);
+    assert_null(id);
+    assert_int_equal(slack_user_of("[", 1, 0, &id, &name), BOT_EPROTO);
+}
+
 int
 main(void)
 {
@@ -1742,6 +1838,9 @@ main(void)
         cmocka_unit_test(slack_post_body__sections_keep_links_whole),
         cmocka_unit_test(slack_post_body__sections_keep_escapes_whole),
         cmocka_unit_test(slack_render__link_to_non_url_is_label_only),
+        cmocka_unit_test(slack_decode__entities_mentions_and_links),
+        cmocka_unit_test(slack_decode__then_render_escapes_once),
+        cmocka_unit_test(slack_user_of__users_info_and_user_change),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

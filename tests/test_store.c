@@ -14,10 +14,13 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dbpath[64];
@@ -504,6 +507,155 @@ store_message__put_get_edit_remove(void **state)
     store_close(s);
 }
 
+static void
+store_user__put_replaces_name_lookup_by_platform(void **state)
+{
+    static const char hostile[] = "x'); DROP TABLE users;--";
+    struct store *s = open_mem();
+    char *name = NULL;
+
+    (void)state;
+    assert_int_equal(store_user_name(s, "slack", "U1", &name), BOT_ENOTFOUND);
+    assert_null(name);
+    assert_int_equal(store_user_put(s, "slack", "U1", "alice", 1000), BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U1", "Alice B", 2000),
+                     BOT_OK);
+    assert_int_equal(store_user_name(s, "slack", "U1", &name), BOT_OK);
+    assert_string_equal(name, "Alice B");
+    bot_free(name);
+    name = NULL;
+    assert_int_equal(store_user_name(s, "matrix", "U1", &name),
+                     BOT_ENOTFOUND);
+    assert_int_equal(store_user_put(s, "slack", "U2", hostile, 3000), BOT_OK);
+    assert_int_equal(store_user_name(s, "slack", "U2", &name), BOT_OK);
+    assert_string_equal(name, hostile);
+    bot_free(name);
+    store_close(s);
+}
+
+static long
+wal_size(void)
+{
+    char p[96];
+    struct stat st;
+
+    snprintf(p, sizeof(p), "%s-wal", dbpath);
+    return stat(p, &st) ? 0 : (long)st.st_size;
+}
+
+/* put_messages - n messages of `len` bytes each, each its own commit */
+static void
+put_messages(struct store *s, int from, int n, size_t len)
+{
+    char id[32], *text = bot_malloc(len + 1);
+    struct store_message m = {0};
+
+    assert_non_null(text);
+    memset(text, 'x', len);
+    text[len] = '\0';
+    m.room = "C1";
+    m.text = text;
+    m.at = 1;
+    for (int i = from; i < from + n; i++) {
+        snprintf(id, sizeof(id), "%d.000", i);
+        m.msg_id = id;
+        assert_int_equal(store_message_put(s, "slack", &m), BOT_OK);
+    }
+    bot_free(text);
+}
+
+struct writer {
+    struct store *s;
+    int n;
+    atomic_int done;
+};
+
+static void *
+writer_run(void *arg)
+{
+    struct writer *w = arg;
+    struct store_message m = {0};
+    char id[32];
+    int failed = 0;
+
+    m.room = "C1";
+    m.text = "a message of a steady stream";
+    m.at = 1;
+    for (int i = 0; i < w->n && !failed; i++) {
+        snprintf(id, sizeof(id), "%d.000", i);
+        m.msg_id = id;
+        failed = store_message_put(w->s, "slack", &m) != BOT_OK;
+    }
+    atomic_store(&w->done, failed ? -1 : 1);
+    return NULL;
+}
+
+/* A writer committing without pause while checkpoints run, as the daemon
+ * does under load: a PASSIVE checkpoint alone never saw the WAL fully
+ * copied when a transaction began, so the WAL never rewound (reached
+ * 30 MB here). */
+static void
+store_checkpoint__keeps_the_wal_small_under_steady_commits(void **state)
+{
+    struct writer w = {NULL, 20000, 0};
+    pthread_t t;
+    long max = 0;
+    int done;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &w.s, NULL), BOT_OK);
+    store_checkpoint_elsewhere(w.s);
+    assert_int_equal(pthread_create(&t, NULL, writer_run, &w), 0);
+    while (!(done = atomic_load(&w.done))) {
+        long sz;
+
+        assert_int_equal(store_checkpoint(dbpath), BOT_OK);
+        sz = wal_size();
+        if (sz > max)
+            max = sz;
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(done, 1);
+    assert_true(max < STORE_WAL_LIMIT);
+    assert_true(store_wal_frames(w.s) > 0);
+    store_close(w.s);
+}
+
+/* A burst's WAL, past the limit, is given back rather than kept until
+ * the next restart. */
+static void
+store_checkpoint__truncates_a_wal_past_the_limit(void **state)
+{
+    struct store *s = NULL;
+    long frames;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    store_checkpoint_elsewhere(s);
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    put_messages(s, 0, 100, 100000);
+    assert_int_equal(store_tx_commit(s), BOT_OK);
+    frames = store_wal_frames(s);
+    assert_true(frames > STORE_WAL_LIMIT / 4096);
+    assert_true(wal_size() > STORE_WAL_LIMIT);
+    assert_int_equal(store_checkpoint(dbpath), BOT_OK);
+    assert_int_equal(wal_size(), 0);
+    /* and what was in it is in the database */
+    put_messages(s, 100, 1, 10);
+    store_close(s);
+    s = NULL;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    {
+        struct store_message got;
+
+        assert_int_equal(store_message_get(s, "slack", "C1", "99.000", &got),
+                         BOT_OK);
+        assert_int_equal(strlen(got.text), 100000);
+        store_message_clear(&got);
+    }
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -530,6 +682,13 @@ main(void)
         cmocka_unit_test(
             store_tx__nested_rollback_undoes_only_the_inner_part),
         cmocka_unit_test(store_message__put_get_edit_remove),
+        cmocka_unit_test(store_user__put_replaces_name_lookup_by_platform),
+        cmocka_unit_test_setup_teardown(
+            store_checkpoint__keeps_the_wal_small_under_steady_commits,
+            tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_checkpoint__truncates_a_wal_past_the_limit, tmpdb_setup,
+            tmpdb_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -820,6 +820,23 @@ parse_long__long_extremes(void **state)
     assert_true(v == LONG_MAX);
 }
 
+static void
+timeutil_plausible__not_before_2000_nor_a_day_ahead(void **state)
+{
+    const int64_t now = 1795321080000LL; /* 2026-11-22T04:18:00Z */
+    int64_t ms;
+
+    (void)state;
+    assert_false(timeutil_plausible(0, now));
+    assert_false(timeutil_plausible(1000, now));
+    assert_int_equal(timeutil_parse_iso("1999-12-31T23:59:59Z", &ms), BOT_OK);
+    assert_false(timeutil_plausible(ms, now));
+    assert_true(timeutil_plausible(ms + 1000, now));
+    assert_true(timeutil_plausible(now - 3600000, now));
+    assert_true(timeutil_plausible(now + 86400000LL, now));
+    assert_false(timeutil_plausible(now + 86400001LL, now));
+}
+
 int
 main(void)
 {
@@ -876,6 +893,7 @@ main(void)
         cmocka_unit_test(parse_long__long_extremes),
         /* last: on the current code it trips ASan and ends the binary */
         cmocka_unit_test(timeutil_parse_iso__missing_minutes_refused),
+        cmocka_unit_test(timeutil_plausible__not_before_2000_nor_a_day_ahead),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

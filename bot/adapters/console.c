@@ -25,7 +25,6 @@
 #include <string.h>
 
 #define BOT_USER  "pmbot"
-#define LINE_MAX_ 8192
 
 struct cmsg {
     char *room;
@@ -68,18 +67,35 @@ push(void ***arr, size_t *n, size_t *cap, size_t size)
     return BOT_OK;
 }
 
+/* put_shown - s through chat_text_show: user text reaches the terminal
+ * without an escape sequence, a bell or a bidi override in it. Lines after
+ * the first are indented (multiline) or joined (not). */
+static void
+put_shown(struct console *c, const char *s, int multiline)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    chat_text_show(&sb, s, multiline ? CHAT_TEXT_MULTILINE : 0);
+    for (const char *p = strbuf_str(&sb); *p; p++) {
+        fputc(*p, c->out);
+        if (*p == '\n')
+            fputs("    ", c->out);
+    }
+    strbuf_cleanup(&sb);
+}
+
 /* print_msg - "[n] #room <user> text", continuation lines indented */
 static void
 print_msg(struct console *c, size_t n, const char *room, const char *user,
           const char *text)
 {
-    fprintf(c->out, "[%zu] %s%s <%s> ", n, room[0] == '@' ? "" : "#", room,
-            user);
-    for (const char *p = text; *p; p++) {
-        fputc(*p, c->out);
-        if (*p == '\n')
-            fputs("    ", c->out);
-    }
+    fprintf(c->out, "[%zu] %s", n, room[0] == '@' ? "" : "#");
+    put_shown(c, room, 0);
+    fputs(" <", c->out);
+    put_shown(c, user, 0);
+    fputs("> ", c->out);
+    put_shown(c, text, 1);
     fputc('\n', c->out);
     fflush(c->out);
 }
@@ -110,17 +126,30 @@ record(struct console *c, const char *room, const char *user,
 static void note(struct console *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* note - "* ..." on one line; the arguments may hold user text */
 static void
 note(struct console *c, const char *fmt, ...)
 {
+    struct strbuf sb;
     va_list ap;
+    char *s;
+    int n;
 
-    fputs("* ", c->out);
     va_start(ap, fmt);
-    vfprintf(c->out, fmt, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    fputc('\n', c->out);
+    s = n < 0 ? NULL : bot_malloc((size_t)n + 1);
+    if (!s)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    strbuf_init(&sb, 0);
+    chat_text_show(&sb, s, 0);
+    fprintf(c->out, "* %s\n", strbuf_str(&sb));
     fflush(c->out);
+    strbuf_cleanup(&sb);
+    bot_free(s);
 }
 
 static int
@@ -294,9 +323,16 @@ op_upload(struct chat_platform *p, const char *room, const char *filename,
 {
     struct console *c = con(p);
 
+    struct strbuf sb;
+
     (void)title;
+    (void)len; /* a document: NUL-terminated, no NUL inside */
     note(c, "pmbot published %s in #%s:", filename, room);
-    fwrite(content, 1, len, c->out);
+    /* the document escapes its own text; this is the terminal's guard */
+    strbuf_init(&sb, 0);
+    chat_text_show(&sb, content, CHAT_TEXT_MULTILINE);
+    fwrite(sb.buf ? sb.buf : "", 1, sb.len, c->out);
+    strbuf_cleanup(&sb);
     fputs("* end of document\n", c->out);
     fflush(c->out);
     if (cb)
@@ -470,8 +506,9 @@ shell_command(struct chat_platform *p, const char *cmd, const char *args)
     }
 }
 
-void
-console_line(struct chat_platform *p, const char *line)
+/* handle_line - a clean line, as typed */
+static void
+handle_line(struct chat_platform *p, const char *line)
 {
     struct console *c = con(p);
     struct chat_event ev = {0};
@@ -506,8 +543,27 @@ console_line(struct chat_platform *p, const char *line)
     dispatch(p, &ev);
 }
 
+void
+console_line(struct chat_platform *p, const char *line, size_t len)
+{
+    struct strbuf sb;
+
+    /* refused whole, never cut: a cut "!pm action" loses its assignee */
+    if (len > CONSOLE_LINE_MAX) {
+        note(con(p), "that line is longer than %d bytes: not sent",
+             CONSOLE_LINE_MAX);
+        return;
+    }
+    /* the whole line, through the sanitiser: a NUL byte is dropped like
+     * every control character, and what follows it is kept */
+    strbuf_init(&sb, 0);
+    if (!chat_text_clean(&sb, line, len, 0))
+        handle_line(p, strbuf_str(&sb));
+    strbuf_cleanup(&sb);
+}
+
 static void
-on_line(void *arg, const char *line)
+on_line(void *arg, const char *line, size_t len)
 {
     struct chat_platform *p = arg;
     struct console *c = con(p);
@@ -517,7 +573,7 @@ on_line(void *arg, const char *line)
             loop_stop(c->loop);
         return;
     }
-    console_line(p, line);
+    console_line(p, line, len);
 }
 
 int
@@ -528,7 +584,10 @@ console_attach(struct chat_platform *p, struct loop *loop, int fd,
 
     c->loop = loop;
     c->stop_at_eof = stop_at_eof;
-    return loop_read_lines(loop, fd, LINE_MAX_, on_line, p, &c->lines);
+    /* one byte over the limit tells a line that is too long from one that
+     * is exactly as long as allowed */
+    return loop_read_lines(loop, fd, CONSOLE_LINE_MAX + 1, on_line, p,
+                           &c->lines);
 }
 
 int

@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "mem.h"
 #include "slack_json.h"
+#include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
 #include "ws.h"
@@ -146,6 +147,8 @@ struct slack {
     unsigned nwarned;
     struct fetch_room *rooms; /* channels with messages to fetch */
     int destroying;           /* op_destroy: no new calls */
+    char **users;             /* ids whose name is known or asked for */
+    size_t nusers, capusers;
 };
 
 static void queue_run(void *arg);
@@ -514,6 +517,101 @@ api_get(struct slack *s, const char *method, const char *const *pairs,
     return c;
 }
 
+/* --- users' names, for showing mentions by name --- */
+
+/* put_user - keep a name (its own transaction, in the group if one is
+ * open): a document shows mentions by the latest name */
+static int
+put_user(struct slack *s, const char *id, const char *name)
+{
+    struct bot *b = s->p->bot;
+    int rc = bot_tx_begin(b);
+
+    if (rc)
+        return rc;
+    rc = store_user_put(b->store, s->p->ops->name, id, name, bot_now_ms(b));
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc)
+        store_tx_rollback(b->store);
+    return rc;
+}
+
+static void
+user_info_done(struct call *c, int rc, const char *body, size_t len)
+{
+    char *id = NULL, *name = NULL;
+
+    if (!rc)
+        rc = slack_user_of(body, len, 0, &id, &name);
+    if (!rc)
+        rc = put_user(c->s, id, name);
+    if (rc && rc != BOT_ECANCELED)
+        log_warn("slack: users.info %s: %s", c->extra ? c->extra : "?",
+                 bot_strerror(rc));
+    bot_free(id);
+    bot_free(name);
+}
+
+/* known_user - 1 if the id was seen this run (then nothing to do), else
+ * remembers it */
+static int
+known_user(struct slack *s, const char *id, size_t n)
+{
+    char *copy;
+
+    for (size_t i = 0; i < s->nusers; i++) {
+        if (strlen(s->users[i]) == n && !memcmp(s->users[i], id, n))
+            return 1;
+    }
+    if (s->nusers == s->capusers) {
+        size_t ncap = s->capusers ? s->capusers * 2 : 16;
+        char **nu = bot_realloc(s->users, ncap * sizeof(*nu));
+
+        if (!nu)
+            return 1; /* the name can wait for another mention */
+        s->users = nu;
+        s->capusers = ncap;
+    }
+    copy = bot_strndup(id, n);
+    if (!copy)
+        return 1;
+    s->users[s->nusers++] = copy;
+    return 0;
+}
+
+/*
+ * learn_users - every person mentioned in text whose name pmbot does not
+ * have yet is asked for (users.info, once a run); the answer goes to the
+ * store, where documents find it. Mentions are rare, so this costs nothing
+ * on the ordinary event.
+ */
+static void
+learn_users(struct slack *s, const char *text)
+{
+    struct bot *b = s->p->bot;
+
+    for (const char *p = text ? strchr(text, '<') : NULL; p;
+         p = strchr(p + 1, '<')) {
+        struct chat_mention m;
+        char *id, *name = NULL;
+        int rc;
+
+        if (!chat_mention_at(p, &m) || m.kind != CHAT_SPAN_USER ||
+            known_user(s, m.id, m.idlen))
+            continue;
+        id = s->users[s->nusers - 1];
+        rc = store_user_name(b->store, s->p->ops->name, id, &name);
+        bot_free(name);
+        if (rc == BOT_ENOTFOUND) {
+            const char *const pairs[] = {"user", id, NULL};
+
+            api_get(s, "users.info", pairs, user_info_done, NULL, NULL,
+                    bot_strdup(id));
+        }
+    }
+}
+
 /* --- platform operations --- */
 
 static void
@@ -669,18 +767,27 @@ op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
 }
 
 static void
-deliver_found(const char *room, const struct slack_message *m,
-              chat_fetched_fn *cb, void *arg)
+deliver_found(struct slack *s, const char *room,
+              const struct slack_message *m, chat_fetched_fn *cb, void *arg)
 {
     struct chat_message cm = {0};
+    struct strbuf text;
 
+    strbuf_init(&text, 0);
+    if (slack_decode(&text, m->text ? m->text : "")) {
+        strbuf_cleanup(&text);
+        cb(arg, BOT_ENOMEM, NULL);
+        return;
+    }
+    learn_users(s, strbuf_str(&text));
     cm.room = room;
     cm.id = m->ts;
     cm.user = m->user;
-    cm.text = m->text;
+    cm.text = strbuf_str(&text);
     cm.thread_id = m->thread_ts;
     cm.at = slack_ts_ms(m->ts);
     cb(arg, BOT_OK, &cm);
+    strbuf_cleanup(&text);
 }
 
 static void
@@ -697,7 +804,7 @@ fetched_one(struct call *c, int rc, const char *body, size_t len)
         cb(c->arg, rc == BOT_EIO ? BOT_ENOTFOUND : rc, NULL);
         return;
     }
-    deliver_found(c->extra, &m, cb, c->arg);
+    deliver_found(c->s, c->extra, &m, cb, c->arg);
     slack_message_clear(&m);
 }
 
@@ -746,7 +853,7 @@ fetched_history(struct call *c, int rc, const char *body, size_t len)
     if (!rc)
         rc = slack_find_message(body, len, c->extra2, &m);
     if (!rc) {
-        deliver_found(c->extra, &m, cb, c->arg);
+        deliver_found(c->s, c->extra, &m, cb, c->arg);
         slack_message_clear(&m);
     } else if (rc == BOT_ENOTFOUND) {
         fetch_replies(c->s, c->extra, c->extra2, cb, c->arg);
@@ -822,7 +929,7 @@ fetched_batch(struct call *c, int rc, const char *body, size_t len)
         } else if (rc) {
             f->cb(f->arg, rc, NULL);
         } else if (found[i].ts) {
-            deliver_found(r->channel, &found[i], f->cb, f->arg);
+            deliver_found(s, r->channel, &found[i], f->cb, f->arg);
             slack_message_clear(&found[i]);
         } else if (!has_more || !oldest[0] || ts_cmp(f->ts, oldest) >= 0) {
             fetch_replies(s, r->channel, f->ts, f->cb, f->arg);
@@ -1164,7 +1271,27 @@ dispatch_env(struct slack *s, struct env *v)
         ev.reply = env_reply;
         ev.reply_arg = v;
     }
+    learn_users(s, ev.text);
     bot_dispatch(s->p->bot, &ev, env_done, v);
+}
+
+/* user_changed - a user_change event: the new name is kept before the
+ * event is acknowledged */
+static void
+user_changed(struct slack *s, struct env *v, const char *data, size_t len)
+{
+    char *id = NULL, *name = NULL;
+    int rc = slack_user_of(data, len, 1, &id, &name);
+
+    if (!rc) {
+        rc = put_user(s, id, name);
+        if (!rc)
+            known_user(s, id, strlen(id));
+    }
+    bot_free(id);
+    bot_free(name);
+    /* a user_change without a usable user is acked as it is */
+    bot_finish(s->p->bot, env_done, v, rc == BOT_EPROTO ? BOT_OK : rc);
 }
 
 static void
@@ -1224,7 +1351,10 @@ on_envelope(struct slack *s, struct sock *k, const char *data, size_t len)
     case SLACK_ENV_INTERACTIVE:
         metrics_add(&s->p->bot->metrics, "pmbot_events_received_total",
                     "platform=\"slack\"", 1);
-        dispatch_env(s, v);
+        if (v->e.event_type && !strcmp(v->e.event_type, "user_change"))
+            user_changed(s, v, data, len);
+        else
+            dispatch_env(s, v);
         return;
     default:
         env_free(v);
@@ -1473,6 +1603,9 @@ op_destroy(struct chat_platform *p)
     loop_timer_free(s->queue_timer);
     bot_free(s->self_user);
     bot_free(s->self_bot);
+    for (size_t i = 0; i < s->nusers; i++)
+        bot_free(s->users[i]);
+    bot_free(s->users);
     bot_free(s);
     bot_free(p);
 }

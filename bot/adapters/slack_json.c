@@ -438,8 +438,8 @@ slack_envelope_event(const struct slack_envelope *e, const char *self_user,
             return BOT_ENOTFOUND;
         /* "/incident" + "start x" -> "incident start x" */
         strbuf_reset(text_buf);
-        strbuf_printf(text_buf, "%s %s", e->command + 1,
-                      e->text ? e->text : "");
+        strbuf_printf(text_buf, "%s ", e->command + 1);
+        slack_decode(text_buf, e->text ? e->text : "");
         if (strbuf_error(text_buf))
             return strbuf_error(text_buf);
         ev->kind = CHAT_EV_COMMAND;
@@ -466,7 +466,13 @@ slack_envelope_event(const struct slack_envelope *e, const char *self_user,
     if (strcmp(t, "message"))
         return BOT_ENOTFOUND;
     ev->msg_id = e->ts;
-    ev->text = e->text;
+    if (e->text) {
+        /* decoded once, here: the core holds plain text */
+        strbuf_reset(text_buf);
+        if (slack_decode(text_buf, e->text))
+            return strbuf_error(text_buf);
+        ev->text = strbuf_str(text_buf);
+    }
     ev->thread_id = e->thread_ts;
     ev->at = slack_ts_ms(e->ts);
     ev->is_dm = e->channel[0] == 'D';
@@ -501,6 +507,141 @@ slack_escape(struct strbuf *out, const char *text)
             strbuf_puts(out, "&gt;");
         else
             strbuf_putc(out, *p);
+    }
+    return strbuf_error(out);
+}
+
+/* slack_id - a Slack id of this kind: the letter, then A-Z 0-9 */
+static int
+slack_id(const char *id, size_t n, const char *first)
+{
+    if (n < 2 || !strchr(first, id[0]))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9')))
+            return 0;
+    }
+    return 1;
+}
+
+int
+slack_decode(struct strbuf *out, const char *text)
+{
+    static const struct {
+        const char *in, *out;
+    } ents[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}};
+    const char *p = text;
+
+    while (*p) {
+        const char *close, *bar, *body;
+        size_t n = strcspn(p, "&<"), i;
+        struct strbuf part;
+
+        strbuf_append(out, p, n);
+        p += n;
+        if (*p == '&') {
+            for (i = 0; i < 3; i++) {
+                size_t el = strlen(ents[i].in);
+
+                if (!strncmp(p, ents[i].in, el)) {
+                    strbuf_puts(out, ents[i].out);
+                    p += el;
+                    break;
+                }
+            }
+            if (i == 3)
+                strbuf_putc(out, *p++);
+            continue;
+        }
+        if (!*p)
+            break;
+        close = strchr(p, '>');
+        if (!close) {
+            strbuf_append(out, p, strlen(p)); /* not markup: kept */
+            break;
+        }
+        /* <body> or <body|label>; label and body may hold entities */
+        body = p + 1;
+        n = (size_t)(close - body);
+        if (!n || *body == ' ' || memchr(body, '<', n)) {
+            strbuf_putc(out, *p++); /* Slack sends &lt;: this is no markup */
+            continue;
+        }
+        bar = memchr(body, '|', n);
+        strbuf_init(&part, 0);
+        if ((*body == '@' || *body == '#') &&
+            slack_id(body + 1, (size_t)((bar ? bar : close) - body - 1),
+                     *body == '@' ? "UWB" : "CGD")) {
+            struct chat_mention m;
+
+            /* a mention as chat.h writes it: a user's name is looked up
+             * when shown (it changes); a channel keeps the name it came
+             * with, when that is a channel name */
+            strbuf_putc(&part, '<');
+            strbuf_append(&part, body, (size_t)((bar ? bar : close) - body));
+            if (*body == '#' && bar) {
+                strbuf_putc(&part, '|');
+                strbuf_append(&part, bar + 1, (size_t)(close - bar - 1));
+            }
+            strbuf_putc(&part, '>');
+            if (!chat_mention_at(strbuf_str(&part), &m)) {
+                strbuf_reset(&part); /* a name that is not one: dropped */
+                strbuf_putc(&part, '<');
+                strbuf_append(&part, body,
+                              (size_t)((bar ? bar : close) - body));
+                strbuf_putc(&part, '>');
+            }
+            strbuf_puts(out, strbuf_str(&part));
+        } else if (*body == '!') {
+            /* <!here>, <!channel>, <!subteam^S1|@team>, <!date^…|fallback>:
+             * the words they stand for, which ping no one as plain text */
+            if (bar) {
+                strbuf_append(&part, bar + 1, (size_t)(close - bar - 1));
+                slack_decode(out, strbuf_str(&part));
+            } else {
+                size_t w = strcspn(body + 1, "^>");
+
+                strbuf_putc(out, '@');
+                strbuf_append(out, body + 1, w);
+            }
+        } else {
+            /* a link: <url> or <url|label>, shown as the label and the
+             * address unless the label is the address */
+            size_t ul = (size_t)((bar ? bar : close) - body);
+            struct strbuf url;
+
+            strbuf_init(&url, 0);
+            strbuf_append(&part, body, ul);
+            slack_decode(&url, strbuf_str(&part));
+            strbuf_reset(&part);
+            if (bar) {
+                const char *u = strbuf_str(&url), *colon = strstr(u, "://");
+                const char *bare = !strncmp(u, "mailto:", 7) ? u + 7
+                                   : colon ? colon + 3 : u;
+                struct strbuf label;
+
+                strbuf_init(&label, 0);
+                strbuf_append(&part, bar + 1, (size_t)(close - bar - 1));
+                slack_decode(&label, strbuf_str(&part));
+                if (!strcmp(strbuf_str(&label), u) ||
+                    !strcmp(strbuf_str(&label), bare))
+                    strbuf_puts(out, strbuf_str(&label));
+                else
+                    strbuf_printf(out, "%s (%s)", strbuf_str(&label), u);
+                if (strbuf_error(&label))
+                    out->err = out->err ? out->err : strbuf_error(&label);
+                strbuf_cleanup(&label);
+            } else {
+                strbuf_puts(out, strbuf_str(&url));
+            }
+            if (strbuf_error(&url))
+                out->err = out->err ? out->err : strbuf_error(&url);
+            strbuf_cleanup(&url);
+        }
+        if (strbuf_error(&part))
+            out->err = out->err ? out->err : strbuf_error(&part);
+        strbuf_cleanup(&part);
+        p = close + 1;
     }
     return strbuf_error(out);
 }
@@ -1170,4 +1311,57 @@ slack_parse_user(const char *token, char **user)
     }
     *user = bot_strndup(token, n);
     return *user ? BOT_OK : BOT_ENOMEM;
+}
+
+/* user_name - the name a person goes by: profile.display_name, else
+ * real_name, else name */
+static const char *
+user_name(json_t *u)
+{
+    json_t *prof = json_object_get(u, "profile");
+    const char *cand[] = {
+        json_string_value(json_object_get(prof, "display_name")),
+        json_string_value(json_object_get(prof, "real_name")),
+        json_string_value(json_object_get(u, "real_name")),
+        json_string_value(json_object_get(u, "name")),
+    };
+
+    for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+        if (cand[i] && *cand[i])
+            return cand[i];
+    }
+    return NULL;
+}
+
+int
+slack_user_of(const char *body, size_t len, int envelope, char **id,
+              char **name)
+{
+    json_t *root = json_loadb(body, len, 0, NULL), *u;
+    const char *i, *n;
+    int rc = BOT_EPROTO;
+
+    *id = *name = NULL;
+    if (!json_is_object(root))
+        goto done;
+    u = envelope ? json_object_get(
+                       json_object_get(json_object_get(root, "payload"),
+                                       "event"),
+                       "user")
+                 : json_object_get(root, "user");
+    i = json_string_value(json_object_get(u, "id"));
+    n = user_name(u);
+    if (!i || !n)
+        goto done;
+    *id = bot_strdup(i);
+    *name = bot_strdup(n);
+    rc = *id && *name ? BOT_OK : BOT_ENOMEM;
+    if (rc) {
+        bot_free(*id);
+        bot_free(*name);
+        *id = *name = NULL;
+    }
+done:
+    json_decref(root);
+    return rc;
 }

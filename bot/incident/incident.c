@@ -51,6 +51,17 @@ incident_parse_sev(const char *s, int *severity)
 }
 
 int
+incident_looks_like_sev(const char *s)
+{
+    if (strncasecmp(s, "sev", 3))
+        return 0;
+    s += 3;
+    if (*s == '-' || *s == '+')
+        s++;
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+int
 incident_parse_ref(const char *s, const char *prefix, int64_t *id)
 {
     size_t n = strlen(prefix);
@@ -113,20 +124,35 @@ incident_declare(struct bot *b, const char *title, int severity,
     return BOT_OK;
 }
 
-/* alarm_entry - "Alarm fired: title" / "Alarm resolved: title" */
+/*
+ * alarm_entry - "Alarm fired: title" / "Alarm resolved: title" at the
+ * alarm's own time. A time that cannot be true (before 2000: an unset
+ * clock; more than a day ahead: a skewed sender) falls back to the time
+ * pmbot received the alarm, rather than refusing the alarm: the page is
+ * real even when the sender's clock is not, and the timeline stays in order.
+ */
 static int
 alarm_entry(struct bot *b, int64_t id, const char *verb, const char *title,
             int64_t at)
 {
+    int64_t now = bot_now_ms(b);
     struct strbuf sb;
     int rc;
 
+    if (at && !timeutil_plausible(at, now)) {
+        char t[TIMEUTIL_BUFLEN];
+
+        log_warn("alarm: INC-%lld: start time %s is implausible; using the "
+                 "time it was received", (long long)id,
+                 timeutil_fmt_iso(at, t));
+        at = 0;
+    }
     strbuf_init(&sb, 0);
     strbuf_printf(&sb, "Alarm %s: %s", verb, title);
     rc = strbuf_error(&sb);
     if (!rc)
-        rc = incident_add_entry(b, id, at ? at : bot_now_ms(b),
-                                TIMELINE_AUTO, strbuf_str(&sb));
+        rc = incident_add_entry(b, id, at ? at : now, TIMELINE_AUTO,
+                                strbuf_str(&sb));
     strbuf_cleanup(&sb);
     return rc;
 }
@@ -815,10 +841,21 @@ on_tag_fetched(void *arg, int rc, const struct chat_message *m)
     if (rc && rc != BOT_ECANCELED)
         log_warn("incident: INC-%lld: cannot fetch tagged message %s: %s",
                  (long long)t->incident_id, t->msg_id, bot_strerror(rc));
-    else if (!rc)
-        rc = event_tx(t->b, t->event_id,
-                      t->cancelled ? nothing : keep_and_tag, &ev,
-                      t->incident_id, m);
+    else if (!rc) {
+        struct chat_message clean = *m;
+        struct strbuf sb;
+
+        strbuf_init(&sb, 0);
+        rc = m->text ? chat_text_clean(&sb, m->text, strlen(m->text),
+                                       CHAT_TEXT_MULTILINE)
+                     : BOT_OK;
+        clean.text = strbuf_str(&sb);
+        if (!rc)
+            rc = event_tx(t->b, t->event_id,
+                          t->cancelled ? nothing : keep_and_tag, &ev,
+                          t->incident_id, &clean);
+        strbuf_cleanup(&sb);
+    }
     bot_finish(t->b, t->done, t->arg, rc);
     tagging_free(t);
 }
@@ -937,9 +974,9 @@ change_entry(struct bot *b, const struct chat_event *ev, int64_t incident_id,
     return rc;
 }
 
-void
-incident_handle_event(struct bot *b, const struct chat_event *ev,
-                      chat_done_fn *done, void *arg)
+static void
+handle_event(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
+             void *arg)
 {
     struct tagging *t;
     int64_t inc_id;
@@ -999,4 +1036,32 @@ incident_handle_event(struct bot *b, const struct chat_event *ev,
         break;
     }
     bot_finish(b, done, arg, rc);
+}
+
+void
+incident_handle_event(struct bot *b, const struct chat_event *ev,
+                      chat_done_fn *done, void *arg)
+{
+    struct chat_event clean;
+    struct strbuf sb;
+    int64_t id;
+
+    /* only text an incident keeps is worth cleaning (the lookup is in
+     * memory; handle_event repeats it) */
+    if (!ev->text || incident_id_for_room(b, ev->room, &id)) {
+        handle_event(b, ev, done, arg);
+        return;
+    }
+    /* what reaches the timeline and the message cache is clean text */
+    strbuf_init(&sb, 0);
+    if (chat_text_clean(&sb, ev->text, strlen(ev->text),
+                        CHAT_TEXT_MULTILINE)) {
+        strbuf_cleanup(&sb);
+        bot_finish(b, done, arg, BOT_ENOMEM);
+        return;
+    }
+    clean = *ev;
+    clean.text = strbuf_str(&sb);
+    handle_event(b, &clean, done, arg);
+    strbuf_cleanup(&sb);
 }

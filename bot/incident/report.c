@@ -7,12 +7,15 @@
  */
 #include "report.h"
 
+#include "chat.h"
 #include "err.h"
 #include "incident.h"
+#include "mem.h"
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 struct writer {
@@ -27,11 +30,31 @@ struct writer {
 
 /* --- Markdown --- */
 
+/* shown - text as chat_text_show() has it (a new string, NULL on ENOMEM):
+ * the escapers below never see a control character or a bidi override. */
+static char *
+shown(const char *text)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    if (chat_text_show(&sb, text, CHAT_TEXT_MULTILINE)) {
+        strbuf_cleanup(&sb);
+        return NULL;
+    }
+    return sb.buf ? strbuf_steal(&sb) : bot_strdup("");
+}
+
 int
-report_md_escape(struct strbuf *out, const char *text)
+report_md_escape(struct strbuf *out, const char *raw)
 {
     const char *special = "\\`*_[]<>|~&!";
+    char *text = shown(raw);
 
+    if (!text) {
+        out->err = out->err ? out->err : BOT_ENOMEM;
+        return out->err;
+    }
     /* a leading marker would start a list, quote or heading */
     if (text[0] && strchr("-+>=#", text[0]))
         strbuf_putc(out, '\\');
@@ -50,6 +73,7 @@ report_md_escape(struct strbuf *out, const char *text)
         } else
             strbuf_putc(out, (char)c);
     }
+    bot_free(text);
     return strbuf_error(out);
 }
 
@@ -110,8 +134,14 @@ static const struct writer md = {md_begin, md_heading, md_para,
 /* --- HTML --- */
 
 int
-report_html_escape(struct strbuf *out, const char *text)
+report_html_escape(struct strbuf *out, const char *raw)
 {
+    char *text = shown(raw);
+
+    if (!text) {
+        out->err = out->err ? out->err : BOT_ENOMEM;
+        return out->err;
+    }
     for (const char *p = text; *p; p++) {
         switch (*p) {
         case '&':
@@ -136,6 +166,7 @@ report_html_escape(struct strbuf *out, const char *text)
             strbuf_putc(out, *p);
         }
     }
+    bot_free(text);
     return strbuf_error(out);
 }
 
@@ -200,6 +231,54 @@ html_end(struct strbuf *o)
 static const struct writer html = {html_begin, html_heading, html_para,
                                    html_table, html_table_end, html_end};
 
+/* --- the actions listing --- */
+
+/* put_cell - s shown on one line, padded to width columns (0: none) */
+static void
+put_cell(struct strbuf *o, const char *s, int width)
+{
+    size_t start = o->len, cols = 0;
+
+    chat_text_show(o, s, 0);
+    for (size_t i = start; i < o->len; i++)
+        cols += ((unsigned char)o->buf[i] & 0xc0) != 0x80;
+    for (; (int)cols < width; cols++)
+        strbuf_putc(o, ' ');
+}
+
+int
+report_actions(struct strbuf *out, const struct action *list, size_t n,
+               int all, int64_t now)
+{
+    char today[TIMEUTIL_BUFLEN];
+
+    timeutil_fmt_date(now, today);
+    if (!n) {
+        strbuf_printf(out, "No %sfollow-up actions.\n", all ? "" : "open ");
+        return strbuf_error(out);
+    }
+    strbuf_printf(out, "%-8s %-8s %-10s %-8s %-16s %s\n", "ACTION",
+                  "INCIDENT", "TARGET", "STATUS", "ASSIGNED TO", "TEXT");
+    for (size_t i = 0; i < n; i++) {
+        const struct action *a = &list[i];
+        const char *status = a->status == ACTION_DONE ? "done"
+                             : strcmp(a->due_date, today) < 0 ? "overdue"
+                                                              : "open";
+        char id[32], inc[32];
+
+        snprintf(id, sizeof(id), "ACT-%lld", (long long)a->id);
+        snprintf(inc, sizeof(inc), "INC-%lld", (long long)a->incident_id);
+        strbuf_printf(out, "%-8s %-8s ", id, inc);
+        put_cell(out, a->due_date, 10);
+        strbuf_printf(out, " %-8s @", status);
+        put_cell(out, a->assignee, 15);
+        strbuf_putc(out, ' ');
+        put_cell(out, a->text, 0);
+        strbuf_putc(out, '\n');
+    }
+    return strbuf_error(out);
+}
+
 /* --- the document --- */
 
 struct doc {
@@ -221,6 +300,108 @@ doc_free(struct doc *d)
     store_timeline_edits_free(d->edits, d->nedits);
 }
 
+/* user_name - the name the store has for a user id (new), or NULL */
+static char *
+user_name(struct store *s, const char *platform, const char *id, size_t n)
+{
+    char *idz = bot_strndup(id, n), *name = NULL;
+
+    if (idz && store_user_name(s, platform, idz, &name))
+        name = NULL;
+    bot_free(idz);
+    return name;
+}
+
+/* room_name - the name pmbot knows for a room id (new), or NULL */
+static char *
+room_name(struct store *s, const char *platform, const char *id, size_t n)
+{
+    char *idz = bot_strndup(id, n), *name = NULL;
+    struct incident in;
+
+    if (idz && !store_incident_by_channel(s, platform, idz, &in)) {
+        name = in.channel_name ? bot_strdup(in.channel_name) : NULL;
+        store_incident_clear(&in);
+    }
+    bot_free(idz);
+    return name;
+}
+
+/*
+ * by_name - *text with its mentions (chat.h) shown as people and rooms are
+ * named: <@U1> as @name (the latest name the store has, else @U1), <#C1>
+ * as #name (the name it came with, else the incident channel's, else #C1).
+ * Replaces *text; BOT_ENOMEM leaves it.
+ */
+static int
+by_name(struct store *s, const char *platform, char **text)
+{
+    struct strbuf sb;
+    const char *p = *text;
+
+    if (!p || !strchr(p, '<'))
+        return BOT_OK;
+    strbuf_init(&sb, 0);
+    while (*p) {
+        struct chat_mention m;
+        size_t n = strcspn(p + 1, "<") + 1;
+        char *name;
+
+        if (!chat_mention_at(p, &m)) {
+            strbuf_append(&sb, p, n);
+            p += n;
+            continue;
+        }
+        if (m.kind == CHAT_SPAN_USER) {
+            name = user_name(s, platform, m.id, m.idlen);
+            strbuf_putc(&sb, '@');
+        } else {
+            name = m.namelen ? bot_strndup(m.name, m.namelen)
+                             : room_name(s, platform, m.id, m.idlen);
+            strbuf_putc(&sb, '#');
+        }
+        if (name)
+            strbuf_puts(&sb, name);
+        else
+            strbuf_append(&sb, m.id, m.idlen);
+        bot_free(name);
+        p += m.len;
+    }
+    if (strbuf_error(&sb)) {
+        strbuf_cleanup(&sb);
+        return BOT_ENOMEM;
+    }
+    bot_free(*text);
+    *text = strbuf_steal(&sb);
+    return *text ? BOT_OK : BOT_ENOMEM;
+}
+
+/* names - every user text of the document by name, and each assignee */
+static int
+names(struct store *s, struct doc *d)
+{
+    const char *pl = d->inc.platform ? d->inc.platform : "";
+    int rc = by_name(s, pl, &d->inc.title);
+
+    if (!rc)
+        rc = by_name(s, pl, &d->inc.root_cause);
+    for (size_t i = 0; !rc && i < d->ntl; i++)
+        rc = by_name(s, pl, &d->tl[i].text);
+    for (size_t i = 0; !rc && i < d->nedits; i++)
+        rc = by_name(s, pl, &d->edits[i].text);
+    for (size_t i = 0; !rc && i < d->nacts; i++) {
+        char *who = user_name(s, pl, d->acts[i].assignee,
+                              strlen(d->acts[i].assignee));
+
+        rc = by_name(s, pl, &d->acts[i].text);
+        if (who) {
+            bot_free(d->acts[i].assignee);
+            d->acts[i].assignee = who;
+        }
+    }
+    return rc;
+}
+
 static int
 doc_load(struct store *s, int64_t id, struct doc *d)
 {
@@ -234,6 +415,8 @@ doc_load(struct store *s, int64_t id, struct doc *d)
         rc = store_action_list(s, id, 1, &d->acts, &d->nacts);
     if (!rc)
         rc = store_timeline_edits(s, id, &d->edits, &d->nedits);
+    if (!rc)
+        rc = names(s, d);
     if (rc)
         doc_free(d);
     return rc;

@@ -1,0 +1,40 @@
+/*
+ * store_user.c - users' display names, kept so a mention (<@U123>) can be
+ * shown by name without a platform call.
+ */
+#include "store_int.h"
+
+#include "err.h"
+
+int
+store_user_put(struct store *s, const char *platform, const char *user_id,
+               const char *name, int64_t at)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_USER_PUT);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, user_id);
+    store_bind_text(st, 3, name);
+    sqlite3_bind_int64(st, 4, at);
+    return store_done(s, st);
+}
+
+static int
+read_name(sqlite3_stmt *st, void *p)
+{
+    int rc = BOT_OK;
+
+    *(char **)p = store_col_text(st, 0, &rc);
+    return rc;
+}
+
+int
+store_user_name(struct store *s, const char *platform, const char *user_id,
+                char **name)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_USER_NAME);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, user_id);
+    return store_one(s, st, read_name, name, "user lookup");
+}
