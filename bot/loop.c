@@ -154,6 +154,12 @@ loop_run(struct loop *l)
     return BOT_OK;
 }
 
+int
+loop_run_once(struct loop *l)
+{
+    return uv_run(&l->uv, UV_RUN_ONCE);
+}
+
 void
 loop_stop(struct loop *l)
 {

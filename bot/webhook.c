@@ -102,6 +102,7 @@ struct webhook {
     struct loop_timer *sweep;
     int spare_fd; /* given up to accept-and-close when out of fds */
     int closing;  /* webhook_free has begun: callbacks only clean up */
+    int in_callback; /* inside lws's callback: answers may close at once */
     int crash_after_ack; /* PMBOT_FAULT=crash-after-alarm-ack (tests) */
     struct alarm_severity_map sev;
 };
@@ -281,6 +282,12 @@ webhook_adopt(struct webhook *w, int fd)
     return BOT_OK;
 }
 
+unsigned
+webhook_connections(const struct webhook *w)
+{
+    return (unsigned)w->nconns;
+}
+
 static void
 on_accept(void *arg, int lfd, int events)
 {
@@ -312,7 +319,20 @@ on_accept(void *arg, int lfd, int events)
 
 /* --- answering --- */
 
-/* answer - headers now, the body from the writable callback */
+/* hold - a request is being answered: its deadline is off */
+static void
+hold(struct lws *wsi)
+{
+    struct conn *c = conn_of(wsi);
+
+    if (c)
+        c->deadline = 0;
+}
+
+/* answer - the headers now; the body now too when the connection is to be
+ * closed and we are inside lws's callback (then -1 closes it at once:
+ * left open, lws goes on with the unread rest, a body it was told of or
+ * bytes past it, and can spin on it), else from the writable callback */
 static int
 answer(struct lws *wsi, struct req *r, int status, const char *ctype,
        char *body)
@@ -320,16 +340,15 @@ answer(struct lws *wsi, struct req *r, int status, const char *ctype,
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                         *end = buf + sizeof(buf) - 1;
     size_t len = body ? strlen(body) : 0;
-    struct conn *c = conn_of(wsi);
+    struct webhook *w = wh_of(wsi);
 
-    count(wh_of(wsi), route_names[r->route], status);
+    count(w, route_names[r->route], status);
     r->answered = 1;
     r->status = status;
     if (r->resp != body)
         bot_free(r->resp);
     r->resp = body;
-    if (c)
-        c->deadline = 0;
+    hold(wsi);
     if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
                                     end) ||
         (r->close &&
@@ -338,6 +357,16 @@ answer(struct lws *wsi, struct req *r, int status, const char *ctype,
                                       end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
+    if (r->close && w->in_callback) {
+        unsigned char *out = bot_malloc(LWS_PRE + len + 1);
+
+        if (out) {
+            memcpy(out + LWS_PRE, body ? body : "", len);
+            lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+            bot_free(out);
+        }
+        return -1;
+    }
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -354,9 +383,12 @@ json_reply(const char *key, const char *value)
     return d;
 }
 
+/* error - every refusal closes the connection: what follows its head (a
+ * body, a pipelined request) is not read, so cannot be trusted */
 static int
 error(struct lws *wsi, struct req *r, int status, const char *why)
 {
+    r->close = 1;
     return answer(wsi, r, status, "application/json",
                   json_reply("error", why));
 }
@@ -552,8 +584,7 @@ take(struct lws *wsi, struct webhook *w, struct req *r, int signed_req)
         return -1;
     r->pending->wsi = wsi;
     r->pending->r = r;
-    if (conn_of(wsi))
-        conn_of(wsi)->deadline = 0;
+    hold(wsi);
     bot_after_commit(b);
     bot_finish(b, on_committed, r->pending, BOT_OK);
     return 0;
@@ -793,6 +824,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     struct req *r = user;
     struct webhook *w = wh_of(wsi);
     struct conn *c;
+    int rc;
 
     switch (reason) {
     case LWS_CALLBACK_WSI_DESTROY:
@@ -817,24 +849,27 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
      * an oversize or garbage head): no user data then */
     if (!r || !w || w->closing)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
+    w->in_callback = 1;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         memset(r, 0, sizeof(*r));
-        return on_request(wsi, w, r, in);
+        rc = on_request(wsi, w, r, in);
+        break;
     case LWS_CALLBACK_HTTP_BODY:
-        if (r->answered)
-            return 0;
-        return on_body(wsi, w, r, in, len);
+        rc = r->answered ? -1 : on_body(wsi, w, r, in, len);
+        break;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (r->answered || r->chunked)
-            return 0;
-        return on_body_complete(wsi, w, r);
+        rc = r->answered || r->chunked ? 0 : on_body_complete(wsi, w, r);
+        break;
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return on_writable(wsi, w, r);
+        rc = on_writable(wsi, w, r);
+        break;
     default:
+        rc = lws_callback_http_dummy(wsi, reason, user, in, len);
         break;
     }
-    return lws_callback_http_dummy(wsi, reason, user, in, len);
+    w->in_callback = 0;
+    return rc;
 }
 
 static const struct lws_protocols protocols[] = {

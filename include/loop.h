@@ -32,6 +32,9 @@ void loop_free(struct loop *l);
 
 /* loop_run - run until loop_stop() or nothing is left to wait for. */
 int loop_run(struct loop *l);
+/* loop_run_once - wait for what is due next and run it; 0 once nothing is
+ * left to wait for (tests and fuzzers step the loop with it). */
+int loop_run_once(struct loop *l);
 void loop_stop(struct loop *l);
 
 /* loop_work - run work(arg) on a worker thread, then after(arg, rc) back

@@ -38,5 +38,7 @@ void webhook_free(struct webhook *w);
  * failure) as the listener serves its own; for tests and the fuzzer.
  * BOT_ENOMEM or BOT_EIO. */
 int webhook_adopt(struct webhook *w, int fd);
+/* webhook_connections - connections open now. */
+unsigned webhook_connections(const struct webhook *w);
 
 #endif

@@ -70,6 +70,12 @@ $probe "$port" raw "$(hex "GET /healthz HTTP/1.1")0d0a$(hex "X-Big: $big")0d0a0d
 check "a head over 8 KB: /healthz 200" [ "$(health)" = 200 ]
 $probe "$port" raw "16030100a1010000" >/dev/null
 check "a TLS hello on plain HTTP: /healthz 200" [ "$(health)" = 200 ]
+# found by fuzz_http: a GET whose head declares a body, refused before
+# the body came, left lws spinning on the unread rest at 100% CPU
+$probe "$port" raw "$(od -An -v -tx1 tests/fuzz/regress/http/get-with-unread-body-spins | tr -d ' \n')" >"$dir/p.txt"
+check "a refused request with an unread body is answered and closed" \
+    grep -q "answer='HTTP/1.1 404" "$dir/p.txt"
+check "and /healthz still answers in time" [ "$(health)" = 200 ]
 check "pmbot is still running" alive
 
 # 2. the address is bound exactly as configured
