@@ -3,12 +3,12 @@
  *
  * The listening sockets are ours (getaddrinfo, bind exactly what is
  * configured); each accepted connection is handed to libwebsockets, on a
- * context of the listener's own, for HTTP/1.1 parsing. We keep every
- * connection in a list, oldest first, with one deadline each: a request
- * (head and body) must arrive within body_timeout seconds of the
- * connection opening or of the previous answer, however slowly it
- * trickles. At WEBHOOK_CONN_MAX connections the oldest one that is not
- * being answered is closed to make room, so a flood of idle or slow
+ * context of the listener's own, for HTTP/1.1 parsing. A connection
+ * carries one request (see answer()). We keep every connection in a list,
+ * oldest first, with one deadline each: the request, head and body, must
+ * arrive within body_timeout seconds of the connection opening, however
+ * slowly it trickles. At WEBHOOK_CONN_MAX connections the oldest one that
+ * is not being answered is closed to make room, so a flood of idle or slow
  * clients cannot lock out /healthz or a real sender.
  *
  * A request is checked in this order, and each failure answers at once and
@@ -78,7 +78,7 @@ static const char *const route_names[] = {
 
 /* One accepted connection, from accept to lws's last word on it. */
 struct conn {
-    struct conn *next, *prev; /* oldest (least recently answered) first */
+    struct conn *next, *prev; /* oldest first */
     struct webhook *w;
     struct lws *wsi;
     uint64_t deadline; /* loop ms; 0 while its answer is being made */
@@ -120,9 +120,7 @@ struct req {
     int route;
     int post;
     int too_big;
-    int close;   /* close after the answer (framing we cannot resume) */
     int answered;
-    int body_done; /* the whole body was read */
     struct chunked *chunked; /* Transfer-Encoding: chunked; owned */
     size_t raw;  /* bytes of chunked framing and data seen */
     const struct config_mapping *mapping;
@@ -200,19 +198,6 @@ conn_kill(struct conn *c, const char *why)
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
 }
 
-/* conn_wait - a new request may start: it has body_timeout to arrive */
-static void
-conn_wait(struct conn *c)
-{
-    struct webhook *w = c->w;
-
-    c->deadline = loop_now_ms(w->loop) +
-                  (uint64_t)w->b->cfg->body_timeout * 1000u;
-    /* least recently answered first: that is who makes room */
-    conn_unlink(w, c);
-    conn_append(w, c);
-}
-
 static void
 on_sweep(void *arg)
 {
@@ -228,8 +213,8 @@ on_sweep(void *arg)
         loop_timer_stop(w->sweep);
 }
 
-/* make_room - at the cap, close the least recently answered connection
- * that is not waiting for its answer */
+/* make_room - at the cap, close the oldest connection that is not waiting
+ * for its answer */
 static void
 make_room(struct webhook *w)
 {
@@ -262,7 +247,8 @@ webhook_adopt(struct webhook *w, int fd)
     c->w = w;
     conn_append(w, c);
     w->nconns++;
-    conn_wait(c);
+    c->deadline = loop_now_ms(w->loop) +
+                  (uint64_t)w->b->cfg->body_timeout * 1000u;
     memset(&ad, 0, sizeof(ad));
     ad.vh = w->vh;
     ad.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
@@ -329,10 +315,17 @@ hold(struct lws *wsi)
         c->deadline = 0;
 }
 
-/* answer - the headers now; the body now too when the connection is to be
- * closed and we are inside lws's callback (then -1 closes it at once:
- * left open, lws goes on with the unread rest, a body it was told of or
- * bytes past it, and can spin on it), else from the writable callback */
+/*
+ * answer - one request per connection, so every answer says "Connection:
+ * close" and the connection ends with it. libwebsockets 4.1 keeps what a
+ * read brought past a request (a pipelined one) in a buffer list and frees
+ * a segment of it while handing its body to us (a use after free found by
+ * fuzz_http: tests/fuzz/regress/http/pipelined-post-after-get); and a
+ * connection left open after a refusal goes on with the unread rest and
+ * can spin on it. Inside lws's callback the whole answer is written now
+ * and -1 closes the connection at once; after a commit (outside it) the
+ * body follows from the writable callback.
+ */
 static int
 answer(struct lws *wsi, struct req *r, int status, const char *ctype,
        char *body)
@@ -351,13 +344,12 @@ answer(struct lws *wsi, struct req *r, int status, const char *ctype,
     hold(wsi);
     if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
                                     end) ||
-        (r->close &&
-         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                      (const unsigned char *)"close", 5, &p,
-                                      end)) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                     (const unsigned char *)"close", 5, &p,
+                                     end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    if (r->close && w->in_callback) {
+    if (w->in_callback) {
         unsigned char *out = bot_malloc(LWS_PRE + len + 1);
 
         if (out) {
@@ -383,12 +375,9 @@ json_reply(const char *key, const char *value)
     return d;
 }
 
-/* error - every refusal closes the connection: what follows its head (a
- * body, a pipelined request) is not read, so cannot be trusted */
 static int
 error(struct lws *wsi, struct req *r, int status, const char *why)
 {
-    r->close = 1;
     return answer(wsi, r, status, "application/json",
                   json_reply("error", why));
 }
@@ -687,8 +676,6 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
     }
     if (!r->post)
         return error(wsi, r, 405, "use POST");
-    /* whatever goes wrong now, the body that follows is not read */
-    r->close = 1;
     declared = content_length(wsi);
     telen = lws_hdr_copy(wsi, te, sizeof(te),
                          WSI_TOKEN_HTTP_TRANSFER_ENCODING);
@@ -702,15 +689,13 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
             return error(wsi, r, 501, "unsupported Transfer-Encoding");
         if (chunked_new(&r->chunked))
             return error(wsi, r, 500, "out of memory");
-        r->close = 1; /* lws thinks the body goes on: no second request */
+
     } else if (declared < 0) {
         return error(wsi, r, 411, "send a Content-Length or a chunked body");
     } else if (declared > WEBHOOK_BODY_MAX) {
         r->too_big = 1;
         return error(wsi, r, 413, "body over 1 MiB");
     }
-    if (!r->chunked)
-        r->close = 0;
     if (lws_hdr_copy(wsi, r->auth, sizeof(r->auth),
                      WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
         r->auth[0] = '\0';
@@ -727,7 +712,6 @@ on_body_complete(struct lws *wsi, struct webhook *w, struct req *r)
     const char *token = w->b->cfg->webhook_token, *why = NULL;
     int signed_req = 0;
 
-    r->body_done = 1;
     if (r->too_big)
         return 0;
     if (token && !bearer_ok(token, r->auth)) {
@@ -751,7 +735,6 @@ on_body(struct lws *wsi, struct webhook *w, struct req *r, const char *in,
     if (!r->chunked) {
         if (strbuf_append(&r->body, in, len)) {
             r->too_big = 1;
-            r->close = 1;
             return error(wsi, r, 413, "body over 1 MiB");
         }
         return 0;
@@ -788,7 +771,6 @@ on_writable(struct lws *wsi, struct webhook *w, struct req *r)
 {
     size_t n = r->resp ? strlen(r->resp) : 0;
     unsigned char *buf;
-    int close;
 
     if (!r->answered || r->pending)
         return 0;
@@ -806,15 +788,9 @@ on_writable(struct lws *wsi, struct webhook *w, struct req *r)
         log_warn("webhook: PMBOT_FAULT: killing pmbot after the 2xx");
         raise(SIGKILL);
     }
-    /* a body we did not read to its end cannot be resynchronised */
-    close = r->close || r->too_big || (r->post && !r->body_done);
     req_cleanup(r);
     memset(r, 0, sizeof(*r));
-    if (close || lws_http_transaction_completed(wsi))
-        return -1;
-    if (conn_of(wsi))
-        conn_wait(conn_of(wsi));
-    return 0;
+    return -1; /* one request per connection (see on_request) */
 }
 
 static int

@@ -10,10 +10,11 @@
  * "v0:<ts>:<body>" with a timestamp inside five minutes, each signature
  * accepted once. Without a configured token it only listens when every
  * address is loopback.
- * Bounds: at most WEBHOOK_CONN_MAX connections (the least recently
- * answered one is closed to admit a new one); a request, head and body,
- * must arrive within body_timeout seconds of the connection opening or of
- * the previous answer, or the connection is closed.
+ * Bounds: one request per connection (every answer closes it); at most
+ * WEBHOOK_CONN_MAX connections (the oldest one not being answered is
+ * closed to admit a new one); the request, head and body, must arrive
+ * within body_timeout seconds of the connection opening, or the connection
+ * is closed.
  * Contract: a 2xx to an alarm means the alarm is committed; opening the
  * channel follows from the database. Bad requests change nothing.
  * Errors: webhook_new returns BOT_EINVAL (bad address, or no token on a
