@@ -11,6 +11,8 @@
  *   $TEXT       a slash command ("$incident start x")
  *   &TS TEXT    a reply in thread TS
  *   anything else: a message, id m<line number>
+ * A line ending in '\' goes on on the next one, the newline kept (Slack
+ * messages and slash command texts may span lines).
  * The clock starts at 2026-11-01T04:38Z and moves a minute per line.
  */
 #include "fuzz.h"
@@ -50,6 +52,28 @@ done(void *arg, int rc)
     ++*(int *)arg;
 }
 
+/* next_line - the next line, continuations joined (new: bot_free) */
+static char *
+next_line(const uint8_t **data, size_t *size)
+{
+    char *line = fuzz_line(data, size), *more, *joined;
+    size_t n;
+
+    while (line && (n = strlen(line)) && line[n - 1] == '\\' && *size) {
+        more = fuzz_line(data, size);
+        joined = more ? bot_realloc(line, n + strlen(more) + 1) : NULL;
+        if (!joined) {
+            bot_free(more);
+            return line;
+        }
+        joined[n - 1] = '\n';
+        strcpy(joined + n, more);
+        bot_free(more);
+        line = joined;
+    }
+    return line;
+}
+
 /* split "ID rest" in place: the id, *rest the text after one blank */
 static char *
 id_and_rest(char *s, char **rest)
@@ -78,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int n = 1; size && n <= MAX_EVENTS; n++) {
         struct chat_event ev = {0};
 
-        line = fuzz_line(&data, &size);
+        line = next_line(&data, &size);
         if (!line)
             break;
         b->fixed_now += 60000;

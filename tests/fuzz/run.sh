@@ -46,8 +46,10 @@ for name in "$@"; do
 
     dict=
     [ -f "tests/fuzz/$name.dict" ] && dict=-dict=tests/fuzz/$name.dict
-    dirs="$corpus $seeds"
-    [ -d "$regress" ] && dirs="$dirs $regress"
+    dirs=$corpus
+    for d in "$seeds" "$regress"; do
+        [ -d "$d" ] && dirs="$dirs $d"
+    done
     # shellcheck disable=SC2086 # $dict and $dirs are lists of words
     if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$findings/" $dict $dirs \
