@@ -10,7 +10,8 @@ VERSION := 0.1.0
 DEB_PKGS := gcc make libc6-dev pkg-config libsqlite3-dev libinih-dev \
             libuv1-dev libwebsockets-dev libwebsockets-evlib-uv \
             libcurl4-openssl-dev libjansson-dev libyajl-dev libssl-dev libcmocka-dev \
-            libhttp-parser-dev ca-certificates sqlite3 valgrind curl jq openssl python3
+            libhttp-parser-dev ca-certificates sqlite3 valgrind curl jq \
+            openssl python3 clang libclang-rt-dev
 PKGS     := sqlite3 inih libuv libcurl libwebsockets jansson yajl openssl
 
 # pkg-config runs once, after `deps` has had its chance to install
@@ -43,13 +44,27 @@ TEST_SUPPORT := build/asan/tests/fake_platform.o build/asan/tests/fixture.o
 REL_OBJS  := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
 
+# libFuzzer targets: every tests/fuzz/fuzz_<name>.c is one, built with clang
+# into build/fuzz/fuzz_<name> over the library objects compiled once for it
+# (libclang-rt-dev holds the fuzzer runtime).
+FUZZ_CC   := clang
+FUZZ_SAN  := -O1 -g -fno-omit-frame-pointer \
+             -fsanitize=address,undefined -fno-sanitize-recover=all
+# clang only: it wants format attributes on the va_list helpers (chat.c,
+# registry.c) and an attribute, not a comment, for a fall-through (ws.c)
+FUZZ_WARN := -Wno-format-nonliteral -Wno-implicit-fallthrough
+FUZZ      ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ:%=build/fuzz/fuzz_%)
+FUZZ_LIB  := build/fuzz/libpmbot.a
+FUZZ_SECONDS ?= 60
+
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
 
-.PHONY: all deps run test bench valgrind install uninstall clean
+.PHONY: all deps run test fuzz bench valgrind install uninstall clean
 # keep test objects: no "rm" after the closing line of `make test`
 .SECONDARY:
 
@@ -90,6 +105,21 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_SUPPORT) $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
 
+# library objects for the fuzz targets: instrumented, without libFuzzer's main
+build/fuzz/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(BASE) $(FUZZ_WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	    -Itests $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(SRCS:%.c=build/fuzz/%.o) build/fuzz/tests/fake_platform.o
+	@$(if $(Q),echo "  AR fuzz $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LD fuzz $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
 # the loopback Slack the integration tests and the benchmark talk to
 build/asan/fake_slack: tests/fake_slack.c | deps
 	@$(if $(Q),echo "  CC asan $@")
@@ -102,9 +132,16 @@ build/fake_slack: tests/fake_slack.c | deps
 run: build/pmbot
 	./build/pmbot shell -c config.example
 
-# Every test, under AddressSanitizer and UBSan; the last line counts them.
-test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot build/asan/fake_slack
-	@sh tests/run.sh build/asan $(TESTS)
+# Every test, under AddressSanitizer and UBSan, then each fuzz target's
+# regression inputs and 3 s of fuzzing; the last line counts them.
+test: $(TESTS:%=build/asan/tests/%) build/asan/pmbot build/asan/fake_slack \
+      $(FUZZ_BINS)
+	@FUZZ="$(FUZZ)" sh tests/run.sh build/asan $(TESTS)
+
+# FUZZ_SECONDS per target (FUZZ=name... picks targets), one after the
+# other; what they find stays in build/fuzz/corpus and build/fuzz/findings
+fuzz: $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) keep $(FUZZ)
 
 # figures, printed and never asserted
 bench: build/pmbot build/fake_slack

@@ -63,6 +63,8 @@ strbuf_append(struct strbuf *sb, const char *s, size_t n)
 
     if (rc)
         return rc;
+    if (!n)
+        return BOT_OK; /* s may be NULL then (an empty body chunk) */
     memcpy(sb->buf + sb->len, s, n);
     sb->len += n;
     sb->buf[sb->len] = '\0';

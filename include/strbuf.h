@@ -3,6 +3,7 @@
  *
  * Owns: its buffer (heap). The buffer is always NUL-terminated, also after a
  * failed append, which leaves the contents as they were.
+ * strbuf_append(sb, NULL, 0) is a valid empty append.
  * Errors: appends return BOT_ENOMEM when allocation fails and BOT_EINVAL
  * when the result would exceed the cap; both are sticky in sb->err so a
  * series of appends can be checked once with strbuf_error().

@@ -38,6 +38,17 @@ for s in tests/e2e_*.sh; do
     cat "$log"
     count "$log"
 done
+# each fuzz target ($FUZZ, from the Makefile): its regression inputs and a
+# few seconds of fuzzing (tests/fuzz/run.sh)
+for f in $FUZZ; do
+    echo "== fuzz_$f"
+    if ! sh tests/fuzz/run.sh build/fuzz 3 test "$f" >"$log" 2>&1; then
+        status=1
+        grep -q '^not ok ' "$log" || failed=$((failed + 1))
+    fi
+    cat "$log"
+    count "$log"
+done
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

@@ -407,11 +407,16 @@ out:
 int64_t
 slack_ts_ms(const char *ts)
 {
+    /* 9999-12-31T23:59:59Z: seconds * 1000 must not overflow, and no ts
+     * Slack sends is before 1970 or after this; such a ts is unknown (0) */
+    const long long max_sec = 253402300799LL;
     char *end;
     long long sec = strtoll(ts ? ts : "0", &end, 10);
     long long frac = 0;
     int digits = 0;
 
+    if (sec < 0 || sec > max_sec)
+        return 0;
     if (*end == '.') {
         for (end++; *end >= '0' && *end <= '9' && digits < 3; end++, digits++)
             frac = frac * 10 + (*end - '0');
