@@ -55,7 +55,8 @@ int cmd_help(struct cmd *c, const char *group);
  * past it and the blanks after; NULL at the end or on ENOMEM. */
 char *cmd_word(const char **p);
 
-/* cmd_skip_blank - p past spaces and tabs. */
+/* cmd_skip_blank - p past white space (newlines too: a Slack message
+ * may spread a command over lines). */
 const char *cmd_skip_blank(const char *p);
 
 #endif

@@ -33,7 +33,9 @@ static const struct {
 const char *
 cmd_skip_blank(const char *p)
 {
-    while (*p == ' ' || *p == '\t')
+    /* every character that ends a word, or a word-splitter that stops on
+     * one this does not skip (a newline) never moves on */
+    while (isspace((unsigned char)*p))
         p++;
     return p;
 }

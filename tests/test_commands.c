@@ -240,6 +240,25 @@ incident_sev__outside_an_incident_is_refused(void **state)
     assert_int_equal(count_timeline(w, 1), 3);
 }
 
+/* a command spread over lines (Slack allows it) is answered: word
+ * splitting once stopped on a newline and never moved on (fuzz_commands) */
+static void
+commands__arguments_over_lines_are_answered(void **state)
+{
+    struct world *w = *state;
+    size_t posts;
+
+    start(w);
+    posts = fake_of(w->p)->nposts;
+    say(w, "C1", "/incident note first line\nsecond line");
+    assert_int_equal(count_timeline(w, 1), 3);
+    say(w, "C1", "/pm action Fix the alert\n@bob\n2026-12-05");
+    assert_int_equal(count_actions(w), 1);
+    posts = fake_of(w->p)->nposts;
+    say(w, "C1", "/pm action a\vb");
+    assert_true(fake_of(w->p)->nposts > posts); /* answered, not hung */
+}
+
 static void
 incident_at__backfills_on_the_incident_day(void **state)
 {
@@ -750,6 +769,7 @@ main(void)
         T(commands__zero_width_text_is_empty),
         T(commands__user_text_is_cleaned_before_it_is_kept),
         T(incident_take_alarm__implausible_start_is_receipt_time),
+        T(commands__arguments_over_lines_are_answered),
         T(incident_at__backfills_on_the_incident_day),
         T(pm_action__refused_without_assignee_or_real_date),
         T(incident_resolve__twice_is_refused),
