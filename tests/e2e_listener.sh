@@ -3,7 +3,8 @@
 # clients: connections that end before their head, garbage, HTTP/2, huge
 # heads; the address bound exactly as configured; signatures used once;
 # chunked bodies; bad Content-Length; one deadline per request however
-# slowly it trickles; 5,000 connections at once with /healthz answering.
+# slowly it trickles; 5,000 connections at once with /healthz answering;
+# every input of the HTTP fuzz corpus, /healthz asked after each.
 # Prints ok / not ok lines.
 . tests/lib.sh
 pmbot=$1
@@ -76,6 +77,12 @@ $probe "$port" raw "$(od -An -v -tx1 tests/fuzz/regress/http/get-with-unread-bod
 check "a refused request with an unread body is answered and closed" \
     grep -q "answer='HTTP/1.1 404" "$dir/p.txt"
 check "and /healthz still answers in time" [ "$(health)" = 200 ]
+# every input of the HTTP fuzz corpus and its regressions, /healthz
+# asked after each
+$probe "$port" replay tests/fuzz/corpus/http/* tests/fuzz/regress/http/* >"$dir/replay.txt"
+cat "$dir/replay.txt"
+check "the fuzz corpus, replayed: /healthz 200 after every input" \
+    grep -q 'healthz_not_200=0$' "$dir/replay.txt"
 check "pmbot is still running" alive
 
 # 2. the address is bound exactly as configured

@@ -6,6 +6,9 @@ of facts for the script to check and exits 0 when it could run at all.
   raw HEX          send bytes (hex), half-close, print what came back
   slow BODY_TIMEOUT  50 clients trickling a body a byte at a time and one
                    idle after its head: print when each was hung up on
+  replay FILE...   send each file on a connection of its own, then ask
+                   /healthz: print how many were sent and how many
+                   /healthz answers were not 200
   flood N          hold N connections (half of them mid-head) while
                    /healthz is asked on new connections: print the
                    slowest /healthz answer and how many failed
@@ -105,6 +108,25 @@ def probe_slow(port, body_timeout):
           f"idle_closed={-1 if idle_closed is None else round(idle_closed, 1)}")
 
 
+def probe_replay(port, *files):
+    bad = 0
+    for name in files:
+        with open(name, "rb") as f:
+            data = f.read()
+        try:
+            s = connect(port)
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+            s.close()
+        except OSError:
+            pass  # the listener may hang up mid-send: that is its right
+        if healthz(port) != 200:
+            bad += 1
+    print(f"replayed={len(files)} healthz_not_200={bad}")
+
+
 def probe_flood(port, n):
     n = int(n)
     held = []
@@ -134,7 +156,8 @@ def main():
     port = int(sys.argv[1])
     probe = sys.argv[2]
     args = sys.argv[3:]
-    {"raw": probe_raw, "slow": probe_slow, "flood": probe_flood}[probe](
+    {"raw": probe_raw, "slow": probe_slow, "replay": probe_replay,
+     "flood": probe_flood}[probe](
         port, *args)
 
 
