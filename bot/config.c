@@ -95,7 +95,7 @@ static const struct key keys[] = {
     STR("webhook", "token", webhook_token, NULL, "PMBOT_WEBHOOK_TOKEN", 1,
         "secret alarm senders present"),
     INT("webhook", "body_timeout", body_timeout, "10", 1, 300,
-        "seconds a sender has to finish its request body"),
+        "seconds a sender has for its whole request, from connecting"),
     STR("webhook", "severity_map", severity_map, ALARM_SEVERITY_DEFAULT,
         NULL, 0, "alarm severity label -> SEV (label=0..4, comma-separated)"),
 };
