@@ -45,6 +45,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,15 @@ webhook_adopt(struct webhook *w, int fd)
     }
     if (w->nconns == 1)
         loop_timer_start(w->sweep, SWEEP_MS, SWEEP_MS);
+    /* read the request now rather than at the loop's next turn: it is
+     * usually there already, and the alarms of one burst of accepts then
+     * share one group commit (one fsync). lws may close it in here. */
+    {
+        struct lws_pollfd pfd = {.fd = fd, .events = POLLIN,
+                                 .revents = POLLIN};
+
+        lws_service_fd(w->ctx, &pfd);
+    }
     return BOT_OK;
 }
 
