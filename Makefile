@@ -50,9 +50,6 @@ ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
 FUZZ_CC   := clang
 FUZZ_SAN  := -O1 -g -fno-omit-frame-pointer \
              -fsanitize=address,undefined -fno-sanitize-recover=all
-# clang only: it wants format attributes on the va_list helpers (chat.c,
-# registry.c) and an attribute, not a comment, for a fall-through (ws.c)
-FUZZ_WARN := -Wno-format-nonliteral -Wno-implicit-fallthrough
 FUZZ      ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ:%=build/fuzz/fuzz_%)
 FUZZ_LIB  := build/fuzz/libpmbot.a
@@ -109,7 +106,7 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_SUPPORT) $(ASAN_OBJS)
 build/fuzz/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC fuzz $<")
-	$(Q)$(FUZZ_CC) $(BASE) $(FUZZ_WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	$(Q)$(FUZZ_CC) $(BASE) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 	    -Itests $(PKG_CFLAGS) -c $< -o $@
 
 $(FUZZ_LIB): $(SRCS:%.c=build/fuzz/%.o) build/fuzz/tests/fake_platform.o

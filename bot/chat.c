@@ -64,6 +64,9 @@ add(struct chat_msg *m, int kind, char *text, char *url)
     return BOT_OK;
 }
 
+static char *vformat(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
 static char *
 vformat(const char *fmt, va_list ap)
 {

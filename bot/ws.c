@@ -178,7 +178,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (c)
             log_warn("ws: connection failed: %s",
                      in ? (const char *)in : "unknown error");
-        /* fall through */
+        __attribute__((fallthrough));
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (!c)
             break;

@@ -81,6 +81,9 @@ command_is_command(const char *text)
     return group_of(p, (size_t)(e - p), &name) != NULL;
 }
 
+static int vreply(struct cmd *c, int now, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static int
 vreply(struct cmd *c, int now, const char *fmt, va_list ap)
 {
