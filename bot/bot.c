@@ -43,9 +43,9 @@ struct outbox_item {
     size_t len;
 };
 
-int
-bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
-        char **why)
+static int
+make_bot(const struct config *cfg, struct loop *loop, int mode,
+         struct bot **out, char **why)
 {
     struct bot *b = bot_calloc(1, sizeof(*b));
     int rc;
@@ -56,13 +56,34 @@ bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
     b->loop = loop;
     b->channels_pending = 1; /* a crash may have left one unopened */
     b->outbox_tail = &b->outbox;
-    rc = store_open(cfg->database, cfg->synchronous_full, &b->store, why);
+    if (mode == BOT_OPEN_READ)
+        rc = store_open_readonly(cfg->database, &b->store, why);
+    else if (mode == BOT_OPEN_DAEMON)
+        rc = store_open_daemon(cfg->database, cfg->synchronous_full,
+                               &b->store, why);
+    else
+        rc = store_open(cfg->database, cfg->synchronous_full, &b->store,
+                        why);
     if (rc) {
         bot_free(b);
         return rc;
     }
     *out = b;
     return BOT_OK;
+}
+
+int
+bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
+        char **why)
+{
+    return make_bot(cfg, loop, BOT_OPEN_WRITE, out, why);
+}
+
+int
+bot_open(const struct config *cfg, struct loop *loop, int mode,
+         struct bot **out, char **why)
+{
+    return make_bot(cfg, loop, mode, out, why);
 }
 
 void

@@ -70,6 +70,16 @@ struct bot {
  */
 int bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
             char **why);
+/*
+ * bot_open - bot_new with a say in how the database is opened:
+ * BOT_OPEN_WRITE is bot_new's; BOT_OPEN_DAEMON also claims the database for
+ * this process alone (BOT_EEXIST while another pmbot runs on it, the
+ * reason naming its pid); BOT_OPEN_READ never creates, migrates or writes
+ * (BOT_ENOTFOUND: "no database at PATH"), for commands that only read.
+ */
+enum bot_open_mode { BOT_OPEN_WRITE, BOT_OPEN_DAEMON, BOT_OPEN_READ };
+int bot_open(const struct config *cfg, struct loop *loop, int mode,
+             struct bot **out, char **why);
 /* bot_destroy - destroys the platform (cancelling what it has pending),
  * then closes the store. NULL is ok. */
 void bot_destroy(struct bot *b);

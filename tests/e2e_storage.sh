@@ -17,6 +17,8 @@ start_pmbot() { # start_pmbot [ENV...]
     bpid=$!
 }
 filesize() { stat -c %s "$1" 2>/dev/null || echo 0; }
+mnt=
+trap '[ -n "$mnt" ] && umount "$mnt"; cleanup' EXIT
 
 start_fake "$build" --redeliver-ms 2000
 check "the fake Slack listens on loopback" [ -n "$port" ]
@@ -48,7 +50,45 @@ check "a steady stream of $N events is acked" until_count 5 ".acks >= $N"
 check "the -wal file stayed under 8 MiB all along (max $walmax bytes)" \
     [ "$walmax" -gt 0 -a "$walmax" -lt "$WAL_LIMIT" ]
 
+# 2. one daemon per database; readers beside it
+timeout 20 env PMBOT_DB="$dir/pmbot.db" PMBOT_LISTEN=127.0.0.1:0 "$pmbot" run \
+    </dev/null >/dev/null 2>"$dir/second.err"
+check "a second daemon on the same database exits 2" [ $? -eq 2 ]
+check "it says which pmbot holds the database" \
+    grep -q "in use by another pmbot (pid $bpid)" "$dir/second.err"
+check "pmbot report works beside the daemon" \
+    sh -c "PMBOT_DB='$dir/pmbot.db' '$pmbot' report 1 | grep -q 'Storage'"
+check "pmbot actions works beside the daemon" \
+    sh -c "PMBOT_DB='$dir/pmbot.db' '$pmbot' actions | grep -q 'No open follow-up actions'"
+
 kill "$bpid"
 wait "$bpid"
 bpid=
+
+# 3. the read-only commands never create a database
+for c in "report 1" "actions"; do
+    PMBOT_DB="$dir/typo.db" "$pmbot" $c >/dev/null 2>"$dir/err"
+    check "pmbot $c with a wrong PMBOT_DB exits 2" [ $? -eq 2 ]
+    check "and says: no database at that path" \
+        grep -qx "pmbot: database: no database at $dir/typo.db" "$dir/err"
+    check "and creates nothing" [ ! -e "$dir/typo.db" ]
+done
+PMBOT_DB="$dir/typo.db" "$pmbot" check-config >/dev/null 2>&1
+check "nor does check-config" [ ! -e "$dir/typo.db" ]
+
+# 4. a database on a read-only filesystem can be read
+mnt="$dir/ro"
+mkdir "$mnt"
+if mount -t tmpfs -o size=64m tmpfs "$mnt"; then
+    cp "$dir/pmbot.db" "$mnt/pmbot.db"
+    mount -o remount,ro "$mnt"
+    PMBOT_DB="$mnt/pmbot.db" "$pmbot" report 1 >"$dir/ro.md" 2>"$dir/err"
+    check "pmbot report reads a database on a read-only filesystem" \
+        grep -q Storage "$dir/ro.md"
+    check "pmbot actions too" \
+        sh -c "PMBOT_DB='$mnt/pmbot.db' '$pmbot' actions >/dev/null"
+    umount "$mnt" && mnt=
+else
+    fail "mount a tmpfs for the read-only filesystem (needs root)"
+fi
 [ "$fails" -eq 0 ]
