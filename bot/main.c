@@ -210,8 +210,10 @@ cmd_run(struct config *cfg, int shell)
         goto out;
     loop_on_signal(loop, SIGINT, on_stop_signal, loop);
     loop_on_signal(loop, SIGTERM, on_stop_signal, loop);
-    if (!shell)
+    if (!shell) {
         bot_checkpoint_in_background(b);
+        bot_watch_health(b);
+    }
     bot_start(b);
     loop_run(loop);
     rc = 0;

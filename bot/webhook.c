@@ -317,9 +317,8 @@ serve_get(struct lws *wsi, struct webhook *w, struct req *r)
     long open = 0, acts = 0, overdue = 0;
 
     if (r->route == ROUTE_HEALTHZ) {
-        if (store_ping(b->store))
-            why = "database not writable";
-        else if (b->platform && b->platform->ops->connected &&
+        if (bot_healthy(b, &why) && b->platform &&
+            b->platform->ops->connected &&
                  !b->platform->ops->connected(b->platform, &why) && !why)
             why = "chat platform not connected";
         if (why)

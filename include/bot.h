@@ -61,6 +61,11 @@ struct bot {
     struct tagging *taggings;       /* tags waiting for a fetched message */
     struct loop_timer *ckpt_timer;  /* see bot_checkpoint_in_background */
     struct ckpt *checkpointing;     /* the checkpoint in flight, if any */
+    int ckpt_failing;               /* the last one failed */
+    const char *unhealthy;          /* see bot_healthy; NULL = healthy */
+    int faulted;                    /* a write failed: probe before trusting */
+    uint64_t last_probe_ms;
+    struct loop_timer *health_timer;
 };
 
 /*
@@ -87,6 +92,24 @@ void bot_destroy(struct bot *b);
 /* bot_checkpoint_in_background - the daemon's WAL checkpoints run every
  * 2 s on a worker thread instead of inside commits. */
 int bot_checkpoint_in_background(struct bot *b);
+
+/*
+ * bot_healthy - 1 when events can be taken and kept; 0 with *why (if not
+ * NULL) a static reason ("database file was deleted", "database file was
+ * replaced", "disk full", "database I/O error", ...) when not. It looks
+ * again each call (a stat of the database and its -wal, a statvfs; after
+ * a failed write, a tiny real commit at most every 500 ms once 1 MiB is
+ * free), so it serves GET /healthz (503 with the reason) and the alarm
+ * listener (503 before taking an alarm). While unhealthy, bot_dispatch
+ * refuses every event (done gets BOT_EIO: not acked, redelivered), and a
+ * group commit that finds the file gone after committing acknowledges
+ * nothing. The change is logged once each way; it clears by itself when
+ * the cause does (space freed, the file back under its name).
+ */
+int bot_healthy(struct bot *b, const char **why);
+/* bot_watch_health - the daemon checks bot_healthy every second, so it
+ * recovers without being asked. */
+int bot_watch_health(struct bot *b);
 
 /* bot_set_platform - takes p (destroyed with the bot). */
 void bot_set_platform(struct bot *b, struct chat_platform *p);

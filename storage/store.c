@@ -843,7 +843,9 @@ store_disk_free(struct store *s)
 
     if (!s->path || statvfs(s->path, &vfs))
         return -1;
-    return (long long)vfs.f_bavail * (long long)vfs.f_frsize;
+    /* root may use the blocks kept back for it */
+    return (long long)(geteuid() ? vfs.f_bavail : vfs.f_bfree) *
+           (long long)vfs.f_frsize;
 }
 
 int
