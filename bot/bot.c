@@ -97,6 +97,7 @@ bot_destroy(struct bot *b)
     b->hold_channels = 1;
     loop_timer_free(b->ckpt_timer);
     loop_timer_free(b->health_timer);
+    loop_timer_free(b->prune_timer);
     if (b->checkpointing)
         b->checkpointing->b = NULL; /* it finishes without us */
     bot_group_commit_now(b);
@@ -673,6 +674,70 @@ bot_checkpoint_in_background(struct bot *b)
         return BOT_ENOMEM;
     store_checkpoint_elsewhere(b->store);
     loop_timer_start(b->ckpt_timer, 2000, 2000);
+    return BOT_OK;
+}
+
+/*
+ * Pruning. A batch of at most PRUNE_BATCH rows of each kind runs inside
+ * the group commit (its own savepoint), so it costs no fsync of its own.
+ * Measured on 200,000 rows of each: 100 dedupe rows take 0.3-0.5 ms, 100
+ * cached messages 2 ms of CPU (each sits on a page of its own: a
+ * channel's messages are spread over the table), 500 of them 4-14 ms,
+ * too long to hold the write lock. A full batch means more is waiting:
+ * the next comes PRUNE_SOON later (500 rows a second), else PRUNE_EVERY;
+ * during a burst (a group of GROUP_BUSY events or more in the last
+ * second) it waits.
+ */
+#define PRUNE_BATCH 100
+#define PRUNE_EVERY_MS 1000
+#define PRUNE_SOON_MS 200
+#define DAY_MS (24 * 3600 * 1000LL)
+
+static void
+on_prune_timer(void *arg)
+{
+    struct bot *b = arg;
+    int64_t now = bot_now_ms(b);
+    int events = 0, messages = 0, rc;
+
+    if (b->unhealthy || (b->last_group_n >= GROUP_BUSY &&
+                         loop_now_ms(b->loop) - b->last_commit_ms < 1000)) {
+        loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
+        return;
+    }
+    rc = bot_tx_begin_grouped(b);
+    if (!rc)
+        rc = store_prune_events(b->store, now - b->cfg->dedupe_days * DAY_MS,
+                                PRUNE_BATCH, &events);
+    if (!rc)
+        rc = store_prune_messages(b->store,
+                                  now - b->cfg->cache_days * DAY_MS,
+                                  PRUNE_BATCH, &messages);
+    if (!rc)
+        rc = store_tx_commit(b->store);
+    if (rc) {
+        store_tx_rollback(b->store);
+        log_warn("bot: pruning failed (%s); trying again later",
+                 bot_strerror(rc));
+    } else if (events || messages) {
+        log_debug("bot: pruned %d event ids and %d cached messages", events,
+                  messages);
+    }
+    loop_timer_start(b->prune_timer,
+                     !rc && (events == PRUNE_BATCH || messages == PRUNE_BATCH)
+                         ? PRUNE_SOON_MS
+                         : PRUNE_EVERY_MS,
+                     0);
+}
+
+int
+bot_prune_in_background(struct bot *b)
+{
+    if (!b->loop)
+        return BOT_OK;
+    if (loop_timer_new(b->loop, on_prune_timer, b, &b->prune_timer))
+        return BOT_ENOMEM;
+    loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
     return BOT_OK;
 }
 

@@ -213,6 +213,7 @@ cmd_run(struct config *cfg, int shell)
     if (!shell) {
         bot_checkpoint_in_background(b);
         bot_watch_health(b);
+        bot_prune_in_background(b);
     }
     bot_start(b);
     loop_run(loop);

@@ -66,6 +66,7 @@ struct bot {
     int faulted;                    /* a write failed: probe before trusting */
     uint64_t last_probe_ms;
     struct loop_timer *health_timer;
+    struct loop_timer *prune_timer;
 };
 
 /*
@@ -110,6 +111,12 @@ int bot_healthy(struct bot *b, const char **why);
 /* bot_watch_health - the daemon checks bot_healthy every second, so it
  * recovers without being asked. */
 int bot_watch_health(struct bot *b);
+
+/* bot_prune_in_background - the daemon deletes, in small batches inside
+ * its group commits, dedupe rows older than [storage] dedupe_days and the
+ * cached messages of incidents resolved more than cache_days ago (by
+ * bot_now_ms, so PMBOT_NOW applies). */
+int bot_prune_in_background(struct bot *b);
 
 /* bot_set_platform - takes p (destroyed with the bot). */
 void bot_set_platform(struct bot *b, struct chat_platform *p);

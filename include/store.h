@@ -298,6 +298,15 @@ int store_event_claim(struct store *s, const char *platform,
 int store_event_seen(struct store *s, const char *platform,
                      const char *event_id, int *seen);
 
+/* --- pruning what only serves for a while; each call deletes at most
+ * `limit` rows (*n = how many), so a batch stays short --- */
+/* store_prune_events - dedupe rows of events processed before `before`. */
+int store_prune_events(struct store *s, int64_t before, int limit, int *n);
+/* store_prune_messages - cached messages of the channels of incidents
+ * resolved before `before` (the timeline keeps its own copy of what was
+ * tagged; a later 📌 there fetches the message again). */
+int store_prune_messages(struct store *s, int64_t before, int limit, int *n);
+
 /* --- users' display names (to render <@U123> mentions) --- */
 /* store_user_put - insert or replace user_id's name, seen at `at`. */
 int store_user_put(struct store *s, const char *platform, const char *user_id,

@@ -131,6 +131,15 @@ static const char *const sql[ST__COUNT] = {
                     " updated_at = excluded.updated_at",
     [ST_USER_NAME] = "SELECT name FROM users"
                      " WHERE platform = ?1 AND user_id = ?2",
+    /* both walk an index by age (schema 5) and stop at the limit */
+    [ST_PRUNE_EVENTS] = "DELETE FROM processed_events WHERE rowid IN"
+                        " (SELECT rowid FROM processed_events"
+                        " WHERE processed_at < ?1 LIMIT ?2)",
+    [ST_PRUNE_MESSAGES] =
+        "DELETE FROM messages WHERE rowid IN (SELECT m.rowid"
+        " FROM incidents i JOIN messages m ON m.platform = i.platform"
+        " AND m.room = i.channel WHERE i.state = 'resolved'"
+        " AND i.resolved_at < ?1 LIMIT ?2)",
 };
 
 sqlite3_stmt *

@@ -196,4 +196,47 @@ if mount -t tmpfs -o size=3m tmpfs "$mnt"; then
 else
     fail "mount a 3 MB tmpfs (needs root)"
 fi
+
+# 7. pruning, on a clock fixed at 2026-06-01 12:00 UTC
+pdb="$dir/prune.db"
+PMBOT_DB="$pdb" "$pmbot" shell </dev/null >/dev/null 2>&1
+now=$(($(date -u -d 2026-06-01T12:00:00Z +%s) * 1000))
+day=86400000
+sqlite3 "$pdb" <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+INSERT INTO processed_events SELECT 'slack', 'Old' || i, $now - 4 * $day FROM n;
+INSERT INTO processed_events VALUES ('slack', 'Fresh', $now - 2 * $day);
+INSERT INTO incidents (id, title, severity, state, platform, channel,
+    declared_at, resolved_at) VALUES
+    (1, 'cold', 2, 'resolved', 'slack', 'CCOLD', $now - 40 * $day, $now - 31 * $day),
+    (2, 'warm', 2, 'resolved', 'slack', 'CWARM', $now - 40 * $day, $now - 29 * $day),
+    (3, 'open', 2, 'open', 'slack', 'COPEN', $now - 40 * $day, NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
+INSERT INTO messages SELECT 'slack', 'CCOLD', i || '.0', 'U1', 'old chat', NULL, 1 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)
+INSERT INTO messages SELECT 'slack', r.c, i || '.0', 'U1', 'recent chat', NULL, 1
+    FROM n, (SELECT 'CWARM' AS c UNION ALL SELECT 'COPEN') r;
+SQL
+PMBOT_NOW=2026-06-01T12:00:00Z PMBOT_DB="$pdb" PMBOT_LISTEN=127.0.0.1:0 \
+    "$pmbot" run </dev/null >"$dir/prune.log" 2>&1 &
+bpid=$!
+pruned() {
+    [ "$(sqlite3 "$pdb" "select (select count(*) from processed_events) || ' ' || (select count(*) from messages)")" = "1 10" ]
+}
+until_pruned() {
+    end=$(($(date +%s) + 20))
+    while [ "$(date +%s)" -le "$end" ]; do
+        pruned && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "the daemon prunes 1,200 old event ids and 700 cached messages" until_pruned
+check "an event id of 2 days ago stays (dedupe_days = 3)" \
+    [ "$(sqlite3 "$pdb" "select event_id from processed_events")" = Fresh ]
+check "the messages of an incident resolved 29 days ago and of an open one stay" \
+    [ "$(sqlite3 "$pdb" "select group_concat(r, ' ') from (select room || count(*) as r from messages group by room order by room)")" = "COPEN5 CWARM5" ]
+kill "$bpid"
+wait "$bpid"
+bpid=
 [ "$fails" -eq 0 ]

@@ -807,6 +807,111 @@ store_open_daemon__one_per_database(void **state)
     unlink(lock);
 }
 
+/* count - one number from the database file, on a connection of its own */
+static int
+count(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n;
+
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void
+store_prune_events__old_go_in_batches_fresh_stay(void **state)
+{
+    struct store *s = NULL;
+    char id[32];
+    int first, n;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    for (int i = 0; i < 1200; i++) {
+        snprintf(id, sizeof(id), "Old%d", i);
+        assert_int_equal(store_event_claim(s, "slack", id, 1000 + i, &first),
+                         BOT_OK);
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof(id), "New%d", i);
+        assert_int_equal(store_event_claim(s, "slack", id, 5000, &first),
+                         BOT_OK);
+    }
+    assert_int_equal(store_tx_commit(s), BOT_OK);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 500);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 500);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 200);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(count("SELECT count(*) FROM processed_events"), 10);
+    assert_int_equal(store_event_seen(s, "slack", "New3", &first), BOT_OK);
+    assert_int_equal(first, 1);
+    store_close(s);
+}
+
+static void
+store_prune_messages__only_long_resolved_incidents_lose_theirs(void **state)
+{
+    struct store *s = NULL;
+    struct store_message m = {0}, got;
+    const char *rooms[] = {"COLD", "WARM", "OPEN", "NONE"};
+    char msg[32];
+    int64_t id;
+    int n;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    for (int r = 0; r < 3; r++) {
+        struct incident in = {0};
+
+        in.title = "t";
+        in.severity = 2;
+        in.platform = "slack";
+        in.channel = (char *)rooms[r];
+        in.declared_at = 10;
+        assert_int_equal(store_incident_insert(s, &in, &id), BOT_OK);
+        if (r == 0)
+            assert_int_equal(store_incident_resolve(s, id, 100), BOT_OK);
+        if (r == 1)
+            assert_int_equal(store_incident_resolve(s, id, 9000), BOT_OK);
+    }
+    m.text = "hello";
+    m.at = 50;
+    for (int r = 0; r < 4; r++) {
+        m.room = (char *)rooms[r];
+        for (int i = 0; i < 3; i++) {
+            snprintf(msg, sizeof(msg), "%d.0", i);
+            m.msg_id = msg;
+            assert_int_equal(store_message_put(s, "slack", &m), BOT_OK);
+        }
+    }
+    assert_int_equal(store_prune_messages(s, 5000, 2, &n), BOT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_prune_messages(s, 5000, 2, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_prune_messages(s, 5000, 2, &n), BOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_message_get(s, "slack", "COLD", "1.0", &got),
+                     BOT_ENOTFOUND);
+    for (int r = 1; r < 4; r++) {
+        assert_int_equal(store_message_get(s, "slack", rooms[r], "1.0", &got),
+                         BOT_OK);
+        store_message_clear(&got);
+    }
+    assert_int_equal(count("SELECT count(*) FROM messages"), 9);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -853,6 +958,12 @@ main(void)
             tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test_setup_teardown(store_open_daemon__one_per_database,
                                         tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_prune_events__old_go_in_batches_fresh_stay, tmpdb_setup,
+            tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_prune_messages__only_long_resolved_incidents_lose_theirs,
+            tmpdb_setup, tmpdb_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
