@@ -204,8 +204,6 @@ int store_incident_count_open(struct store *s, long *n);
  * (YYYY-MM-DD). */
 int store_action_count_open(struct store *s, const char *today, long *open,
                             long *overdue);
-/* store_ping - succeeds only when the database is writable. */
-int store_ping(struct store *s);
 
 /* store_incident_channel_name_used - *used = 1 if any incident has it. */
 int store_incident_channel_name_used(struct store *s, const char *name,

@@ -877,17 +877,6 @@ store_write_probe(struct store *s)
 }
 
 int
-store_ping(struct store *s)
-{
-    int rc = store_tx_begin(s);
-
-    if (rc)
-        return rc;
-    store_tx_rollback(s);
-    return BOT_OK;
-}
-
-int
 store_incident_count_open(struct store *s, long *n)
 {
     sqlite3_stmt *st = store_stmt(s, ST_INC_COUNT_OPEN);
