@@ -705,9 +705,14 @@ on_prune_timer(void *arg)
         loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
         return;
     }
+    /* a failed begin has nothing of ours to roll back (the group's
+     * transaction holds other events) */
     rc = bot_tx_begin_grouped(b);
-    if (!rc)
-        rc = store_prune_events(b->store, now - b->cfg->dedupe_days * DAY_MS,
+    if (rc) {
+        loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
+        return;
+    }
+    rc = store_prune_events(b->store, now - b->cfg->dedupe_days * DAY_MS,
                                 PRUNE_BATCH, &events);
     if (!rc)
         rc = store_prune_messages(b->store,

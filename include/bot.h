@@ -3,8 +3,9 @@
  * entry point for inbound chat events.
  *
  * Owns: the store, the platform (once set), the outbox of replies waiting
- * for their transaction to commit, and the set of incidents whose channel
- * is being opened.
+ * for their transaction to commit, the set of incidents whose channel
+ * is being opened, and the daemon's storage timers (checkpoint, health,
+ * pruning).
  * Borrows: the configuration and the loop, which outlive it.
  *
  * The rule that keeps data safe: an event's database changes are one
@@ -90,8 +91,9 @@ int bot_open(const struct config *cfg, struct loop *loop, int mode,
  * then closes the store. NULL is ok. */
 void bot_destroy(struct bot *b);
 
-/* bot_checkpoint_in_background - the daemon's WAL checkpoints run every
- * 2 s on a worker thread instead of inside commits. */
+/* bot_checkpoint_in_background - the daemon's WAL checkpoints run on a
+ * worker thread instead of inside commits: every 2 s, and after a commit
+ * that left STORE_WAL_CHECKPOINT_FRAMES pages in the WAL. */
 int bot_checkpoint_in_background(struct bot *b);
 
 /*
