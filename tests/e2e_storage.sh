@@ -164,7 +164,8 @@ if mount -t tmpfs -o size=3m tmpfs "$mnt"; then
     check "the 📌 is acknowledged when Slack redelivers it" acked "$e" 10
     e=$(pin "$full" "$ts")
     check "and new events are acknowledged again" acked "$e"
-    # a commit that finds no room (16 KiB left, a burst to write)
+    # a commit that finds no room (16 KiB left, an empty -wal, a burst)
+    sqlite3 "$mnt/pmbot.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
     dd if=/dev/zero of="$mnt/fill" bs=4k 2>/dev/null
     truncate -s -16K "$mnt/fill"
     check "/healthz is 200 with 16 KiB free" until_healthz 5 '^200 '
