@@ -857,6 +857,9 @@ void
 bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
              void *arg)
 {
+    /* without the daemon's timer (the shell), look again before refusing */
+    if (b->unhealthy && !b->health_timer)
+        health_check(b);
     /* nothing is taken that cannot be kept: the platform redelivers */
     if (b->unhealthy) {
         bot_finish(b, done, arg, BOT_EIO);
