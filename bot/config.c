@@ -98,6 +98,10 @@ static const struct key keys[] = {
         "seconds a sender has for its whole request, from connecting"),
     STR("webhook", "severity_map", severity_map, ALARM_SEVERITY_DEFAULT,
         NULL, 0, "alarm severity label -> SEV (label=0..4, comma-separated)"),
+    INT("storage", "dedupe_days", dedupe_days, "3", 1, 3650,
+        "days an event id is remembered, so a redelivery does nothing"),
+    INT("storage", "cache_days", cache_days, "30", 1, 36500,
+        "days the messages of a resolved incident's channel are kept"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

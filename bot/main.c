@@ -120,7 +120,8 @@ load_config(const struct opts *o, struct config *cfg)
 }
 
 static int
-open_bot(const struct config *cfg, struct loop *loop, struct bot **b)
+open_bot(const struct config *cfg, struct loop *loop, int mode,
+         struct bot **b)
 {
     const char *now = getenv("PMBOT_NOW");
     char *why = NULL;
@@ -128,7 +129,7 @@ open_bot(const struct config *cfg, struct loop *loop, struct bot **b)
 
     if (now && *now && timeutil_parse_iso(now, &fixed))
         return fail_setup("PMBOT_NOW is not YYYY-MM-DDTHH:MM[:SS]Z", NULL);
-    if (bot_new(cfg, loop, b, &why))
+    if (bot_open(cfg, loop, mode, b, &why))
         return fail_setup("database", why);
     (*b)->fixed_now = fixed;
     return 0;
@@ -195,7 +196,8 @@ cmd_run(struct config *cfg, int shell)
     }
     if (loop_new(&loop))
         return fail_setup("cannot create the event loop", NULL);
-    rc = open_bot(cfg, loop, &b);
+    /* one bot per database: two would answer every event twice */
+    rc = open_bot(cfg, loop, BOT_OPEN_DAEMON, &b);
     /* the libwebsockets context for Slack's socket (the listener has its own) */
     if (!rc && ws_ctx_new(loop, &ws))
         rc = fail_setup("cannot start libwebsockets", NULL);
@@ -208,8 +210,11 @@ cmd_run(struct config *cfg, int shell)
         goto out;
     loop_on_signal(loop, SIGINT, on_stop_signal, loop);
     loop_on_signal(loop, SIGTERM, on_stop_signal, loop);
-    if (!shell)
+    if (!shell) {
         bot_checkpoint_in_background(b);
+        bot_watch_health(b);
+        bot_prune_in_background(b);
+    }
     bot_start(b);
     loop_run(loop);
     rc = 0;
@@ -235,7 +240,7 @@ cmd_report(const struct config *cfg, const struct opts *o)
         format = REPORT_HTML;
     else if (o->format && strcmp(o->format, "md"))
         return usage_error("--format is md or html");
-    rc = open_bot(cfg, NULL, &b);
+    rc = open_bot(cfg, NULL, BOT_OPEN_READ, &b);
     if (rc)
         return rc;
     /* by number or by channel name, whatever the platform */
@@ -268,7 +273,7 @@ cmd_actions(const struct config *cfg, const struct opts *o)
     size_t n = 0;
     int rc;
 
-    rc = open_bot(cfg, NULL, &b);
+    rc = open_bot(cfg, NULL, BOT_OPEN_READ, &b);
     if (rc)
         return rc;
     rc = store_action_list(b->store, 0, o->all, &list, &n);

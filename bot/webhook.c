@@ -523,6 +523,12 @@ take(struct lws *wsi, struct webhook *w, struct req *r, int signed_req)
     json_t *o;
     char *s;
 
+    /* never a 2xx into a deleted database or a full disk: the sender
+     * keeps the alarm and tries again */
+    if (!bot_healthy(b, &why))
+        return answer(wsi, r, 503, "application/json",
+                      json_reply("unavailable", why));
+    why = NULL;
     switch (r->route) {
     case ROUTE_ALERTMANAGER:
         rc = alarm_parse_alertmanager(strbuf_str(&r->body), r->body.len,
@@ -599,10 +605,9 @@ serve_get(struct lws *wsi, struct webhook *w, struct req *r)
     long open = 0, acts = 0, overdue = 0;
 
     if (r->route == ROUTE_HEALTHZ) {
-        if (store_ping(b->store))
-            why = "database not writable";
-        else if (b->platform && b->platform->ops->connected &&
-                 !b->platform->ops->connected(b->platform, &why) && !why)
+        if (bot_healthy(b, &why) && b->platform &&
+            b->platform->ops->connected &&
+            !b->platform->ops->connected(b->platform, &why) && !why)
             why = "chat platform not connected";
         if (why)
             return answer(wsi, r, 503, "application/json",

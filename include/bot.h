@@ -3,8 +3,9 @@
  * entry point for inbound chat events.
  *
  * Owns: the store, the platform (once set), the outbox of replies waiting
- * for their transaction to commit, and the set of incidents whose channel
- * is being opened.
+ * for their transaction to commit, the set of incidents whose channel
+ * is being opened, and the daemon's storage timers (checkpoint, health,
+ * pruning).
  * Borrows: the configuration and the loop, which outlive it.
  *
  * The rule that keeps data safe: an event's database changes are one
@@ -61,6 +62,12 @@ struct bot {
     struct tagging *taggings;       /* tags waiting for a fetched message */
     struct loop_timer *ckpt_timer;  /* see bot_checkpoint_in_background */
     struct ckpt *checkpointing;     /* the checkpoint in flight, if any */
+    int ckpt_failing;               /* the last one failed */
+    const char *unhealthy;          /* see bot_healthy; NULL = healthy */
+    int faulted;                    /* a write failed: probe before trusting */
+    uint64_t last_probe_ms;
+    struct loop_timer *health_timer;
+    struct loop_timer *prune_timer;
 };
 
 /*
@@ -70,13 +77,48 @@ struct bot {
  */
 int bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
             char **why);
+/*
+ * bot_open - bot_new with a say in how the database is opened:
+ * BOT_OPEN_WRITE is bot_new's; BOT_OPEN_DAEMON also claims the database for
+ * this process alone (BOT_EEXIST while another pmbot runs on it, the
+ * reason naming its pid); BOT_OPEN_READ never creates, migrates or writes
+ * (BOT_ENOTFOUND: "no database at PATH"), for commands that only read.
+ */
+enum bot_open_mode { BOT_OPEN_WRITE, BOT_OPEN_DAEMON, BOT_OPEN_READ };
+int bot_open(const struct config *cfg, struct loop *loop, int mode,
+             struct bot **out, char **why);
 /* bot_destroy - destroys the platform (cancelling what it has pending),
  * then closes the store. NULL is ok. */
 void bot_destroy(struct bot *b);
 
-/* bot_checkpoint_in_background - the daemon's WAL checkpoints run every
- * 2 s on a worker thread instead of inside commits. */
+/* bot_checkpoint_in_background - the daemon's WAL checkpoints run on a
+ * worker thread instead of inside commits: every 2 s, and after a commit
+ * that left STORE_WAL_CHECKPOINT_FRAMES pages in the WAL. */
 int bot_checkpoint_in_background(struct bot *b);
+
+/*
+ * bot_healthy - 1 when events can be taken and kept; 0 with *why (if not
+ * NULL) a static reason ("database file was deleted", "database file was
+ * replaced", "disk full", "database I/O error", ...) when not. It looks
+ * again each call (a stat of the database and its -wal, a statvfs; after
+ * a failed write, a tiny real commit at most every 500 ms once 1 MiB is
+ * free), so it serves GET /healthz (503 with the reason) and the alarm
+ * listener (503 before taking an alarm). While unhealthy, bot_dispatch
+ * refuses every event (done gets BOT_EIO: not acked, redelivered), and a
+ * group commit that finds the file gone after committing acknowledges
+ * nothing. The change is logged once each way; it clears by itself when
+ * the cause does (space freed, the file back under its name).
+ */
+int bot_healthy(struct bot *b, const char **why);
+/* bot_watch_health - the daemon checks bot_healthy every second, so it
+ * recovers without being asked. */
+int bot_watch_health(struct bot *b);
+
+/* bot_prune_in_background - the daemon deletes, in small batches inside
+ * its group commits, dedupe rows older than [storage] dedupe_days and the
+ * cached messages of incidents resolved more than cache_days ago (by
+ * bot_now_ms, so PMBOT_NOW applies). */
+int bot_prune_in_background(struct bot *b);
 
 /* bot_set_platform - takes p (destroyed with the bot). */
 void bot_set_platform(struct bot *b, struct chat_platform *p);

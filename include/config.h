@@ -51,6 +51,9 @@ struct config {
     int body_timeout;    /* seconds a client has to send its body */
     struct config_mapping *mappings;
     int nmappings;
+    /* [storage] */
+    int dedupe_days; /* processed event ids kept this long */
+    int cache_days;  /* cached messages kept this long after resolution */
 };
 
 /* config_defaults - fill cfg with the built-in defaults (no file, no env). */

@@ -95,13 +95,56 @@ struct action {
  * store_open - open (creating if needed) the database at path and migrate it
  * to STORE_SCHEMA_VERSION. ":memory:" gives a private in-memory database.
  * `synchronous_full` chooses synchronous=FULL (survives power loss) over
- * NORMAL. On failure *why (if not NULL) gets a new string describing the
- * reason for the user (free with bot_free); BOT_ENEWER when the file was
- * written by a newer pmbot, BOT_EDB or BOT_EIO otherwise.
+ * NORMAL. Processes opening a new database at once migrate it once: each
+ * step reads the version under the write lock. On failure *why (if not
+ * NULL) gets a new string describing the reason for the user (free with
+ * bot_free); BOT_ENEWER when the file was written by a newer pmbot,
+ * BOT_EDB or BOT_EIO otherwise.
  */
 int store_open(const char *path, int synchronous_full, struct store **out,
                char **why);
+/*
+ * store_open_daemon - store_open for the one process that serves this
+ * database: it first takes an advisory lock on "<path>.lock" (which it
+ * leaves behind, holding the pid), released by store_close or the
+ * process's exit. BOT_EEXIST, with the holder's pid in *why, when another
+ * pmbot has it. Readers (store_open_readonly) do not need the lock.
+ */
+int store_open_daemon(const char *path, int synchronous_full,
+                      struct store **out, char **why);
+/*
+ * store_open_readonly - for commands that only read (report, actions):
+ * never creates, never migrates, never writes. BOT_ENOTFOUND with "no
+ * database at PATH" when there is no file; on a read-only filesystem the
+ * file is read as immutable (no -shm needed), unless a -wal holds data it
+ * could not see (BOT_EIO). A schema older than this build's is refused
+ * (BOT_EDB: `pmbot run` migrates it), a newer one too (BOT_ENEWER).
+ * Writes through this store fail with BOT_EDB.
+ */
+int store_open_readonly(const char *path, struct store **out, char **why);
 void store_close(struct store *s);
+
+/*
+ * Health of the files underneath (see bot_healthy):
+ * store_file_check - BOT_OK while the path still names the database and
+ * -wal files that are open; else BOT_EIO and *why = a static reason
+ * ("database file was deleted", "database file was replaced", the same
+ * for the -wal file). Always BOT_OK for :memory:.
+ * store_fault - a static reason when the last failure came from the
+ * environment ("disk full", "database I/O error", "database is
+ * read-only", "database is corrupt"), NULL when it was not (a constraint,
+ * a bug) or after store_fault_clear.
+ * store_disk_free - bytes free for pmbot on the database's filesystem
+ * (-1 unknown).
+ * store_write_probe - a real, tiny commit (the schema version written
+ * again), outside any transaction: BOT_OK when writing works; BOT_EDB
+ * with store_fault set when it does not.
+ */
+int store_file_check(struct store *s, const char **why);
+const char *store_fault(const struct store *s);
+void store_fault_clear(struct store *s);
+long long store_disk_free(struct store *s);
+int store_write_probe(struct store *s);
 
 /*
  * store_checkpoint_elsewhere - the daemon's way of keeping checkpoints out
@@ -161,8 +204,6 @@ int store_incident_count_open(struct store *s, long *n);
  * (YYYY-MM-DD). */
 int store_action_count_open(struct store *s, const char *today, long *open,
                             long *overdue);
-/* store_ping - succeeds only when the database is writable. */
-int store_ping(struct store *s);
 
 /* store_incident_channel_name_used - *used = 1 if any incident has it. */
 int store_incident_channel_name_used(struct store *s, const char *name,
@@ -254,6 +295,15 @@ int store_event_claim(struct store *s, const char *platform,
  * changes nothing. */
 int store_event_seen(struct store *s, const char *platform,
                      const char *event_id, int *seen);
+
+/* --- pruning what only serves for a while; each call deletes at most
+ * `limit` rows (*n = how many), so a batch stays short --- */
+/* store_prune_events - dedupe rows of events processed before `before`. */
+int store_prune_events(struct store *s, int64_t before, int limit, int *n);
+/* store_prune_messages - cached messages of the channels of incidents
+ * resolved before `before` (the timeline keeps its own copy of what was
+ * tagged; a later 📌 there fetches the message again). */
+int store_prune_messages(struct store *s, int64_t before, int limit, int *n);
 
 /* --- users' display names (to render <@U123> mentions) --- */
 /* store_user_put - insert or replace user_id's name, seen at `at`. */

@@ -146,31 +146,51 @@ read_version(sqlite3 *db, int *version)
     return rc == SQLITE_ROW ? BOT_OK : BOT_EDB;
 }
 
+static int
+newer(int v, char **why)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb,
+                  "the database was written by a newer pmbot (schema "
+                  "version %d; this pmbot knows up to %d): upgrade "
+                  "pmbot, or use another database",
+                  v, STORE_SCHEMA_VERSION);
+    *why = strbuf_steal(&sb);
+    return BOT_ENEWER;
+}
+
+/*
+ * store_migrate - each step reads the version again under the write lock
+ * (BEGIN IMMEDIATE), so two processes starting at once on a new database
+ * do not both run step 0 ("table incidents already exists"): the second
+ * waits, then finds the work done.
+ */
 int
 store_migrate(sqlite3 *db, int *version, char **why)
 {
-    struct strbuf sb;
     int v, rc;
 
     if (read_version(db, &v)) {
         *why = reason("cannot read the schema version", db);
         return BOT_EDB;
     }
-    if (v > STORE_SCHEMA_VERSION) {
-        strbuf_init(&sb, 0);
-        strbuf_printf(&sb,
-                      "the database was written by a newer pmbot (schema "
-                      "version %d; this pmbot knows up to %d): upgrade "
-                      "pmbot, or use another database",
-                      v, STORE_SCHEMA_VERSION);
-        *why = strbuf_steal(&sb);
-        return BOT_ENEWER;
-    }
-    for (; v < STORE_SCHEMA_VERSION; v++) {
+    if (v > STORE_SCHEMA_VERSION)
+        return newer(v, why);
+    while (v < STORE_SCHEMA_VERSION) {
         char bump[64];
 
-        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = read_version(db, &v) ? SQLITE_ERROR : SQLITE_OK;
+        if (rc == SQLITE_OK && v >= STORE_SCHEMA_VERSION) {
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            if (v > STORE_SCHEMA_VERSION)
+                return newer(v, why);
+            break;
+        }
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
         if (rc == SQLITE_OK)
@@ -182,6 +202,7 @@ store_migrate(sqlite3 *db, int *version, char **why)
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return BOT_EDB;
         }
+        v++;
     }
     *version = v;
     return BOT_OK;

@@ -13,7 +13,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define INC_COLS                                                              \
@@ -127,6 +131,15 @@ static const char *const sql[ST__COUNT] = {
                     " updated_at = excluded.updated_at",
     [ST_USER_NAME] = "SELECT name FROM users"
                      " WHERE platform = ?1 AND user_id = ?2",
+    /* both walk an index by age (schema 5) and stop at the limit */
+    [ST_PRUNE_EVENTS] = "DELETE FROM processed_events WHERE rowid IN"
+                        " (SELECT rowid FROM processed_events"
+                        " WHERE processed_at < ?1 LIMIT ?2)",
+    [ST_PRUNE_MESSAGES] =
+        "DELETE FROM messages WHERE rowid IN (SELECT m.rowid"
+        " FROM incidents i JOIN messages m ON m.platform = i.platform"
+        " AND m.room = i.channel WHERE i.state = 'resolved'"
+        " AND i.resolved_at < ?1 LIMIT ?2)",
 };
 
 sqlite3_stmt *
@@ -142,6 +155,7 @@ store_stmt(struct store *s, enum stmt_id id)
 int
 store_fail(struct store *s, sqlite3_stmt *st, const char *what)
 {
+    s->err = sqlite3_extended_errcode(s->db);
     log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
     if (st)
         sqlite3_reset(st);
@@ -283,12 +297,21 @@ pragmas(sqlite3 *db, int synchronous_full)
 
     if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL))
         return BOT_EDB;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL))
-        return BOT_EDB;
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return BOT_EDB;
+    /* switching a new file to WAL needs its exclusive lock, which SQLite
+     * does not wait for when another process starting at the same moment
+     * holds a shared one (it could deadlock): wait here, up to 5 s */
+    for (int tries = 0;; tries++) {
+        if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st,
+                               NULL))
+            return BOT_EDB;
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_ROW)
+            break;
+        if ((rc & 0xff) != SQLITE_BUSY || tries == 5000)
+            return BOT_EDB;
+        usleep(1000);
+    }
     if (sqlite3_exec(db, sync, NULL, NULL, NULL))
         return BOT_EDB;
     /* 512 KiB of page cache: pmbot's working set (open incidents, recent
@@ -312,9 +335,105 @@ writer_busy(void *arg, int n)
     return 1;
 }
 
+static int open_rw(const char *path, int synchronous_full, int daemon,
+                   struct store **out, char **why);
+
+/* prepare_all - every statement, once */
+static int
+prepare_all(struct store *s, const char *path, char **reason)
+{
+    for (int i = 0; i < ST__COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->st[i], NULL)) {
+            *reason = open_reason(path, sqlite3_errmsg(s->db));
+            return BOT_EDB;
+        }
+    }
+    return BOT_OK;
+}
+
+/* remember_files - the identity of the database and its -wal, to notice
+ * when either is deleted or replaced under us (store_file_check) */
+static void
+remember_files(struct store *s, const char *path)
+{
+    struct stat st;
+    char wal[4096];
+
+    if (!strcmp(path, ":memory:") || !*path || stat(path, &st))
+        return;
+    s->path = bot_strdup(path);
+    if (!s->path)
+        return;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) < sizeof(wal) &&
+        !stat(wal, &st) && (s->wal_path = bot_strdup(wal))) {
+        s->wal_dev = st.st_dev;
+        s->wal_ino = st.st_ino;
+    }
+}
+
+/* lock_daemon - one daemon per database: an advisory lock on <path>.lock
+ * (not on the database itself, whose POSIX locks belong to SQLite and
+ * would be dropped by any close of another descriptor of it). The file
+ * holds the owner's pid, for the message. */
+static int
+lock_daemon(struct store *s, const char *path, char **reason)
+{
+    struct strbuf sb;
+    char pid[32];
+    ssize_t n;
+    int fd;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "%s.lock", path);
+    if (strbuf_error(&sb))
+        return BOT_ENOMEM;
+    fd = open(strbuf_str(&sb), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        strbuf_cleanup(&sb);
+        *reason = open_reason(path, "cannot create its .lock file");
+        return BOT_EIO;
+    }
+    strbuf_cleanup(&sb);
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        n = pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        strbuf_init(&sb, 0);
+        strbuf_printf(&sb,
+                      "the database '%s' is in use by another pmbot%s%s%s: "
+                      "stop it first, or give this one another database",
+                      path, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+        *reason = strbuf_steal(&sb);
+        return BOT_EEXIST;
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)
+        log_warn("store: cannot write the pid into %s.lock", path);
+    s->lock_fd = fd;
+    return BOT_OK;
+}
+
+int
+store_open_daemon(const char *path, int synchronous_full, struct store **out,
+                  char **why)
+{
+    return open_rw(path, synchronous_full, 1, out, why);
+}
+
 int
 store_open(const char *path, int synchronous_full, struct store **out,
            char **why)
+{
+    return open_rw(path, synchronous_full, 0, out, why);
+}
+
+static int
+open_rw(const char *path, int synchronous_full, int daemon,
+        struct store **out, char **why)
 {
     struct store *s;
     char *reason = NULL;
@@ -323,6 +442,12 @@ store_open(const char *path, int synchronous_full, struct store **out,
     s = bot_calloc(1, sizeof(*s));
     if (!s)
         return BOT_ENOMEM;
+    s->lock_fd = -1;
+    if (daemon && strcmp(path, ":memory:")) {
+        rc = lock_daemon(s, path, &reason);
+        if (rc)
+            goto fail_close;
+    }
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX,
@@ -342,16 +467,158 @@ store_open(const char *path, int synchronous_full, struct store **out,
         goto fail_close;
     }
     rc = store_migrate(s->db, &s->version, &reason);
+    if (!rc)
+        rc = prepare_all(s, path, &reason);
     if (rc)
         goto fail_close;
-    for (int i = 0; i < ST__COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &s->st[i], NULL)) {
-            reason = open_reason(path, sqlite3_errmsg(s->db));
-            rc = BOT_EDB;
+    remember_files(s, path);
+    *out = s;
+    return BOT_OK;
+
+fail_close:
+    if (why)
+        *why = reason;
+    else
+        bot_free(reason);
+    store_close(s);
+    return rc;
+}
+
+/* immutable_uri - "file:PATH?immutable=1", PATH percent-encoded */
+static char *
+immutable_uri(const char *path)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (strchr("%?#", *p) || *p < 0x21 || *p > 0x7e)
+            strbuf_printf(&sb, "%%%02X", *p);
+        else
+            strbuf_printf(&sb, "%c", *p);
+    }
+    strbuf_printf(&sb, "?immutable=1");
+    return strbuf_steal(&sb);
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL))
+        return sqlite3_extended_errcode(db);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : sqlite3_extended_errcode(db);
+}
+
+/* on_readonly_fs - the file's filesystem is mounted read-only: nobody can
+ * change it under us, so reading it as immutable is safe */
+static int
+on_readonly_fs(const char *path)
+{
+    struct statvfs vfs;
+
+    return !statvfs(path, &vfs) && (vfs.f_flag & ST_RDONLY);
+}
+
+int
+store_open_readonly(const char *path, struct store **out, char **why)
+{
+    struct store *s;
+    struct strbuf sb;
+    struct stat st;
+    char *reason = NULL, *uri = NULL;
+    int rc, v = 0;
+
+    if (!strcmp(path, ":memory:") || stat(path, &st)) {
+        strbuf_init(&sb, 0);
+        strbuf_printf(&sb, "no database at %s", path);
+        reason = strbuf_steal(&sb);
+        if (why)
+            *why = reason;
+        else
+            bot_free(reason);
+        return BOT_ENOTFOUND;
+    }
+    s = bot_calloc(1, sizeof(*s));
+    if (!s)
+        return BOT_ENOMEM;
+    s->lock_fd = -1;
+    s->read_only = 1;
+    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
+                         SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_handler(s->db, writer_busy, NULL);
+        rc = user_version(s->db, &v);
+    }
+    /* WAL needs its -shm file, which cannot be made on a read-only
+     * filesystem: read the file as it is, unless a WAL holds more */
+    if ((rc & 0xff) == SQLITE_CANTOPEN && on_readonly_fs(path)) {
+        strbuf_init(&sb, 0);
+        strbuf_printf(&sb, "%s-wal", path);
+        if (!strbuf_error(&sb) && !stat(strbuf_str(&sb), &st) &&
+            st.st_size > 0) {
+            strbuf_cleanup(&sb);
+            reason = open_reason(path, "it is on a read-only filesystem "
+                                       "with a -wal file that only a "
+                                       "writable copy can read");
+            rc = BOT_EIO;
             goto fail_close;
         }
+        strbuf_cleanup(&sb);
+        sqlite3_close(s->db);
+        s->db = NULL;
+        uri = immutable_uri(path);
+        rc = uri ? sqlite3_open_v2(uri, &s->db,
+                                   SQLITE_OPEN_READONLY |
+                                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                                   NULL)
+                 : SQLITE_NOMEM;
+        bot_free(uri);
+        if (rc == SQLITE_OK)
+            rc = user_version(s->db, &v);
     }
+    if (rc != SQLITE_OK) {
+        reason = open_reason(path, s->db ? sqlite3_errmsg(s->db)
+                                         : "out of memory");
+        rc = BOT_EIO;
+        goto fail_close;
+    }
+    sqlite3_exec(s->db, "PRAGMA cache_size = -512", NULL, NULL, NULL);
+    /* reading never migrates: the file may be a backup, on a read-only
+     * mount, or still in use by the older pmbot that wrote it */
+    if (v != STORE_SCHEMA_VERSION) {
+        strbuf_init(&sb, 0);
+        if (v > STORE_SCHEMA_VERSION)
+            strbuf_printf(&sb,
+                          "the database was written by a newer pmbot "
+                          "(schema version %d; this pmbot knows up to %d): "
+                          "upgrade pmbot, or use another database",
+                          v, STORE_SCHEMA_VERSION);
+        else if (!v)
+            strbuf_printf(&sb, "%s is not a pmbot database (it is empty)",
+                          path);
+        else
+            strbuf_printf(&sb,
+                          "the database %s is at schema version %d and "
+                          "this pmbot reads version %d: `pmbot run` "
+                          "migrates it (reading never writes)",
+                          path, v, STORE_SCHEMA_VERSION);
+        reason = strbuf_steal(&sb);
+        rc = v > STORE_SCHEMA_VERSION ? BOT_ENEWER : BOT_EDB;
+        goto fail_close;
+    }
+    s->version = v;
+    rc = prepare_all(s, path, &reason);
+    if (rc)
+        goto fail_close;
     *out = s;
     return BOT_OK;
 
@@ -372,6 +639,11 @@ store_close(struct store *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    /* after SQLite let go of the files: the next daemon may start */
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    bot_free(s->path);
+    bot_free(s->wal_path);
     bot_free(s);
 }
 
@@ -458,9 +730,10 @@ store_checkpoint(const char *path)
                    ? SQLITE_CHECKPOINT_TRUNCATE
                    : SQLITE_CHECKPOINT_RESTART;
         rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, &log, &done);
-        if (rc == SQLITE_BUSY)
-            rc = SQLITE_OK; /* a writer or a reader kept it: next time */
     }
+    /* a writer, a reader or another checkpoint kept it: next time */
+    if ((rc & 0xff) == SQLITE_BUSY)
+        rc = SQLITE_OK;
     sqlite3_close(db);
     return rc == SQLITE_OK ? BOT_OK : BOT_EDB;
 }
@@ -513,15 +786,94 @@ store_tx_depth(const struct store *s)
     return s->depth;
 }
 
-int
-store_ping(struct store *s)
+/* same_file - 0 when path still names the file (dev, ino) */
+static int
+same_file(const char *path, dev_t dev, ino_t ino, const char **why,
+          const char *deleted, const char *replaced)
 {
-    int rc = store_tx_begin(s);
+    struct stat st;
 
-    if (rc)
-        return rc;
-    store_tx_rollback(s);
+    if (stat(path, &st)) {
+        *why = errno == ENOENT ? deleted : "database file cannot be seen";
+        return BOT_EIO;
+    }
+    if (st.st_dev != dev || st.st_ino != ino) {
+        *why = replaced;
+        return BOT_EIO;
+    }
     return BOT_OK;
+}
+
+int
+store_file_check(struct store *s, const char **why)
+{
+    if (!s->path)
+        return BOT_OK;
+    if (same_file(s->path, s->dev, s->ino, why, "database file was deleted",
+                  "database file was replaced"))
+        return BOT_EIO;
+    if (s->wal_path &&
+        same_file(s->wal_path, s->wal_dev, s->wal_ino, why,
+                  "database -wal file was deleted",
+                  "database -wal file was replaced"))
+        return BOT_EIO;
+    return BOT_OK;
+}
+
+const char *
+store_fault(const struct store *s)
+{
+    switch (s->err & 0xff) {
+    case SQLITE_FULL:
+        return "disk full";
+    case SQLITE_IOERR:
+        return "database I/O error";
+    case SQLITE_READONLY:
+        return "database is read-only";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return "database is corrupt";
+    case SQLITE_CANTOPEN:
+        return "database cannot be opened";
+    }
+    return NULL;
+}
+
+void
+store_fault_clear(struct store *s)
+{
+    s->err = 0;
+}
+
+long long
+store_disk_free(struct store *s)
+{
+    struct statvfs vfs;
+
+    if (!s->path || statvfs(s->path, &vfs))
+        return -1;
+    /* root may use the blocks kept back for it */
+    return (long long)(geteuid() ? vfs.f_bavail : vfs.f_bfree) *
+           (long long)vfs.f_frsize;
+}
+
+int
+store_write_probe(struct store *s)
+{
+    char sql_[64];
+    int rc;
+
+    BOT_ASSERT(!s->depth);
+    snprintf(sql_, sizeof(sql_),
+             "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT",
+             s->version);
+    rc = sqlite3_exec(s->db, sql_, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return BOT_OK;
+    s->err = sqlite3_extended_errcode(s->db);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return BOT_EDB;
 }
 
 int

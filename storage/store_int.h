@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 enum stmt_id {
     ST_BEGIN,
@@ -56,6 +57,8 @@ enum stmt_id {
     ST_EVENT_SEEN,
     ST_USER_PUT,
     ST_USER_NAME,
+    ST_PRUNE_EVENTS,
+    ST_PRUNE_MESSAGES,
     ST__COUNT
 };
 
@@ -65,6 +68,13 @@ struct store {
     int version; /* schema version after migration */
     int depth;   /* open transactions: 1 = BEGIN, more = savepoints */
     long wal_frames; /* pages in the WAL after the last commit */
+    int read_only;   /* store_open_readonly */
+    int lock_fd;     /* the daemon's <path>.lock, or -1 */
+    char *path;      /* NULL for :memory: */
+    char *wal_path;  /* NULL when there was no -wal to watch */
+    int err;         /* extended code of the last failure, see store_fault */
+    dev_t dev, wal_dev; /* the files opened, see store_file_check */
+    ino_t ino, wal_ino;
 };
 
 /* migrate.c: bring db to STORE_SCHEMA_VERSION; *why new on failure. */

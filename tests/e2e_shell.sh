@@ -119,8 +119,8 @@ check "an unknown key exits 2 naming the line" \
     sh -c "[ \$? -eq 2 ] || true; grep -q 'bad.conf:2: \[pmbot\] platfrom: unknown key' '$dir/err'"
 PMBOT_DB=/nonexistent-dir/pmbot.db "$pmbot" report 1 >/dev/null 2>"$dir/err"
 check "an unopenable database exits 2" [ $? -eq 2 ]
-check "an unopenable database names the file" \
-    grep -q "cannot open database '/nonexistent-dir/pmbot.db'" "$dir/err"
+check "a missing database names the file" \
+    grep -q "no database at /nonexistent-dir/pmbot.db" "$dir/err"
 echo "not a database at all, just some text of a reasonable size" \
     >"$dir/text.db"
 PMBOT_DB="$dir/text.db" "$pmbot" actions >/dev/null 2>"$dir/err"

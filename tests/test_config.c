@@ -154,6 +154,8 @@ config_load__example_gives_defaults(void **state)
     assert_string_equal(cfg.slack_api_url, "https://slack.com/api/");
     assert_string_equal(cfg.webhook_listen, "127.0.0.1:8088");
     assert_null(cfg.slack_bot_token);
+    assert_int_equal(cfg.dedupe_days, 3);
+    assert_int_equal(cfg.cache_days, 30);
     config_cleanup(&cfg);
 }
 
@@ -182,7 +184,11 @@ config_load__valid_keys(void **state)
                "access_token = syt_abc\n"
                "\n"
                "[webhook]\n"
-               "listen = 0.0.0.0:9000\n",
+               "listen = 0.0.0.0:9000\n"
+               "\n"
+               "[storage]\n"
+               "dedupe_days = 7\n"
+               "cache_days = 90\n",
                path, sizeof(path));
 
     rc = config_load(&cfg, path, &why);
@@ -202,10 +208,33 @@ config_load__valid_keys(void **state)
     assert_string_equal(cfg.matrix_user_id, "@pmbot:example.org");
     assert_string_equal(cfg.matrix_access_token, "syt_abc");
     assert_string_equal(cfg.webhook_listen, "0.0.0.0:9000");
+    assert_int_equal(cfg.dedupe_days, 7);
+    assert_int_equal(cfg.cache_days, 90);
     /* keys the file does not name keep their defaults */
     assert_string_equal(cfg.timeline_emoji_name, "pushpin");
     assert_string_equal(cfg.slack_api_url, "https://slack.com/api/");
     config_cleanup(&cfg);
+}
+
+static void
+config_load__storage_days_are_at_least_one(void **state)
+{
+    struct config cfg;
+    char path[64];
+    char *why = NULL;
+    int rc;
+
+    (void)state;
+    write_temp("[storage]\n"
+               "dedupe_days = 0\n",
+               path, sizeof(path));
+
+    rc = config_load(&cfg, path, &why);
+
+    remove(path);
+    assert_int_equal(rc, BOT_EINVAL);
+    assert_non_null(strstr(why, "[storage] dedupe_days"));
+    bot_free(why);
 }
 
 static void
@@ -725,6 +754,7 @@ main(void)
         cmocka_unit_test(config_load__null_path_gives_defaults),
         cmocka_unit_test(config_load__example_gives_defaults),
         cmocka_unit_test(config_load__valid_keys),
+        cmocka_unit_test(config_load__storage_days_are_at_least_one),
         cmocka_unit_test(config_load__unknown_key),
         cmocka_unit_test(config_load__key_in_wrong_section),
         cmocka_unit_test(config_load__int_out_of_range),

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dbpath[64];
@@ -585,6 +586,8 @@ writer_run(void *arg)
         snprintf(id, sizeof(id), "%d.000", i);
         m.msg_id = id;
         failed = store_message_put(w->s, "slack", &m) != BOT_OK;
+        /* the daemon's loop does other work between its commits */
+        usleep(50);
     }
     atomic_store(&w->done, failed ? -1 : 1);
     return NULL;
@@ -600,7 +603,7 @@ store_checkpoint__keeps_the_wal_small_under_steady_commits(void **state)
     struct writer w = {NULL, 20000, 0};
     pthread_t t;
     long max = 0;
-    int done;
+    int done, failed = 0;
 
     (void)state;
     assert_int_equal(store_open(dbpath, 0, &w.s, NULL), BOT_OK);
@@ -609,13 +612,16 @@ store_checkpoint__keeps_the_wal_small_under_steady_commits(void **state)
     while (!(done = atomic_load(&w.done))) {
         long sz;
 
-        assert_int_equal(store_checkpoint(dbpath), BOT_OK);
+        /* asserted after the join: the thread uses w */
+        if (store_checkpoint(dbpath))
+            failed++;
         sz = wal_size();
         if (sz > max)
             max = sz;
     }
     pthread_join(t, NULL);
     assert_int_equal(done, 1);
+    assert_int_equal(failed, 0);
     assert_true(max < STORE_WAL_LIMIT);
     assert_true(store_wal_frames(w.s) > 0);
     store_close(w.s);
@@ -656,6 +662,256 @@ store_checkpoint__truncates_a_wal_past_the_limit(void **state)
     store_close(s);
 }
 
+/* Processes starting together on a new database: each must migrate it
+ * or find it migrated ("table incidents already exists" before). */
+static void
+store_open__concurrent_first_opens_migrate_once(void **state)
+{
+    enum { ROUNDS = 4, KIDS = 6 };
+
+    (void)state;
+    for (int round = 0; round < ROUNDS; round++) {
+        pid_t kids[KIDS];
+        int go[2], failed = 0;
+        char p[96];
+
+        unlink(dbpath);
+        snprintf(p, sizeof(p), "%s-wal", dbpath);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s-shm", dbpath);
+        unlink(p);
+        assert_int_equal(pipe(go), 0);
+        for (int i = 0; i < KIDS; i++) {
+            kids[i] = fork();
+            assert_true(kids[i] >= 0);
+            if (!kids[i]) {
+                struct store *s = NULL;
+                char c, *why = NULL;
+
+                close(go[1]);
+                /* all start when the parent closes the pipe */
+                if (read(go[0], &c, 1) != 0)
+                    _exit(3);
+                if (store_open(dbpath, 0, &s, &why)) {
+                    fprintf(stderr, "child: %s\n", why ? why : "?");
+                    _exit(1);
+                }
+                _exit(store_schema_version(s) == STORE_SCHEMA_VERSION ? 0
+                                                                      : 2);
+            }
+        }
+        close(go[0]);
+        close(go[1]);
+        for (int i = 0; i < KIDS; i++) {
+            int st = 0;
+
+            assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+            failed += !WIFEXITED(st) || WEXITSTATUS(st);
+        }
+        assert_int_equal(failed, 0);
+    }
+}
+
+static void
+store_open_readonly__never_creates(void **state)
+{
+    struct store *s = NULL;
+    char *why = NULL;
+
+    (void)state;
+    assert_int_equal(store_open_readonly(dbpath, &s, &why), BOT_ENOTFOUND);
+    assert_null(s);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "no database at"));
+    assert_non_null(strstr(why, dbpath));
+    bot_free(why);
+    assert_int_equal(access(dbpath, F_OK), -1);
+}
+
+static void
+store_open_readonly__reads_and_refuses_to_write(void **state)
+{
+    struct store *s = NULL, *ro = NULL;
+    char *name = NULL;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    assert_int_equal(store_user_put(s, "slack", "U1", "alice", 1), BOT_OK);
+    /* alongside a writer, as a report beside the daemon */
+    assert_int_equal(store_open_readonly(dbpath, &ro, NULL), BOT_OK);
+    assert_int_equal(store_user_name(ro, "slack", "U1", &name), BOT_OK);
+    assert_string_equal(name, "alice");
+    bot_free(name);
+    assert_int_equal(store_user_put(ro, "slack", "U2", "bob", 1), BOT_EDB);
+    assert_string_equal(store_fault(ro), "database is read-only");
+    store_close(ro);
+    store_close(s);
+}
+
+static void
+store_open_readonly__does_not_migrate_an_older_schema(void **state)
+{
+    sqlite3 *db;
+    struct store *s = NULL;
+    char *why = NULL;
+    sqlite3_stmt *st;
+
+    (void)state;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE incidents (id INTEGER);"
+                                      " PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open_readonly(dbpath, &s, &why), BOT_EDB);
+    assert_non_null(strstr(why, "schema version 1"));
+    assert_non_null(strstr(why, "pmbot run"));
+    bot_free(why);
+    why = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* an empty file is no database either, and stays empty */
+    fclose(fopen(dbpath, "w"));
+    assert_int_equal(store_open_readonly(dbpath, &s, &why), BOT_EDB);
+    assert_non_null(strstr(why, "not a pmbot database"));
+    bot_free(why);
+}
+
+static void
+store_open_daemon__one_per_database(void **state)
+{
+    struct store *a = NULL, *b = NULL, *ro = NULL;
+    char *why = NULL, want[64], lock[96];
+
+    (void)state;
+    assert_int_equal(store_open_daemon(dbpath, 0, &a, NULL), BOT_OK);
+    assert_int_equal(store_open_daemon(dbpath, 0, &b, &why), BOT_EEXIST);
+    assert_null(b);
+    snprintf(want, sizeof(want), "(pid %ld)", (long)getpid());
+    assert_non_null(strstr(why, "in use by another pmbot"));
+    assert_non_null(strstr(why, want));
+    bot_free(why);
+    /* readers need no lock */
+    assert_int_equal(store_open_readonly(dbpath, &ro, NULL), BOT_OK);
+    store_close(ro);
+    store_close(a);
+    assert_int_equal(store_open_daemon(dbpath, 0, &b, NULL), BOT_OK);
+    store_close(b);
+    snprintf(lock, sizeof(lock), "%s.lock", dbpath);
+    unlink(lock);
+}
+
+/* count - one number from the database file, on a connection of its own */
+static int
+count(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n;
+
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void
+store_prune_events__old_go_in_batches_fresh_stay(void **state)
+{
+    struct store *s = NULL;
+    char id[32];
+    int first, n;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    for (int i = 0; i < 1200; i++) {
+        snprintf(id, sizeof(id), "Old%d", i);
+        assert_int_equal(store_event_claim(s, "slack", id, 1000 + i, &first),
+                         BOT_OK);
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof(id), "New%d", i);
+        assert_int_equal(store_event_claim(s, "slack", id, 5000, &first),
+                         BOT_OK);
+    }
+    assert_int_equal(store_tx_commit(s), BOT_OK);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 500);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 500);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 200);
+    assert_int_equal(store_prune_events(s, 5000, 500, &n), BOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(count("SELECT count(*) FROM processed_events"), 10);
+    assert_int_equal(store_event_seen(s, "slack", "New3", &first), BOT_OK);
+    assert_int_equal(first, 1);
+    store_close(s);
+}
+
+static void
+store_prune_messages__only_long_resolved_incidents_lose_theirs(void **state)
+{
+    struct store *s = NULL;
+    struct store_message m = {0}, got;
+    const char *rooms[] = {"COLD", "WARM", "OPEN", "NONE"};
+    char msg[32];
+    int64_t id;
+    int n;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    for (int r = 0; r < 3; r++) {
+        struct incident in = {0};
+
+        in.title = "t";
+        in.severity = 2;
+        in.platform = "slack";
+        in.channel = (char *)rooms[r];
+        in.declared_at = 10;
+        assert_int_equal(store_incident_insert(s, &in, &id), BOT_OK);
+        if (r == 0)
+            assert_int_equal(store_incident_resolve(s, id, 100), BOT_OK);
+        if (r == 1)
+            assert_int_equal(store_incident_resolve(s, id, 9000), BOT_OK);
+    }
+    m.text = "hello";
+    m.at = 50;
+    for (int r = 0; r < 4; r++) {
+        m.room = (char *)rooms[r];
+        for (int i = 0; i < 3; i++) {
+            snprintf(msg, sizeof(msg), "%d.0", i);
+            m.msg_id = msg;
+            assert_int_equal(store_message_put(s, "slack", &m), BOT_OK);
+        }
+    }
+    assert_int_equal(store_prune_messages(s, 5000, 2, &n), BOT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_prune_messages(s, 5000, 2, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_prune_messages(s, 5000, 2, &n), BOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_message_get(s, "slack", "COLD", "1.0", &got),
+                     BOT_ENOTFOUND);
+    for (int r = 1; r < 4; r++) {
+        assert_int_equal(store_message_get(s, "slack", rooms[r], "1.0", &got),
+                         BOT_OK);
+        store_message_clear(&got);
+    }
+    assert_int_equal(count("SELECT count(*) FROM messages"), 9);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -689,6 +945,25 @@ main(void)
         cmocka_unit_test_setup_teardown(
             store_checkpoint__truncates_a_wal_past_the_limit, tmpdb_setup,
             tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_open__concurrent_first_opens_migrate_once, tmpdb_setup,
+            tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(store_open_readonly__never_creates,
+                                        tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_open_readonly__reads_and_refuses_to_write, tmpdb_setup,
+            tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_open_readonly__does_not_migrate_an_older_schema,
+            tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(store_open_daemon__one_per_database,
+                                        tmpdb_setup, tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_prune_events__old_go_in_batches_fresh_stay, tmpdb_setup,
+            tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_prune_messages__only_long_resolved_incidents_lose_theirs,
+            tmpdb_setup, tmpdb_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
