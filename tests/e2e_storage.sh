@@ -100,8 +100,16 @@ e=$(pin "$chan" "$ts")
 check "a 📌 meanwhile is refused" until_refused "$r"
 check "and not acknowledged" not_acked "$e"
 check "nothing made a new database at its path" [ ! -e "$dir/pmbot.db" ]
+alarm() { # alarm TITLE: the status of a generic alarm, body in $dir/ab
+    curl -s -o "$dir/ab" -w '%{http_code}' -X POST \
+        "http://127.0.0.1:$wport/hooks/generic" -d "{\"title\":\"$1\"}"
+}
+check "an alarm meanwhile is answered 503, not 2xx" [ "$(alarm 'Lost alarm')" = 503 ]
+check "saying why" grep -q 'database file was deleted' "$dir/ab"
 mv "$dir/pmbot.db.away" "$dir/pmbot.db"
 check "/healthz is 200 again once it is back" until_healthz 5 '^200 '
+check "then the sender's retry is taken" [ "$(alarm 'Lost alarm')" = 201 ]
+check "once" [ "$(sqlite3 "$dir/pmbot.db" "select count(*) from incidents where title = 'Lost alarm'")" = 1 ]
 check "the 📌 is acknowledged when Slack redelivers it" acked "$e" 10
 check "the change was logged once each way" \
     sh -c "[ \$(grep -c 'database file was deleted: events are not' '$dir/pmbot.log') -eq 1 ] &&
