@@ -102,6 +102,8 @@ struct webhook {
     size_t nconns;
     struct loop_timer *sweep;
     int spare_fd; /* given up to accept-and-close when out of fds */
+    int accept_paused; /* out of fds with no spare: the sweep retries */
+    int fd_warned;     /* the shortage is logged once until it ends */
     int closing;  /* webhook_free has begun: callbacks only clean up */
     int in_callback; /* inside lws's callback: answers may close at once */
     int crash_after_ack; /* PMBOT_FAULT=crash-after-alarm-ack (tests) */
@@ -121,6 +123,7 @@ struct req {
     int route;
     int post;
     int too_big;
+    int complete; /* the whole body is in: later bytes are ignored */
     int answered;
     struct chunked *chunked; /* Transfer-Encoding: chunked; owned */
     size_t raw;  /* bytes of chunked framing and data seen */
@@ -130,9 +133,12 @@ struct req {
     char sig[160];
     char ts[32];
     int status;
+    const char *ctype; /* static */
     char *resp; /* response body, new */
     struct pending *pending;
 };
+
+static void accepting(struct webhook *w, int on);
 
 static struct webhook *
 wh_of(struct lws *wsi)
@@ -185,9 +191,9 @@ conn_append(struct webhook *w, struct conn *c)
 }
 
 /* conn_kill - close it now. Only from our own loop callbacks, never from
- * inside lws's: the close runs lws's callbacks (c may be freed on return).
- * An asynchronous kill would wait for lws's next timer, which a foreign
- * loop does not move forward for it. */
+ * inside lws's: the close runs lws's callbacks (c may be freed by the
+ * time the loop turns). An asynchronous kill waits for lws's own timer
+ * and did not close a trickling client in time. */
 static void
 conn_kill(struct conn *c, const char *why)
 {
@@ -210,7 +216,12 @@ on_sweep(void *arg)
         if (c->deadline && now >= c->deadline)
             conn_kill(c, "reason=\"timeout\"");
     }
-    if (!w->nconns)
+    if (w->accept_paused &&
+        (w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+        accepting(w, 1);
+        log_info("webhook: file descriptors again: accepting connections");
+    }
+    if (!w->nconns && !w->accept_paused)
         loop_timer_stop(w->sweep);
 }
 
@@ -255,8 +266,8 @@ webhook_adopt(struct webhook *w, int fd)
     ad.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
     ad.fd.sockfd = fd;
     ad.vh_prot_name = "pmbot-http";
-    ad.opaque = c;
-    /* on failure lws closes fd and never reports the wsi */
+    /* no opaque pointer yet: a late failure inside lws closes a wsi that
+     * must not point at c, freed below */
     c->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
     if (!c->wsi) {
         conn_unlink(w, c);
@@ -264,6 +275,7 @@ webhook_adopt(struct webhook *w, int fd)
         bot_free(c);
         return BOT_EIO;
     }
+    lws_set_opaque_user_data(c->wsi, c);
     if (w->nconns == 1)
         loop_timer_start(w->sweep, SWEEP_MS, SWEEP_MS);
     /* read the request now rather than at the loop's next turn: it is
@@ -284,6 +296,44 @@ webhook_connections(const struct webhook *w)
     return (unsigned)w->nconns;
 }
 
+/* accepting - watch the listening sockets or not; while not, the sweep
+ * timer tries to get a spare descriptor back */
+static void
+accepting(struct webhook *w, int on)
+{
+    for (int i = 0; i < w->nls; i++)
+        loop_fd_set(w->ls[i].watch, on ? LOOP_READ : 0);
+    w->accept_paused = !on;
+    if (!on)
+        loop_timer_start(w->sweep, SWEEP_MS, SWEEP_MS);
+}
+
+/* out_of_fds - shed the waiting client with the spare descriptor rather
+ * than spin on a listener that stays readable; without a spare, stop
+ * listening until the sweep gets one back */
+static void
+out_of_fds(struct webhook *w, int lfd)
+{
+    if (w->spare_fd >= 0) {
+        int fd;
+
+        close(w->spare_fd);
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (w->spare_fd < 0)
+        accepting(w, 0);
+    metrics_add(&w->b->metrics, "pmbot_webhook_connections_closed_total",
+                "reason=\"no_fd\"", 1);
+    if (!w->fd_warned) {
+        w->fd_warned = 1;
+        log_warn("webhook: out of file descriptors: connections are refused "
+                 "(raise the limit: ulimit -n)");
+    }
+}
+
 static void
 on_accept(void *arg, int lfd, int events)
 {
@@ -294,21 +344,11 @@ on_accept(void *arg, int lfd, int events)
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE) {
-                /* out of descriptors: shed this client rather than spin
-                 * on a listener that stays readable */
-                if (w->spare_fd >= 0) {
-                    close(w->spare_fd);
-                    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-                    if (fd >= 0)
-                        close(fd);
-                    w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                }
-                log_warn("webhook: out of file descriptors; a connection "
-                         "was refused");
-            }
+            if (errno == EMFILE || errno == ENFILE)
+                out_of_fds(w, lfd);
             return; /* EAGAIN, or nothing better to do now */
         }
+        w->fd_warned = 0;
         webhook_adopt(w, fd);
     }
 }
@@ -325,6 +365,32 @@ hold(struct lws *wsi)
         c->deadline = 0;
 }
 
+/* send_answer - the whole answer, headers and body, now; then the
+ * connection is closed (-1) */
+static int
+send_answer(struct lws *wsi, struct req *r)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
+                                        *end = buf + sizeof(buf) - 1;
+    size_t len = r->resp ? strlen(r->resp) : 0;
+    unsigned char *out;
+
+    if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, len,
+                                    &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                     (const unsigned char *)"close", 5, &p,
+                                     end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    out = bot_malloc(LWS_PRE + len + 1);
+    if (out) {
+        memcpy(out + LWS_PRE, r->resp ? r->resp : "", len);
+        lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+        bot_free(out);
+    }
+    return -1;
+}
+
 /*
  * answer - one request per connection, so every answer says "Connection:
  * close" and the connection ends with it. libwebsockets 4.1 keeps what a
@@ -332,43 +398,26 @@ hold(struct lws *wsi)
  * a segment of it while handing its body to us (a use after free found by
  * fuzz_http: tests/fuzz/regress/http/pipelined-post-after-get); and a
  * connection left open after a refusal goes on with the unread rest and
- * can spin on it. Inside lws's callback the whole answer is written now
- * and -1 closes the connection at once; after a commit (outside it) the
- * body follows from the writable callback.
+ * can spin on it. Inside lws's callback the answer is written now and -1
+ * closes the connection at once; after a commit (outside it) it is written
+ * whole from the writable callback.
  */
 static int
 answer(struct lws *wsi, struct req *r, int status, const char *ctype,
        char *body)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
-                                        *end = buf + sizeof(buf) - 1;
-    size_t len = body ? strlen(body) : 0;
     struct webhook *w = wh_of(wsi);
 
     count(w, route_names[r->route], status);
     r->answered = 1;
     r->status = status;
+    r->ctype = ctype;
     if (r->resp != body)
         bot_free(r->resp);
     r->resp = body;
     hold(wsi);
-    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
-                                    end) ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                     (const unsigned char *)"close", 5, &p,
-                                     end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
-    if (w->in_callback) {
-        unsigned char *out = bot_malloc(LWS_PRE + len + 1);
-
-        if (out) {
-            memcpy(out + LWS_PRE, body ? body : "", len);
-            lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-            bot_free(out);
-        }
-        return -1;
-    }
+    if (w->in_callback)
+        return send_answer(wsi, r);
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -727,6 +776,7 @@ on_body_complete(struct lws *wsi, struct webhook *w, struct req *r)
     const char *token = w->b->cfg->webhook_token, *why = NULL;
     int signed_req = 0;
 
+    r->complete = 1;
     if (r->too_big)
         return 0;
     if (token && !bearer_ok(token, r->auth)) {
@@ -784,20 +834,9 @@ req_cleanup(struct req *r)
 static int
 on_writable(struct lws *wsi, struct webhook *w, struct req *r)
 {
-    size_t n = r->resp ? strlen(r->resp) : 0;
-    unsigned char *buf;
-
     if (!r->answered || r->pending)
         return 0;
-    buf = bot_malloc(LWS_PRE + n + 1);
-    if (!buf)
-        return -1;
-    memcpy(buf + LWS_PRE, r->resp ? r->resp : "", n);
-    if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) < (int)n) {
-        bot_free(buf);
-        return -1;
-    }
-    bot_free(buf);
+    send_answer(wsi, r);
     if (w->crash_after_ack && r->status == 201) {
         /* fault injection: die between the 2xx and the channel */
         log_warn("webhook: PMBOT_FAULT: killing pmbot after the 2xx");
@@ -805,7 +844,7 @@ on_writable(struct lws *wsi, struct webhook *w, struct req *r)
     }
     req_cleanup(r);
     memset(r, 0, sizeof(*r));
-    return -1; /* one request per connection (see on_request) */
+    return -1; /* one request per connection (see answer) */
 }
 
 static int
@@ -843,11 +882,21 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     w->in_callback = 1;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
+        /* a second request before the first is answered (pipelined, or
+         * bytes past a body): not served, and the first's state is kept
+         * for its commit, which finds the connection gone */
+        if (r->answered || r->pending || r->complete) {
+            rc = -1;
+            break;
+        }
         memset(r, 0, sizeof(*r));
         rc = on_request(wsi, w, r, in);
         break;
     case LWS_CALLBACK_HTTP_BODY:
-        rc = r->answered ? -1 : on_body(wsi, w, r, in, len);
+        if (r->complete)
+            rc = 0; /* past the end of a chunked body: not ours to judge */
+        else
+            rc = r->answered ? -1 : on_body(wsi, w, r, in, len);
         break;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         rc = r->answered || r->chunked ? 0 : on_body_complete(wsi, w, r);
@@ -1018,9 +1067,14 @@ listen_on(struct webhook *w, const char *host, const char *port,
         w->nls++;
         log_info("webhook: listening on %s", shown);
     }
+    if (ai)
+        log_warn("webhook: %s resolves to more than %d addresses; listening "
+                 "on the first %d only", *host ? host : "*", LISTEN_MAX,
+                 LISTEN_MAX);
     freeaddrinfo(res);
     if (!w->nls) {
-        *why = "cannot listen on that address (in use?)";
+        *why = "cannot listen on that address (in use, or out of file "
+               "descriptors?)";
         return BOT_EIO;
     }
     return BOT_OK;

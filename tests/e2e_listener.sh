@@ -4,7 +4,8 @@
 # heads; the address bound exactly as configured; signatures used once;
 # chunked bodies; bad Content-Length; one deadline per request however
 # slowly it trickles; 5,000 connections at once with /healthz answering;
-# every input of the HTTP fuzz corpus, /healthz asked after each.
+# every input of the HTTP fuzz corpus, /healthz asked after each; out of
+# file descriptors.
 # Prints ok / not ok lines.
 . tests/lib.sh
 pmbot=$1
@@ -141,21 +142,37 @@ check "a chunked body over 1 MiB: 413" \
     [ "$(post /hooks/generic "$dir/big.json" -H "$auth" -H 'Transfer-Encoding: chunked')" = 413 ]
 check "and nothing changed" [ "$(db 'select count(*) from incidents')" = $((n + 1)) ]
 
-# 5. framing: Content-Length must be one plain number
-cl() { # cl HEADER...: status of a POST of "{}" with those headers
+# 5. framing: Content-Length must be one plain number. The body is a
+# good alarm, so only the framing can be what is refused.
+cl() { # cl HEADER...: "STATUS BODY" of a POST of a good alarm
+    body='{"title":"Framing check","severity":3}'
     h=$(hex "POST /hooks/generic HTTP/1.1")0d0a$(hex "$auth")0d0a
     for x in "$@"; do h="$h$(hex "$x")0d0a"; done
-    $probe "$port" raw "${h}0d0a$(hex '{}')" | sed -n "s/^answer='HTTP\/1.1 \([0-9]*\).*/\1/p"
+    $probe "$port" send "${h}0d0a$(hex "$body")" >"$dir/cl.txt"
+    printf '%s %s\n' "$(sed -n "s/^answer='HTTP\/1.1 \([0-9]*\).*/\1/p" "$dir/cl.txt")" \
+        "$(sed -n 's/^body=//p' "$dir/cl.txt")"
 }
-check "a negative Content-Length: 400" [ "$(cl 'Content-Length: -2')" = 400 ]
-check "Content-Length twice: 400" [ "$(cl 'Content-Length: 2' 'Content-Length: 2')" = 400 ]
-check "a list in Content-Length: 400" [ "$(cl 'Content-Length: 2, 2')" = 400 ]
-check "a word in Content-Length: 400" [ "$(cl 'Content-Length: two')" = 400 ]
-check "Content-Length with chunked: 400" [ "$(cl 'Content-Length: 2' 'Transfer-Encoding: chunked')" = 400 ]
-check "an unknown Transfer-Encoding: 501" [ "$(cl 'Transfer-Encoding: gzip')" = 501 ]
-check "a POST of unknown length: 411" [ "$(cl)" = 411 ]
-check "a huge Content-Length: 413" [ "$(cl 'Content-Length: 99999999999')" = 413 ]
+glen=38
+check "a negative Content-Length: 400" \
+    [ "$(cl 'Content-Length: -2')" = '400 {"error":"bad Content-Length"}' ]
+check "Content-Length twice: 400" \
+    [ "$(cl "Content-Length: $glen" "Content-Length: $glen")" = '400 {"error":"bad Content-Length"}' ]
+check "a list in Content-Length: 400" \
+    [ "$(cl "Content-Length: $glen, $glen")" = '400 {"error":"bad Content-Length"}' ]
+check "a word in Content-Length: 400" \
+    [ "$(cl 'Content-Length: two')" = '400 {"error":"bad Content-Length"}' ]
+check "Content-Length with chunked: 400" \
+    [ "$(cl "Content-Length: $glen" 'Transfer-Encoding: chunked')" = '400 {"error":"Content-Length and Transfer-Encoding together"}' ]
+check "an unknown Transfer-Encoding: 501" \
+    [ "$(cl 'Transfer-Encoding: gzip')" = '501 {"error":"unsupported Transfer-Encoding"}' ]
+check "a POST of unknown length: 411" \
+    [ "$(cl)" = '411 {"error":"send a Content-Length or a chunked body"}' ]
+check "a huge Content-Length: 413" \
+    [ "$(cl 'Content-Length: 99999999999')" = '413 {"error":"body over 1 MiB"}' ]
 check "bad framing changed nothing" [ "$(db 'select count(*) from incidents')" = $((n + 1)) ]
+check "while the same alarm, framed right, is taken" \
+    [ "$(cl "Content-Length: $glen" | cut -c1-3)" = 201 ]
+check "and recorded" [ "$(db 'select count(*) from incidents')" = $((n + 2)) ]
 stop
 
 # 6. one deadline per request: trickling does not extend it, and an idle
@@ -184,5 +201,40 @@ check "pmbot is still running" alive
 check "the evictions are counted" \
     sh -c "curl -s '$url/metrics' | grep -q 'pmbot_webhook_connections_closed_total{reason=\"evicted\"}'"
 check "no secret in the log" sh -c "! grep -q '$TOKEN' '$dir/err' '$dir/out'"
+stop
+
+# 8. out of file descriptors: refused, said once, no spin; then back
+conf 127.0.0.1:0 30
+: >"$dir/err"
+(ulimit -n 40 && exec env PMBOT_WEBHOOK_TOKEN=$TOKEN "$pmbot" run \
+    -c "$dir/pmbot.conf" </dev/null >>"$dir/out" 2>"$dir/err") &
+bpid=$!
+port=$(listen_port "$dir/err")
+url="http://127.0.0.1:$port"
+python3 - "$port" "$bpid" >"$dir/fd.txt" <<'PY2'
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+held = []
+for _ in range(80):
+    try:
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+    except OSError:
+        pass
+t0, c0 = time.monotonic(), cpu()
+time.sleep(1.0)  # a window to measure the CPU over, not a synchronisation
+print(f"cpu_share={(cpu() - c0) / (time.monotonic() - t0):.2f}")
+for s in held:
+    s.close()
+PY2
+cat "$dir/fd.txt"
+check "past the descriptor limit pmbot does not spin" \
+    awk -F= '{ exit !($2 + 0 < 0.5) }' "$dir/fd.txt"
+check "it says so once" [ "$(grep -c 'out of file descriptors' "$dir/err")" = 1 ]
+ok_again() { for _ in $(seq 100); do [ "$(health)" = 200 ] && return 0; sleep 0.05; done; return 1; }
+check "and answers /healthz again once they are released" ok_again
+check "pmbot is still running" alive
 stop
 exit $((fails > 0))

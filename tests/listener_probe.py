@@ -3,7 +3,10 @@
 listener, as tests/e2e_listener.sh runs them. Each probe prints one line
 of facts for the script to check and exits 0 when it could run at all.
 
-  raw HEX          send bytes (hex), half-close, print what came back
+  raw HEX          send bytes (hex), half-close, print the status line
+                   and the body that came back
+  send HEX         the same without the half-close (the listener ends
+                   the connection after its answer)
   slow BODY_TIMEOUT  50 clients trickling a body a byte at a time and one
                    idle after its head: print when each was hung up on
   replay FILE...   send each file on a connection of its own, then ask
@@ -42,11 +45,12 @@ def healthz(port, timeout=5.0):
         return 0
 
 
-def probe_raw(port, hexbytes):
+def probe_raw(port, hexbytes, half_close=True):
     s = connect(port)
     s.sendall(bytes.fromhex(hexbytes))
     try:
-        s.shutdown(socket.SHUT_WR)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
     except OSError:
         pass
     data = b""
@@ -60,7 +64,9 @@ def probe_raw(port, hexbytes):
         pass
     s.close()
     first = data.split(b"\r\n", 1)[0].decode("latin-1")
+    body = data.split(b"\r\n\r\n", 1)[-1].decode("latin-1")
     print(f"answer={first!r}")
+    print(f"body={body}")
 
 
 def probe_slow(port, body_timeout):
@@ -156,7 +162,8 @@ def main():
     port = int(sys.argv[1])
     probe = sys.argv[2]
     args = sys.argv[3:]
-    {"raw": probe_raw, "slow": probe_slow, "replay": probe_replay,
+    {"raw": probe_raw, "send": lambda p, h: probe_raw(p, h, False),
+     "slow": probe_slow, "replay": probe_replay,
      "flood": probe_flood}[probe](
         port, *args)
 

@@ -1,8 +1,10 @@
 /*
  * fuzz_http - bytes from a client as the listener sees them: each input is
  * written into one end of a socketpair whose other end the listener
- * adopts (webhook_adopt, the path every accepted connection takes), then
- * the write side is shut and the loop runs until the connection is gone.
+ * adopts (webhook_adopt, the path every accepted connection takes). The
+ * loop runs for a while with the client's side open (so a committed alarm
+ * is answered: lws ends a connection at the end of its input), then the
+ * write side is shut and the loop runs until the connection is gone.
  * Heads, framing (Content-Length, chunked), credentials (the token is
  * "fuzz-token"), routes and payloads all run for real, on a new bot with a
  * :memory: database and the fake platform each time.
@@ -23,6 +25,7 @@
 
 #define INPUT_MAX (64 * 1024) /* fits the socketpair's buffer */
 #define STEPS_MAX 100000
+#define OPEN_MS 20 /* the client's side stays open this long */
 
 static struct config cfg;
 
@@ -43,6 +46,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+static void
+on_open_over(void *arg)
+{
+    *(int *)arg = 1;
+}
+
 /* drain - read what the listener answered, so it is never blocked */
 static void
 drain(int fd)
@@ -59,8 +68,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct loop *loop = NULL;
     struct bot *b = NULL;
     struct webhook *w = NULL;
+    struct loop_timer *t = NULL;
     char *why = NULL;
-    int sv[2];
+    int sv[2], over = 0;
     size_t off = 0;
 
     if (size > INPUT_MAX)
@@ -82,9 +92,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         off += (size_t)n;
     }
-    shutdown(sv[0], SHUT_WR);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     webhook_adopt(w, sv[1]);
+    if (loop_timer_new(loop, on_open_over, &over, &t))
+        abort();
+    loop_timer_start(t, OPEN_MS, 0);
+    for (int i = 0; i < STEPS_MAX && webhook_connections(w) && !over; i++) {
+        drain(sv[0]);
+        loop_run_once(loop);
+    }
+    loop_timer_free(t);
+    shutdown(sv[0], SHUT_WR);
     for (int i = 0; i < STEPS_MAX && webhook_connections(w); i++) {
         drain(sv[0]);
         loop_run_once(loop);
