@@ -23,14 +23,6 @@ listen = $1
 body_timeout = $2
 CONF
 }
-start() { # start [ENV...]: pmbot run, wait for its port
-    : >"$dir/err"
-    env PMBOT_WEBHOOK_TOKEN=$TOKEN "$@" "$pmbot" run -c "$dir/pmbot.conf" \
-        </dev/null >>"$dir/out" 2>"$dir/err" &
-    bpid=$!
-    port=$(listen_port "$dir/err")
-    url="http://127.0.0.1:$port"
-}
 stop() {
     kill "$bpid" 2>/dev/null
     wait "$bpid" 2>/dev/null

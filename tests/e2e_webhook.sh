@@ -27,14 +27,6 @@ dedup_key = /alert/hash
 link = /alert/source/transactionHash
 CONF
 
-start() { # start [ENV...]: pmbot run, wait for its port
-    : >"$dir/err"
-    env PMBOT_WEBHOOK_TOKEN=$TOKEN "$@" "$pmbot" run -c "$dir/pmbot.conf" \
-        </dev/null >>"$dir/out" 2>"$dir/err" &
-    bpid=$!
-    port=$(listen_port "$dir/err")
-    url="http://127.0.0.1:$port"
-}
 # post PATH FILE [CURL ARGS...]: prints the status, body in $dir/body
 post() {
     p=$1

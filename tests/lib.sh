@@ -49,6 +49,18 @@ listen_port() {
     return 1
 }
 
+# start [ENV...]: pmbot run ($pmbot, with $dir/pmbot.conf and
+# PMBOT_WEBHOOK_TOKEN=$TOKEN) in the background; sets $bpid, and $port and
+# $url of its listener once it says where it listens
+start() {
+    : >"$dir/err"
+    env PMBOT_WEBHOOK_TOKEN=$TOKEN "$@" "$pmbot" run -c "$dir/pmbot.conf" \
+        </dev/null >>"$dir/out" 2>"$dir/err" &
+    bpid=$!
+    port=$(listen_port "$dir/err")
+    url="http://127.0.0.1:$port"
+}
+
 # ctl PATH JSON: a control call to the fake ("@file" sends a file)
 ctl() {
     curl -s -X POST "http://127.0.0.1:$port/_control/$1" \

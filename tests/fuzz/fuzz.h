@@ -5,17 +5,20 @@
  * parser of outside input exactly as the daemon does. Rules for a target:
  * no state kept from one input to the next (a finding must replay from its
  * file alone), everything allocated is freed (LeakSanitizer reports leaks
- * as findings), and nothing calls exit().
+ * as findings), and nothing calls exit(). A target that needs nothing but
+ * quiet logs at start defines FUZZ_QUIET_INIT before including this.
  */
 #ifndef PMBOT_FUZZ_H
 #define PMBOT_FUZZ_H
 
+#include "config.h"
 #include "log.h"
 #include "mem.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,5 +67,31 @@ fuzz_line(const uint8_t **data, size_t *size)
     *size -= nl ? n + 1 : n;
     return s;
 }
+
+/* fuzz_bot_config - quiet logs and the defaults with a private in-memory
+ * database: what a target that builds a bot per input starts from */
+static inline void
+fuzz_bot_config(struct config *cfg)
+{
+    fuzz_quiet();
+    if (config_defaults(cfg))
+        abort();
+    bot_free(cfg->database);
+    cfg->database = bot_strdup(":memory:");
+    if (!cfg->database)
+        abort();
+}
+
+#ifdef FUZZ_QUIET_INIT
+/* the initialiser of a target that needs only quiet logs */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_quiet();
+    return 0;
+}
+#endif
 
 #endif

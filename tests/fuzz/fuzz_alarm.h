@@ -7,6 +7,7 @@
 #define PMBOT_FUZZ_ALARM_H
 
 #include "alarm.h"
+#include "err.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -105,6 +106,14 @@ fuzz_severity_map(void)
         done = 1;
     }
     return &m;
+}
+
+/* fuzz_alarm_failed - on error a parser gives a reason for the 400 and
+ * leaves nothing to free */
+static inline void
+fuzz_alarm_failed(int rc, const struct alarm *a, const char *why)
+{
+    FUZZ_REQUIRE(!rc || ((rc != BOT_EINVAL || why) && !a->title && !a->items));
 }
 
 #endif

@@ -37,11 +37,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fuzz_quiet();
-    if (config_defaults(&cfg))
-        abort();
-    bot_free(cfg.database);
-    cfg.database = bot_strdup(":memory:");
+    fuzz_bot_config(&cfg);
     return 0;
 }
 

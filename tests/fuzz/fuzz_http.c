@@ -34,11 +34,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fuzz_quiet();
-    if (config_defaults(&cfg))
-        abort();
-    bot_free(cfg.database);
-    cfg.database = bot_strdup(":memory:");
+    fuzz_bot_config(&cfg);
     bot_free(cfg.webhook_listen);
     cfg.webhook_listen = bot_strdup("127.0.0.1:0");
     cfg.webhook_token = bot_strdup("fuzz-token");

@@ -2,18 +2,10 @@
  * fuzz_slack_api - a Web API answer body as slack.c reads it: the ok/error
  * status and the dotted string fields of every call pmbot makes.
  */
+#define FUZZ_QUIET_INIT /* fuzz.h's LLVMFuzzerInitialize */
 #include "fuzz.h"
 
 #include "slack_json.h"
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
-    return 0;
-}
 
 /* the paths slack.c asks for, all at once (one answer has at most a few) */
 static const char *const paths[] = {

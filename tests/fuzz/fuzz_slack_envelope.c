@@ -3,6 +3,7 @@
  * it: the envelope, the event pmbot would act on, the ack it would send and
  * the times and mentions it would read from the event.
  */
+#define FUZZ_QUIET_INIT /* fuzz.h's LLVMFuzzerInitialize */
 #include "fuzz.h"
 
 #include "chat.h"
@@ -10,15 +11,6 @@
 #include "strbuf.h"
 
 #include <string.h>
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
-    return 0;
-}
 
 /* mentions - every blank-separated word of text through slack_parse_user,
  * as the command router does for @user arguments */

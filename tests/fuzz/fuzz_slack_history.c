@@ -4,6 +4,7 @@
  * ts looked for (blank-separated, at most FETCH_BATCH of them), the rest is
  * the page: so the fuzzer can make ts that the page holds.
  */
+#define FUZZ_QUIET_INIT /* fuzz.h's LLVMFuzzerInitialize */
 #include "fuzz.h"
 
 #include "slack_json.h"
@@ -11,15 +12,6 @@
 #include <string.h>
 
 #define MAX_TS 16
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
-    return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
