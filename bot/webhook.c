@@ -365,29 +365,32 @@ hold(struct lws *wsi)
         c->deadline = 0;
 }
 
-/* send_answer - the whole answer, headers and body, now; then the
- * connection is closed (-1) */
+/* send_answer - the whole answer, headers and body, in one write (one
+ * segment, one syscall); then the connection is closed (-1) */
 static int
 send_answer(struct lws *wsi, struct req *r)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
-                                        *end = buf + sizeof(buf) - 1;
-    size_t len = r->resp ? strlen(r->resp) : 0;
-    unsigned char *out;
+    size_t len = r->resp ? strlen(r->resp) : 0, cap = LWS_PRE + 512 + len;
+    unsigned char *buf = bot_malloc(cap), *start, *p, *end;
 
-    if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, len,
-                                    &p, end) ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                     (const unsigned char *)"close", 5, &p,
-                                     end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
+    if (!buf)
         return -1;
-    out = bot_malloc(LWS_PRE + len + 1);
-    if (out) {
-        memcpy(out + LWS_PRE, r->resp ? r->resp : "", len);
-        lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-        bot_free(out);
+    start = p = buf + LWS_PRE;
+    end = buf + cap;
+    if (!lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, len,
+                                     &p, end) &&
+        !lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                      (const unsigned char *)"close", 5, &p,
+                                      end) &&
+        !lws_finalize_http_header(wsi, &p, end) &&
+        (size_t)(end - p) >= len) {
+        memcpy(p, r->resp ? r->resp : "", len);
+        p += len;
+        /* as headers: lws counts nothing against Content-Length then, and
+         * the connection ends here */
+        lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
     }
+    bot_free(buf);
     return -1;
 }
 
