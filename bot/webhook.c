@@ -83,7 +83,7 @@ struct conn {
     struct webhook *w;
     struct lws *wsi;
     uint64_t deadline; /* loop ms; 0 while its answer is being made */
-    int killed;        /* asked lws to close it */
+    int killed;        /* asked lws to close it (counted in nkilled) */
 };
 
 struct listener {
@@ -99,7 +99,7 @@ struct webhook {
     struct listener ls[LISTEN_MAX];
     int nls;
     struct conn *head, *tail;
-    size_t nconns;
+    size_t nconns, nkilled; /* all in the list / those closing */
     struct loop_timer *sweep;
     int spare_fd; /* given up to accept-and-close when out of fds */
     int accept_paused; /* out of fds with no spare: the sweep retries */
@@ -117,12 +117,10 @@ struct pending {
     struct req *r;
 };
 
-/* Per-request state; lws allocates it zeroed (per_session_data_size) at
- * adoption and again for each request of a kept-alive connection. */
+/* Per-request state (one request per connection); lws allocates it
+ * zeroed (per_session_data_size) at adoption. */
 struct req {
     int route;
-    int post;
-    int too_big;
     int complete; /* the whole body is in: later bytes are ignored */
     int answered;
     struct chunked *chunked; /* Transfer-Encoding: chunked; owned */
@@ -200,6 +198,7 @@ conn_kill(struct conn *c, const char *why)
     if (c->killed || !c->wsi)
         return;
     c->killed = 1;
+    c->w->nkilled++;
     metrics_add(&c->w->b->metrics, "pmbot_webhook_connections_closed_total",
                 why, 1);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
@@ -230,11 +229,7 @@ on_sweep(void *arg)
 static void
 make_room(struct webhook *w)
 {
-    size_t live = 0;
-
-    for (struct conn *c = w->head; c; c = c->next)
-        live += !c->killed;
-    if (live < WEBHOOK_CONN_MAX)
+    if (w->nconns - w->nkilled < WEBHOOK_CONN_MAX)
         return;
     for (struct conn *c = w->head; c; c = c->next) {
         if (!c->killed && c->deadline) {
@@ -733,7 +728,6 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
 
     strbuf_init(&r->body, WEBHOOK_BODY_MAX);
     r->route = route_of(w, path, r);
-    r->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
     if (r->route == ROUTE_NONE)
         return error(wsi, r, 404, "no such endpoint");
     if (r->route == ROUTE_HEALTHZ || r->route == ROUTE_METRICS) {
@@ -741,7 +735,7 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
             return error(wsi, r, 405, "use GET");
         return serve_get(wsi, w, r);
     }
-    if (!r->post)
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0)
         return error(wsi, r, 405, "use POST");
     declared = content_length(wsi);
     telen = lws_hdr_copy(wsi, te, sizeof(te),
@@ -760,7 +754,6 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
     } else if (declared < 0) {
         return error(wsi, r, 411, "send a Content-Length or a chunked body");
     } else if (declared > WEBHOOK_BODY_MAX) {
-        r->too_big = 1;
         return error(wsi, r, 413, "body over 1 MiB");
     }
     if (lws_hdr_copy(wsi, r->auth, sizeof(r->auth),
@@ -780,8 +773,6 @@ on_body_complete(struct lws *wsi, struct webhook *w, struct req *r)
     int signed_req = 0;
 
     r->complete = 1;
-    if (r->too_big)
-        return 0;
     if (token && !bearer_ok(token, r->auth)) {
         if (!(r->sig[0] &&
               hmac_ok(token, r, bot_now_ms(w->b) / 1000, &why)))
@@ -792,6 +783,15 @@ on_body_complete(struct lws *wsi, struct webhook *w, struct req *r)
     return take(wsi, w, r, signed_req);
 }
 
+/* body_refused - the body's strbuf said no: over its cap, or no memory */
+static int
+body_refused(struct lws *wsi, struct req *r)
+{
+    if (strbuf_error(&r->body) == BOT_EINVAL)
+        return error(wsi, r, 413, "body over 1 MiB");
+    return error(wsi, r, 500, "out of memory");
+}
+
 /* on_body - a piece of the body as lws read it */
 static int
 on_body(struct lws *wsi, struct webhook *w, struct req *r, const char *in,
@@ -800,25 +800,17 @@ on_body(struct lws *wsi, struct webhook *w, struct req *r, const char *in,
     const char *why = NULL;
     int rc;
 
-    if (!r->chunked) {
-        if (strbuf_append(&r->body, in, len)) {
-            r->too_big = 1;
-            return error(wsi, r, 413, "body over 1 MiB");
-        }
-        return 0;
-    }
+    if (!r->chunked)
+        return strbuf_append(&r->body, in, len) ? body_refused(wsi, r) : 0;
     r->raw += len;
+    if (r->raw > CHUNKED_RAW_MAX)
+        return error(wsi, r, 413, "body over 1 MiB");
     rc = chunked_feed(r->chunked, in, len, &r->body, &why);
     if (rc == CHUNKED_DONE)
         return on_body_complete(wsi, w, r);
-    if ((rc == BOT_EINVAL && !strcmp(why, "too big")) ||
-        r->raw > CHUNKED_RAW_MAX) {
-        r->too_big = 1;
-        return error(wsi, r, 413, "body over 1 MiB");
-    }
-    if (rc)
-        return error(wsi, r, 400, why);
-    return 0;
+    if (rc && strbuf_error(&r->body))
+        return body_refused(wsi, r);
+    return rc ? error(wsi, r, 400, why) : 0;
 }
 
 static void
@@ -867,6 +859,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             lws_set_opaque_user_data(wsi, NULL);
             conn_unlink(c->w, c);
             c->w->nconns--;
+            c->w->nkilled -= c->killed;
             bot_free(c);
         }
         return 0;
