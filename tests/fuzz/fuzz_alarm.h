@@ -108,12 +108,16 @@ fuzz_severity_map(void)
     return &m;
 }
 
-/* fuzz_alarm_failed - on error a parser gives a reason for the 400 and
- * leaves nothing to free */
+/* fuzz_alarm_done - a parser's result judged, then freed: a success keeps
+ * alarm.h's invariants; an error gives a reason for the 400 and leaves
+ * nothing to free */
 static inline void
-fuzz_alarm_failed(int rc, const struct alarm *a, const char *why)
+fuzz_alarm_done(int rc, struct alarm *a, const char *why)
 {
+    if (!rc)
+        fuzz_alarm_check(a);
     FUZZ_REQUIRE(!rc || ((rc != BOT_EINVAL || why) && !a->title && !a->items));
+    alarm_clear(a);
 }
 
 #endif

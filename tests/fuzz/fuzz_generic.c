@@ -6,8 +6,6 @@
 #include "fuzz.h"
 #include "fuzz_alarm.h"
 
-#include "err.h"
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,9 +14,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc;
 
     rc = alarm_parse_generic((const char *)data, size, &a, &why);
-    if (!rc)
-        fuzz_alarm_check(&a);
-    fuzz_alarm_failed(rc, &a, why);
-    alarm_clear(&a);
+    fuzz_alarm_done(rc, &a, why);
     return 0;
 }

@@ -7,8 +7,6 @@
 #include "fuzz.h"
 #include "fuzz_alarm.h"
 
-#include "err.h"
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,9 +16,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     rc = alarm_parse_grafana((const char *)data, size,
                              fuzz_severity_map(), &a, &why);
-    if (!rc)
-        fuzz_alarm_check(&a);
-    fuzz_alarm_failed(rc, &a, why);
-    alarm_clear(&a);
+    fuzz_alarm_done(rc, &a, why);
     return 0;
 }
