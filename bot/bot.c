@@ -45,8 +45,8 @@ struct outbox_item {
     size_t len;
 };
 
-static int
-make_bot(const struct config *cfg, struct loop *loop, int mode,
+int
+bot_open(const struct config *cfg, struct loop *loop, int mode,
          struct bot **out, char **why)
 {
     struct bot *b = bot_calloc(1, sizeof(*b));
@@ -78,14 +78,7 @@ int
 bot_new(const struct config *cfg, struct loop *loop, struct bot **out,
         char **why)
 {
-    return make_bot(cfg, loop, BOT_OPEN_WRITE, out, why);
-}
-
-int
-bot_open(const struct config *cfg, struct loop *loop, int mode,
-         struct bot **out, char **why)
-{
-    return make_bot(cfg, loop, mode, out, why);
+    return bot_open(cfg, loop, BOT_OPEN_WRITE, out, why);
 }
 
 void
@@ -818,8 +811,9 @@ health_check(struct bot *b)
         b->last_probe_ms = now;
         store_fault_clear(b->store);
         if (store_write_probe(b->store)) {
-            health_set(b, store_fault(b->store) ? store_fault(b->store)
-                                                : "database write failed");
+            const char *fault = store_fault(b->store);
+
+            health_set(b, fault ? fault : "database write failed");
             return;
         }
         b->faulted = 0;
@@ -830,7 +824,10 @@ health_check(struct bot *b)
 int
 bot_healthy(struct bot *b, const char **why)
 {
-    health_check(b);
+    /* the daemon's timer looks every second, and a commit looks again
+     * before it acks: no stat()s per request on top of that */
+    if (!b->health_timer)
+        health_check(b);
     if (why)
         *why = b->unhealthy;
     return !b->unhealthy;

@@ -100,9 +100,10 @@ int bot_checkpoint_in_background(struct bot *b);
  * bot_healthy - 1 when events can be taken and kept; 0 with *why (if not
  * NULL) a static reason ("database file was deleted", "database file was
  * replaced", "disk full", "database I/O error", ...) when not. It looks
- * again each call (a stat of the database and its -wal, a statvfs; after
- * a failed write, a tiny real commit at most every 500 ms once 1 MiB is
- * free), so it serves GET /healthz (503 with the reason) and the alarm
+ * (a stat of the database and its -wal, a statvfs; after a failed write,
+ * a tiny real commit at most every 500 ms once 1 MiB is free) each call,
+ * or, in the daemon (bot_watch_health), once a second on its timer, a
+ * commit looking again before it acks. It serves GET /healthz (503 with the reason) and the alarm
  * listener (503 before taking an alarm). While unhealthy, bot_dispatch
  * refuses every event (done gets BOT_EIO: not acked, redelivered), and a
  * group commit that finds the file gone after committing acknowledges

@@ -131,8 +131,8 @@ reason(const char *what, sqlite3 *db)
     return strbuf_steal(&sb);
 }
 
-static int
-read_version(sqlite3 *db, int *version)
+int
+store_read_version(sqlite3 *db, int *version)
 {
     sqlite3_stmt *st;
     int rc;
@@ -146,8 +146,8 @@ read_version(sqlite3 *db, int *version)
     return rc == SQLITE_ROW ? BOT_OK : BOT_EDB;
 }
 
-static int
-newer(int v, char **why)
+int
+store_newer(int v, char **why)
 {
     struct strbuf sb;
 
@@ -172,22 +172,22 @@ store_migrate(sqlite3 *db, int *version, char **why)
 {
     int v, rc;
 
-    if (read_version(db, &v)) {
+    if (store_read_version(db, &v)) {
         *why = reason("cannot read the schema version", db);
         return BOT_EDB;
     }
     if (v > STORE_SCHEMA_VERSION)
-        return newer(v, why);
+        return store_newer(v, why);
     while (v < STORE_SCHEMA_VERSION) {
         char bump[64];
 
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         if (rc == SQLITE_OK)
-            rc = read_version(db, &v) ? SQLITE_ERROR : SQLITE_OK;
+            rc = store_read_version(db, &v) ? SQLITE_ERROR : SQLITE_OK;
         if (rc == SQLITE_OK && v >= STORE_SCHEMA_VERSION) {
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
             if (v > STORE_SCHEMA_VERSION)
-                return newer(v, why);
+                return store_newer(v, why);
             break;
         }
         snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);

@@ -431,6 +431,19 @@ store_open(const char *path, int synchronous_full, struct store **out,
     return open_rw(path, synchronous_full, 0, out, why);
 }
 
+/* open_failed - an open gone wrong: the reason (new) to *why or freed,
+ * the half-open store closed (NULL is fine); returns rc */
+static int
+open_failed(struct store *s, int rc, char *reason, char **why)
+{
+    if (why)
+        *why = reason;
+    else
+        bot_free(reason);
+    store_close(s);
+    return rc;
+}
+
 static int
 open_rw(const char *path, int synchronous_full, int daemon,
         struct store **out, char **why)
@@ -476,12 +489,7 @@ open_rw(const char *path, int synchronous_full, int daemon,
     return BOT_OK;
 
 fail_close:
-    if (why)
-        *why = reason;
-    else
-        bot_free(reason);
-    store_close(s);
-    return rc;
+    return open_failed(s, rc, reason, why);
 }
 
 /* immutable_uri - "file:PATH?immutable=1", PATH percent-encoded */
@@ -496,25 +504,31 @@ immutable_uri(const char *path)
         if (strchr("%?#", *p) || *p < 0x21 || *p > 0x7e)
             strbuf_printf(&sb, "%%%02X", *p);
         else
-            strbuf_printf(&sb, "%c", *p);
+            strbuf_putc(&sb, (char)*p);
     }
     strbuf_printf(&sb, "?immutable=1");
     return strbuf_steal(&sb);
 }
 
-static int
-user_version(sqlite3 *db, int *v)
+/* file_size - bytes of path+suffix; 0 if absent */
+static long
+file_size(const char *path, const char *suffix)
 {
-    sqlite3_stmt *st;
-    int rc;
+    char p[4096];
+    struct stat st;
 
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL))
-        return sqlite3_extended_errcode(db);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? SQLITE_OK : sqlite3_extended_errcode(db);
+    if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p) ||
+        stat(p, &st))
+        return 0;
+    return (long)st.st_size;
+}
+
+/* read_version - the version, or the engine's code (CANTOPEN matters) */
+static int
+read_version(sqlite3 *db, int *v)
+{
+    return store_read_version(db, v) ? sqlite3_extended_errcode(db)
+                                     : SQLITE_OK;
 }
 
 /* on_readonly_fs - the file's filesystem is mounted read-only: nobody can
@@ -539,40 +553,29 @@ store_open_readonly(const char *path, struct store **out, char **why)
     if (!strcmp(path, ":memory:") || stat(path, &st)) {
         strbuf_init(&sb, 0);
         strbuf_printf(&sb, "no database at %s", path);
-        reason = strbuf_steal(&sb);
-        if (why)
-            *why = reason;
-        else
-            bot_free(reason);
-        return BOT_ENOTFOUND;
+        return open_failed(NULL, BOT_ENOTFOUND, strbuf_steal(&sb), why);
     }
     s = bot_calloc(1, sizeof(*s));
     if (!s)
         return BOT_ENOMEM;
     s->lock_fd = -1;
-    s->read_only = 1;
     rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
                          SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(s->db, 1);
         sqlite3_busy_handler(s->db, writer_busy, NULL);
-        rc = user_version(s->db, &v);
+        rc = read_version(s->db, &v);
     }
     /* WAL needs its -shm file, which cannot be made on a read-only
      * filesystem: read the file as it is, unless a WAL holds more */
     if ((rc & 0xff) == SQLITE_CANTOPEN && on_readonly_fs(path)) {
-        strbuf_init(&sb, 0);
-        strbuf_printf(&sb, "%s-wal", path);
-        if (!strbuf_error(&sb) && !stat(strbuf_str(&sb), &st) &&
-            st.st_size > 0) {
-            strbuf_cleanup(&sb);
+        if (file_size(path, "-wal") > 0) {
             reason = open_reason(path, "it is on a read-only filesystem "
                                        "with a -wal file that only a "
                                        "writable copy can read");
             rc = BOT_EIO;
             goto fail_close;
         }
-        strbuf_cleanup(&sb);
         sqlite3_close(s->db);
         s->db = NULL;
         uri = immutable_uri(path);
@@ -583,7 +586,7 @@ store_open_readonly(const char *path, struct store **out, char **why)
                  : SQLITE_NOMEM;
         bot_free(uri);
         if (rc == SQLITE_OK)
-            rc = user_version(s->db, &v);
+            rc = read_version(s->db, &v);
     }
     if (rc != SQLITE_OK) {
         reason = open_reason(path, s->db ? sqlite3_errmsg(s->db)
@@ -594,15 +597,13 @@ store_open_readonly(const char *path, struct store **out, char **why)
     sqlite3_exec(s->db, "PRAGMA cache_size = -512", NULL, NULL, NULL);
     /* reading never migrates: the file may be a backup, on a read-only
      * mount, or still in use by the older pmbot that wrote it */
+    if (v > STORE_SCHEMA_VERSION) {
+        rc = store_newer(v, &reason);
+        goto fail_close;
+    }
     if (v != STORE_SCHEMA_VERSION) {
         strbuf_init(&sb, 0);
-        if (v > STORE_SCHEMA_VERSION)
-            strbuf_printf(&sb,
-                          "the database was written by a newer pmbot "
-                          "(schema version %d; this pmbot knows up to %d): "
-                          "upgrade pmbot, or use another database",
-                          v, STORE_SCHEMA_VERSION);
-        else if (!v)
+        if (!v)
             strbuf_printf(&sb, "%s is not a pmbot database (it is empty)",
                           path);
         else
@@ -612,7 +613,7 @@ store_open_readonly(const char *path, struct store **out, char **why)
                           "migrates it (reading never writes)",
                           path, v, STORE_SCHEMA_VERSION);
         reason = strbuf_steal(&sb);
-        rc = v > STORE_SCHEMA_VERSION ? BOT_ENEWER : BOT_EDB;
+        rc = BOT_EDB;
         goto fail_close;
     }
     s->version = v;
@@ -623,12 +624,7 @@ store_open_readonly(const char *path, struct store **out, char **why)
     return BOT_OK;
 
 fail_close:
-    if (why)
-        *why = reason;
-    else
-        bot_free(reason);
-    store_close(s);
-    return rc;
+    return open_failed(s, rc, reason, why);
 }
 
 void
@@ -682,18 +678,6 @@ ckpt_busy(void *arg, int n)
         return 0;
     usleep(100);
     return 1;
-}
-
-static long
-file_size(const char *path, const char *suffix)
-{
-    char p[4096];
-    struct stat st;
-
-    if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p) ||
-        stat(p, &st))
-        return 0;
-    return (long)st.st_size;
 }
 
 /*

@@ -68,7 +68,6 @@ struct store {
     int version; /* schema version after migration */
     int depth;   /* open transactions: 1 = BEGIN, more = savepoints */
     long wal_frames; /* pages in the WAL after the last commit */
-    int read_only;   /* store_open_readonly */
     int lock_fd;     /* the daemon's <path>.lock, or -1 */
     char *path;      /* NULL for :memory: */
     char *wal_path;  /* NULL when there was no -wal to watch */
@@ -79,6 +78,11 @@ struct store {
 
 /* migrate.c: bring db to STORE_SCHEMA_VERSION; *why new on failure. */
 int store_migrate(sqlite3 *db, int *version, char **why);
+/* store_read_version - PRAGMA user_version into *version; BOT_EDB (the
+ * engine's code in sqlite3_extended_errcode) on failure. */
+int store_read_version(sqlite3 *db, int *version);
+/* store_newer - BOT_ENEWER, *why (new) saying a newer pmbot wrote it. */
+int store_newer(int version, char **why);
 
 /* store_stmt - the prepared statement, reset and unbound (borrowed). */
 sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id);
