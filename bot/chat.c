@@ -271,33 +271,7 @@ bad:
     return 1;
 }
 
-static void
-put_cp(struct strbuf *out, uint32_t c)
-{
-    char b[4];
-    size_t n;
-
-    if (c < 0x80) {
-        b[0] = (char)c;
-        n = 1;
-    } else if (c < 0x800) {
-        b[0] = (char)(0xc0 | c >> 6);
-        b[1] = (char)(0x80 | (c & 0x3f));
-        n = 2;
-    } else if (c < 0x10000) {
-        b[0] = (char)(0xe0 | c >> 12);
-        b[1] = (char)(0x80 | (c >> 6 & 0x3f));
-        b[2] = (char)(0x80 | (c & 0x3f));
-        n = 3;
-    } else {
-        b[0] = (char)(0xf0 | c >> 18);
-        b[1] = (char)(0x80 | (c >> 12 & 0x3f));
-        b[2] = (char)(0x80 | (c >> 6 & 0x3f));
-        b[3] = (char)(0x80 | (c & 0x3f));
-        n = 4;
-    }
-    strbuf_append(out, b, n);
-}
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
 
 /* text_copy - the walk both directions share; show: replace, not drop */
 static int
@@ -330,9 +304,9 @@ text_copy(struct strbuf *out, const char *s, size_t len, int flags, int show)
             strbuf_putc(out, ' ');
         else if (text_class(c) == TEXT_DROP) {
             if (show)
-                put_cp(out, 0xfffd);
+                strbuf_append(out, REPLACEMENT, 3);
         } else if (c == 0xfffd && n == 1) {
-            put_cp(out, 0xfffd); /* an invalid byte */
+            strbuf_append(out, REPLACEMENT, 3); /* an invalid byte */
         } else {
             strbuf_append(out, (const char *)p - n, n);
         }

@@ -279,6 +279,18 @@ check "after it has been kept" \
 PMBOT_DB="$dir/pmbot.db" "$pmbot" report 1 >"$dir/names.md"
 check "the document follows the new name" \
     grep -q 'with @Alice L\. | @Alice L\. |' "$dir/names.md"
+# names are asked for where a document can show them, and kept clean
+ctl user '{"id":"U0MAL","profile":{"display_name":"Mal\u001b]0;x\u0007lory"}}' >/dev/null
+e=$(ctl message '{"channel":"CGEN","user":"U2","text":"hi <@U0EVE>"}' | jq -r .envelope_id)
+acked "$e" >/dev/null
+e=$(ctl message "{\"channel\":\"$chan\",\"user\":\"U2\",\"text\":\"ask <@U0MAL>\"}" | jq -r .envelope_id)
+check "a mention in an incident channel is looked up" \
+    until_true 5 "[.calls[] | select(.method == \"users.info\" and .args.user == \"U0MAL\")] | length == 1"
+check "one outside any incident is not (asked before it, it would be first)" \
+    sh -c "curl -s 'http://127.0.0.1:$port/_control/calls?method=users.info' | jq -e '[.calls[] | select(.args.user == \"U0EVE\")] | length == 0' >/dev/null"
+mal() { db "select json_quote(hex(name)) from users where user_id = 'U0MAL'"; }
+check "the name is kept without its control characters" \
+    poll mal 5 '. == "4D616C5D303B786C6F7279"' 0.05
 
 # 13. the document
 e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"report\",\"user_id\":\"U1\",\"channel_id\":\"$chan\"}" | jq -r .envelope_id)

@@ -12,9 +12,11 @@
 
 #include "bot.h"
 #include "chat.h"
+#include "command.h"
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "incident.h"
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
@@ -537,6 +539,21 @@ put_user(struct slack *s, const char *id, const char *name)
     return rc;
 }
 
+/* put_clean_user - a name from Slack is user text like any other */
+static int
+put_clean_user(struct slack *s, const char *id, const char *name)
+{
+    struct strbuf sb;
+    int rc;
+
+    strbuf_init(&sb, 0);
+    rc = chat_text_clean(&sb, name, strlen(name), 0);
+    if (!rc)
+        rc = put_user(s, id, strbuf_str(&sb));
+    strbuf_cleanup(&sb);
+    return rc;
+}
+
 static void
 user_info_done(struct call *c, int rc, const char *body, size_t len)
 {
@@ -545,7 +562,7 @@ user_info_done(struct call *c, int rc, const char *body, size_t len)
     if (!rc)
         rc = slack_user_of(body, len, 0, &id, &name);
     if (!rc)
-        rc = put_user(c->s, id, name);
+        rc = put_clean_user(c->s, id, name);
     if (rc && rc != BOT_ECANCELED)
         log_warn("slack: users.info %s: %s", c->extra ? c->extra : "?",
                  bot_strerror(rc));
@@ -1271,7 +1288,11 @@ dispatch_env(struct slack *s, struct env *v)
         ev.reply = env_reply;
         ev.reply_arg = v;
     }
-    learn_users(s, ev.text);
+    /* names serve documents: mentions in incident channels and commands */
+    if (ev.text && (command_is_command(ev.text) ||
+                    incident_id_for_room(s->p->bot, ev.room, &(int64_t){0}) ==
+                        BOT_OK))
+        learn_users(s, ev.text);
     bot_dispatch(s->p->bot, &ev, env_done, v);
 }
 
@@ -1284,7 +1305,7 @@ user_changed(struct slack *s, struct env *v, const char *data, size_t len)
     int rc = slack_user_of(data, len, 1, &id, &name);
 
     if (!rc) {
-        rc = put_user(s, id, name);
+        rc = put_clean_user(s, id, name);
         if (!rc)
             known_user(s, id, strlen(id));
     }
