@@ -227,13 +227,17 @@ static void
 send_item(struct bot *b, struct outbox_item *it)
 {
     if (it->filename && b->platform)
-        b->platform->ops->upload(b->platform, it->room, it->filename,
+        b->platform->ops->upload(b->platform,
+                                 &(struct chat_target){.room = it->room},
+                                 it->filename,
                                  it->title, it->content, it->len, NULL,
                                  NULL);
     else if (it->reply)
         it->reply(it->reply_arg, &it->msg, it->refusal);
     else if (b->platform)
-        b->platform->ops->post(b->platform, it->room, &it->msg, NULL, NULL);
+        b->platform->ops->post(b->platform,
+                               &(struct chat_target){.room = it->room},
+                               &it->msg, NULL, NULL);
 }
 
 static void

@@ -451,3 +451,22 @@ chat_channel_name(const char *prefix, int64_t day_ms, const char *title,
     }
     snprintf(out, outlen, "%s-%s-%s%s", prefix, day, slug, tail);
 }
+
+int
+chat_can(const struct chat_platform *p, unsigned cap)
+{
+    const struct chat_platform_ops *o = p->ops;
+
+    switch (cap) {
+    case CHAT_CAN_OPEN_DM: return o->open_dm != NULL;
+    case CHAT_CAN_UPDATE: return o->update != NULL;
+    case CHAT_CAN_REACT: return o->react != NULL;
+    case CHAT_CAN_REDACT: return o->redact != NULL;
+    case CHAT_CAN_PIN: return o->pin != NULL;
+    case CHAT_CAN_FIND_SENT: return o->find_sent != NULL;
+    case CHAT_CAN_UPLOAD: return o->upload != NULL;
+    case CHAT_CAN_TOPIC: return o->set_topic != NULL;
+    case CHAT_CAN_INVITE: return o->invite != NULL;
+    default: return (o->caps & cap) == cap;
+    }
+}

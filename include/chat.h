@@ -183,6 +183,57 @@ struct chat_message {
     int64_t at;
 };
 
+/*
+ * Where a post goes (platform interface, version 2).
+ *  - room: the room id. NULL with user set: the user's direct room (the
+ *    core opens it with open_dm first; a platform never sees room NULL).
+ *  - thread_id: nullable; in that thread of room (CHAT_CAN_THREAD).
+ *  - user: with CHAT_POST_EPHEMERAL, the one person who sees it.
+ *  - key: the idempotency key, "pmbot-<outbox id>" (nullable): the same
+ *    key is never a second message where the platform can promise it
+ *    (Matrix's txnId); where it cannot (Slack), the platform carries it
+ *    so find_sent can look for it.
+ */
+struct chat_target {
+    const char *room;
+    const char *thread_id;
+    const char *user;
+    int flags; /* CHAT_POST_* */
+    const char *key;
+};
+
+enum {
+    CHAT_POST_EPHEMERAL = 1, /* only target.user sees it */
+    CHAT_POST_NOTICE = 2     /* from the bot, not a person (Matrix m.notice) */
+};
+
+enum {
+    CHAT_CHANNEL_PRIVATE = 1 /* open_channel: invitation only */
+};
+
+/*
+ * Capabilities beyond the operations themselves (an operation is there
+ * when its pointer is not NULL). The core asks chat_can() and falls back
+ * in one place (bot/outbox.c): an ephemeral post without
+ * CHAT_CAN_EPHEMERAL becomes a DM; a thread without CHAT_CAN_THREAD is
+ * the room; a private channel without CHAT_CAN_PRIVATE is refused.
+ */
+enum chat_cap {
+    CHAT_CAN_EPHEMERAL = 1 << 0,
+    CHAT_CAN_THREAD = 1 << 1,
+    CHAT_CAN_PRIVATE = 1 << 2,
+    /* operations, answered from the pointers */
+    CHAT_CAN_OPEN_DM = 1 << 8,
+    CHAT_CAN_UPDATE = 1 << 9,
+    CHAT_CAN_REACT = 1 << 10,
+    CHAT_CAN_REDACT = 1 << 11,
+    CHAT_CAN_PIN = 1 << 12,
+    CHAT_CAN_FIND_SENT = 1 << 13,
+    CHAT_CAN_UPLOAD = 1 << 14,
+    CHAT_CAN_TOPIC = 1 << 15,
+    CHAT_CAN_INVITE = 1 << 16
+};
+
 typedef void chat_done_fn(void *arg, int rc);
 typedef void chat_room_fn(void *arg, int rc, const char *room_id,
                           const char *room_name);
@@ -191,33 +242,64 @@ typedef void chat_fetched_fn(void *arg, int rc, const struct chat_message *m);
 
 struct chat_platform;
 
+/*
+ * What callbacks get: BOT_OK (also for what was already so: already
+ * pinned, already in the channel); BOT_EEXIST (open_channel: name taken);
+ * BOT_EINVAL or BOT_ENOTFOUND when the platform refused it for good (no
+ * such channel, not allowed, a bad argument: the core does not try
+ * again); BOT_EIO or BOT_ETIMEDOUT when it may work later (the platform's
+ * own retries ran out: the core's outbox tries again with backoff);
+ * BOT_ECANCELED at shutdown (tried again at the next start).
+ */
 struct chat_platform_ops {
     const char *name; /* "terminal", "slack", "matrix": stored with incidents */
     char cmd_prefix;  /* how users type commands here: '/' or '!' */
+    unsigned caps;    /* CHAT_CAN_EPHEMERAL | CHAT_CAN_THREAD | ... */
 
     /* open_channel - create a room named `name` (already valid for every
-     * platform: a-z 0-9 - _, at most 80 bytes). BOT_EEXIST if the name is
-     * taken, so the caller can try another. */
+     * platform: a-z 0-9 - _, at most 80 bytes), private with
+     * CHAT_CHANNEL_PRIVATE. BOT_EEXIST if the name is taken, so the caller
+     * can try another. */
     void (*open_channel)(struct chat_platform *p, const char *name,
-                         chat_room_fn *cb, void *arg);
+                         int flags, chat_room_fn *cb, void *arg);
     void (*invite)(struct chat_platform *p, const char *room,
                    const char *const *users, size_t n, chat_done_fn *cb,
                    void *arg);
     void (*set_topic)(struct chat_platform *p, const char *room,
                       const char *topic, chat_done_fn *cb, void *arg);
-    void (*post)(struct chat_platform *p, const char *room,
+    /* post - to->room is never NULL here; msg_id of the new message. */
+    void (*post)(struct chat_platform *p, const struct chat_target *to,
                  const struct chat_msg *msg, chat_posted_fn *cb, void *arg);
-    void (*dm)(struct chat_platform *p, const char *user,
-               const struct chat_msg *msg, chat_posted_fn *cb, void *arg);
+    /* open_dm - the direct room with user (room_id; room_name NULL). */
+    void (*open_dm)(struct chat_platform *p, const char *user,
+                    chat_room_fn *cb, void *arg);
+    /* update - replace the text of the bot's own message. */
+    void (*update)(struct chat_platform *p, const char *room,
+                   const char *msg_id, const struct chat_msg *msg,
+                   chat_done_fn *cb, void *arg);
+    /* react - add the bot's reaction emoji (a character, e.g. ✅). */
+    void (*react)(struct chat_platform *p, const char *room,
+                  const char *msg_id, const char *emoji, chat_done_fn *cb,
+                  void *arg);
+    /* redact - delete the bot's own message. */
+    void (*redact)(struct chat_platform *p, const char *room,
+                   const char *msg_id, chat_done_fn *cb, void *arg);
     void (*fetch_message)(struct chat_platform *p, const char *room,
                           const char *msg_id, chat_fetched_fn *cb, void *arg);
     void (*pin)(struct chat_platform *p, const char *room, const char *msg_id,
                 chat_done_fn *cb, void *arg);
-    /* upload - publish a document (content is borrowed, len bytes). */
-    void (*upload)(struct chat_platform *p, const char *room,
+    /* upload - publish a document (content is borrowed, len bytes) in
+     * to->room (to->thread_id, to->key as for post). */
+    void (*upload)(struct chat_platform *p, const struct chat_target *to,
                    const char *filename, const char *title,
                    const char *content, size_t len, chat_done_fn *cb,
                    void *arg);
+    /* find_sent - look in room's recent messages for the bot's message
+     * carrying key: BOT_OK and its msg_id, or BOT_ENOTFOUND. For the
+     * platforms that cannot make a send idempotent themselves: the core
+     * asks before sending again what a crash may have sent already. */
+    void (*find_sent)(struct chat_platform *p, const char *room,
+                      const char *key, chat_posted_fn *cb, void *arg);
     /* parse_user - a mention token as the platform writes it ("@alice",
      * "<@U123|alice>") to a user id (new string). BOT_EINVAL if the token
      * is not a mention. Synchronous. */
@@ -236,6 +318,9 @@ struct chat_platform {
     void *priv;       /* the adapter's state */
     struct bot *bot;  /* where inbound events go (bot_dispatch) */
 };
+
+/* chat_can - 1 when p has the capability or operation cap (enum chat_cap). */
+int chat_can(const struct chat_platform *p, unsigned cap);
 
 /*
  * chat_channel_name - the incident channel name inc-YYYYMMDD-<slug>[-n]

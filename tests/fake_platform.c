@@ -18,12 +18,13 @@ fake_of(struct chat_platform *p)
 }
 
 static void
-op_open_channel(struct chat_platform *p, const char *name, chat_room_fn *cb,
-                void *arg)
+op_open_channel(struct chat_platform *p, const char *name, int flags,
+                chat_room_fn *cb, void *arg)
 {
     struct fake_platform *f = fake_of(p);
     char id[32];
 
+    f->last_open_flags = flags;
     if (f->taken_names > 0) {
         f->taken_names--;
         cb(arg, BOT_EEXIST, NULL, NULL);
@@ -58,19 +59,31 @@ op_set_topic(struct chat_platform *p, const char *room, const char *topic,
 }
 
 static void
-op_post(struct chat_platform *p, const char *room, const struct chat_msg *msg,
-        chat_posted_fn *cb, void *arg)
+op_post(struct chat_platform *p, const struct chat_target *to,
+        const struct chat_msg *msg, chat_posted_fn *cb, void *arg)
 {
     struct fake_platform *f = fake_of(p);
+    struct fake_post *fp;
     struct strbuf sb;
     char id[32];
 
+    if (f->fail_posts > 0) {
+        f->fail_posts--;
+        if (cb)
+            cb(arg, f->fail_rc ? f->fail_rc : BOT_EIO, NULL);
+        return;
+    }
     strbuf_init(&sb, 0);
     chat_msg_plain(msg, &sb);
     f->posts = realloc(f->posts, (f->nposts + 1) * sizeof(*f->posts));
-    f->posts[f->nposts].room = strdup(room);
-    f->posts[f->nposts].text = strdup(strbuf_str(&sb));
-    f->nposts++;
+    fp = &f->posts[f->nposts++];
+    memset(fp, 0, sizeof(*fp));
+    fp->room = strdup(to->room);
+    fp->text = strdup(strbuf_str(&sb));
+    fp->thread = to->thread_id ? strdup(to->thread_id) : NULL;
+    fp->user = to->user ? strdup(to->user) : NULL;
+    fp->key = to->key ? strdup(to->key) : NULL;
+    fp->flags = to->flags;
     strbuf_cleanup(&sb);
     snprintf(id, sizeof(id), "m%zu", f->nposts);
     if (cb)
@@ -78,10 +91,49 @@ op_post(struct chat_platform *p, const char *room, const struct chat_msg *msg,
 }
 
 static void
-op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
-      chat_posted_fn *cb, void *arg)
+op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
+           void *arg)
 {
-    op_post(p, user, msg, cb, arg);
+    char room[80];
+
+    fake_of(p)->ndms++;
+    snprintf(room, sizeof(room), "D-%s", user);
+    cb(arg, BOT_OK, room, NULL);
+}
+
+static void
+op_update(struct chat_platform *p, const char *room, const char *msg_id,
+          const struct chat_msg *msg, chat_done_fn *cb, void *arg)
+{
+    (void)room;
+    (void)msg_id;
+    (void)msg;
+    fake_of(p)->nupdates++;
+    if (cb)
+        cb(arg, BOT_OK);
+}
+
+static void
+op_react(struct chat_platform *p, const char *room, const char *msg_id,
+         const char *emoji, chat_done_fn *cb, void *arg)
+{
+    (void)room;
+    (void)msg_id;
+    (void)emoji;
+    fake_of(p)->nreacts++;
+    if (cb)
+        cb(arg, BOT_OK);
+}
+
+static void
+op_redact(struct chat_platform *p, const char *room, const char *msg_id,
+          chat_done_fn *cb, void *arg)
+{
+    (void)room;
+    (void)msg_id;
+    fake_of(p)->nredacts++;
+    if (cb)
+        cb(arg, BOT_OK);
 }
 
 static void
@@ -132,13 +184,13 @@ op_pin(struct chat_platform *p, const char *room, const char *msg_id,
 }
 
 static void
-op_upload(struct chat_platform *p, const char *room, const char *filename,
-          const char *title, const char *content, size_t len,
-          chat_done_fn *cb, void *arg)
+op_upload(struct chat_platform *p, const struct chat_target *to,
+          const char *filename, const char *title, const char *content,
+          size_t len, chat_done_fn *cb, void *arg)
 {
     struct fake_platform *f = fake_of(p);
 
-    (void)room;
+    (void)to;
     (void)filename;
     (void)title;
     f->nuploads++;
@@ -168,6 +220,9 @@ op_destroy(struct chat_platform *p)
     for (size_t i = 0; i < f->nposts; i++) {
         free(f->posts[i].room);
         free(f->posts[i].text);
+        free(f->posts[i].thread);
+        free(f->posts[i].user);
+        free(f->posts[i].key);
     }
     for (size_t i = 0; i < f->nrooms; i++)
         free(f->rooms[i]);
@@ -188,11 +243,15 @@ op_destroy(struct chat_platform *p)
 static const struct chat_platform_ops fake_ops = {
     .name = "fake",
     .cmd_prefix = '/',
+    .caps = CHAT_CAN_EPHEMERAL | CHAT_CAN_THREAD | CHAT_CAN_PRIVATE,
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,
     .post = op_post,
-    .dm = op_dm,
+    .open_dm = op_open_dm,
+    .update = op_update,
+    .react = op_react,
+    .redact = op_redact,
     .fetch_message = op_fetch_message,
     .pin = op_pin,
     .upload = op_upload,
@@ -204,9 +263,13 @@ struct chat_platform *
 fake_platform_new(void)
 {
     struct chat_platform *p = calloc(1, sizeof(*p));
+    struct fake_platform *f = calloc(1, sizeof(*f));
 
-    p->ops = &fake_ops;
-    p->priv = calloc(1, sizeof(struct fake_platform));
+    /* a copy per platform, so a test can take capabilities away or rename
+     * it (a second platform) */
+    f->ops = fake_ops;
+    p->ops = &f->ops;
+    p->priv = f;
     return p;
 }
 

@@ -14,15 +14,24 @@
 
 struct fake_post {
     char *room;
-    char *text; /* plain rendering */
+    char *text;   /* plain rendering */
+    char *thread; /* nullable */
+    char *user;   /* nullable: ephemeral to */
+    char *key;    /* nullable: the idempotency key */
+    int flags;
 };
 
 struct fake_platform {
+    struct chat_platform_ops ops; /* a copy: caps, name and ops can change */
     struct fake_post *posts;
     size_t nposts;
     char **rooms; /* opened */
     size_t nrooms;
     size_t ninvites, npins, nuploads, ntopics, nfetches;
+    size_t ndms, nupdates, nreacts, nredacts;
+    int last_open_flags;
+    int fail_posts; /* the next this many posts fail with fail_rc (EIO) */
+    int fail_rc;
     char *last_upload;
     int taken_names; /* open_channel answers BOT_EEXIST this many times */
     /* messages fetch_message can return */

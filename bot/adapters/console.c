@@ -85,19 +85,37 @@ put_shown(struct console *c, const char *s, int multiline)
     strbuf_cleanup(&sb);
 }
 
-/* print_msg - "[n] #room <user> text", continuation lines indented */
+/* print_as - "[n] #room <user> text", continuation lines indented; in a
+ * thread "[n] #room [t] ...", and a post only one person sees says so */
+static void
+print_as(struct console *c, size_t n, const char *room, const char *user,
+         const char *text, const char *thread, const char *only)
+{
+    fprintf(c->out, "[%zu] %s", n, room[0] == '@' ? "" : "#");
+    put_shown(c, room, 0);
+    if (thread) {
+        fputs(" [", c->out);
+        put_shown(c, thread, 0);
+        fputc(']', c->out);
+    }
+    fputs(" <", c->out);
+    put_shown(c, user, 0);
+    fputs("> ", c->out);
+    if (only) {
+        fputs("(only @", c->out);
+        put_shown(c, only, 0);
+        fputs(" sees this) ", c->out);
+    }
+    put_shown(c, text, 1);
+    fputc('\n', c->out);
+    fflush(c->out);
+}
+
 static void
 print_msg(struct console *c, size_t n, const char *room, const char *user,
           const char *text)
 {
-    fprintf(c->out, "[%zu] %s", n, room[0] == '@' ? "" : "#");
-    put_shown(c, room, 0);
-    fputs(" <", c->out);
-    put_shown(c, user, 0);
-    fputs("> ", c->out);
-    put_shown(c, text, 1);
-    fputc('\n', c->out);
-    fflush(c->out);
+    print_as(c, n, room, user, text, NULL, NULL);
 }
 
 /* record - keep a message; returns its number or 0 on failure */
@@ -177,8 +195,8 @@ set_str(char **dst, const char *v)
 /* --- platform operations --- */
 
 static void
-op_open_channel(struct chat_platform *p, const char *name, chat_room_fn *cb,
-                void *arg)
+op_open_channel(struct chat_platform *p, const char *name, int flags,
+                chat_room_fn *cb, void *arg)
 {
     struct console *c = con(p);
     char *copy;
@@ -197,7 +215,8 @@ op_open_channel(struct chat_platform *p, const char *name, chat_room_fn *cb,
         return;
     }
     c->rooms[c->nrooms++] = copy;
-    note(c, "pmbot opened #%s", name);
+    note(c, "pmbot opened #%s%s", name,
+         flags & CHAT_CHANNEL_PRIVATE ? " (private)" : "");
     if (cb)
         cb(arg, BOT_OK, name, name);
 }
@@ -235,10 +254,11 @@ op_set_topic(struct chat_platform *p, const char *room, const char *topic,
 }
 
 static void
-post_as_bot(struct chat_platform *p, const char *room,
-            const struct chat_msg *msg, chat_posted_fn *cb, void *arg)
+op_post(struct chat_platform *p, const struct chat_target *to,
+        const struct chat_msg *msg, chat_posted_fn *cb, void *arg)
 {
     struct console *c = con(p);
+    const char *only = to->flags & CHAT_POST_EPHEMERAL ? to->user : NULL;
     struct strbuf sb;
     char id[32];
     size_t n = 0;
@@ -246,33 +266,31 @@ post_as_bot(struct chat_platform *p, const char *room,
 
     strbuf_init(&sb, 0);
     rc = chat_msg_plain(msg, &sb);
-    if (!rc) {
-        n = record(c, room, BOT_USER, strbuf_str(&sb), bot_now_ms(p->bot));
+    /* an ephemeral line is shown, not kept: nobody else can react to it */
+    if (!rc && !only) {
+        n = record(c, to->room, BOT_USER, strbuf_str(&sb),
+                   bot_now_ms(p->bot));
         rc = n ? BOT_OK : BOT_ENOMEM;
     }
     if (!rc)
-        print_msg(c, n, room, BOT_USER, strbuf_str(&sb));
+        print_as(c, n, to->room, BOT_USER, strbuf_str(&sb), to->thread_id,
+                 only);
     strbuf_cleanup(&sb);
     snprintf(id, sizeof(id), "%zu", n);
     if (cb)
-        cb(arg, rc, rc ? NULL : id);
+        cb(arg, rc, rc || only ? NULL : id);
 }
 
+/* open_dm - a direct room is "@user" */
 static void
-op_post(struct chat_platform *p, const char *room, const struct chat_msg *msg,
-        chat_posted_fn *cb, void *arg)
+op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
+           void *arg)
 {
-    post_as_bot(p, room, msg, cb, arg);
-}
+    char room[80];
 
-static void
-op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
-      chat_posted_fn *cb, void *arg)
-{
-    char room[128];
-
+    (void)p;
     snprintf(room, sizeof(room), "@%s", user);
-    post_as_bot(p, room, msg, cb, arg);
+    cb(arg, BOT_OK, room, NULL);
 }
 
 /* find - message n (as text) if it exists */
@@ -317,11 +335,57 @@ op_pin(struct chat_platform *p, const char *room, const char *msg_id,
 }
 
 static void
-op_upload(struct chat_platform *p, const char *room, const char *filename,
-          const char *title, const char *content, size_t len,
+op_update(struct chat_platform *p, const char *room, const char *msg_id,
+          const struct chat_msg *msg, chat_done_fn *cb, void *arg)
+{
+    struct console *c = con(p);
+    struct cmsg *m = find(c, msg_id, NULL);
+    struct strbuf sb;
+    int rc = BOT_ENOTFOUND;
+
+    strbuf_init(&sb, 0);
+    if (m && !strcmp(m->room, room) && !strcmp(m->user, BOT_USER) &&
+        !(rc = chat_msg_plain(msg, &sb)) &&
+        !(rc = set_str(&m->text, strbuf_str(&sb))))
+        note(c, "pmbot edited [%s]: %s", msg_id, m->text);
+    strbuf_cleanup(&sb);
+    if (cb)
+        cb(arg, rc);
+}
+
+static void
+op_react(struct chat_platform *p, const char *room, const char *msg_id,
+         const char *emoji, chat_done_fn *cb, void *arg)
+{
+    struct cmsg *m = find(con(p), msg_id, NULL);
+
+    if (m && !strcmp(m->room, room))
+        note(con(p), "pmbot reacted %s to [%s]", emoji, msg_id);
+    if (cb)
+        cb(arg, m && !strcmp(m->room, room) ? BOT_OK : BOT_ENOTFOUND);
+}
+
+static void
+op_redact(struct chat_platform *p, const char *room, const char *msg_id,
           chat_done_fn *cb, void *arg)
 {
     struct console *c = con(p);
+    struct cmsg *m = find(c, msg_id, NULL);
+    int rc = BOT_ENOTFOUND;
+
+    if (m && !strcmp(m->room, room) && !(rc = set_str(&m->text, "")))
+        note(c, "pmbot deleted [%s]", msg_id);
+    if (cb)
+        cb(arg, rc);
+}
+
+static void
+op_upload(struct chat_platform *p, const struct chat_target *to,
+          const char *filename, const char *title, const char *content,
+          size_t len, chat_done_fn *cb, void *arg)
+{
+    struct console *c = con(p);
+    const char *room = to->room;
 
     struct strbuf sb;
 
@@ -379,11 +443,15 @@ op_destroy(struct chat_platform *p)
 static const struct chat_platform_ops console_ops = {
     .name = "terminal",
     .cmd_prefix = '!',
+    .caps = CHAT_CAN_EPHEMERAL | CHAT_CAN_THREAD | CHAT_CAN_PRIVATE,
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,
     .post = op_post,
-    .dm = op_dm,
+    .open_dm = op_open_dm,
+    .update = op_update,
+    .react = op_react,
+    .redact = op_redact,
     .fetch_message = op_fetch_message,
     .pin = op_pin,
     .upload = op_upload,

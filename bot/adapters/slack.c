@@ -650,10 +650,12 @@ room_done(struct call *c, int rc, const char *body, size_t len)
 }
 
 static void
-op_open_channel(struct chat_platform *p, const char *name, chat_room_fn *cb,
-                void *arg)
+op_open_channel(struct chat_platform *p, const char *name, int flags,
+                chat_room_fn *cb, void *arg)
 {
-    const char *const pairs[] = {"name", name, "is_private", "false", NULL};
+    const char *const pairs[] = {
+        "name", name, "is_private",
+        flags & CHAT_CHANNEL_PRIVATE ? "true" : "false", NULL};
 
     api(sl(p), "conversations.create", slack_json_body(pairs), 0, room_done,
         cb, arg, NULL);
@@ -727,60 +729,11 @@ posted_done(struct call *c, int rc, const char *body, size_t len)
 }
 
 static void
-op_post(struct chat_platform *p, const char *room, const struct chat_msg *msg,
-        chat_posted_fn *cb, void *arg)
+op_post(struct chat_platform *p, const struct chat_target *to,
+        const struct chat_msg *msg, chat_posted_fn *cb, void *arg)
 {
-    api(sl(p), "chat.postMessage", slack_post_body(room, msg, NULL), 0,
+    api(sl(p), "chat.postMessage", slack_post_body(to->room, msg, NULL), 0,
         posted_done, cb, arg, NULL);
-}
-
-static void
-dm_opened(struct call *c, int rc, const char *body, size_t len)
-{
-    static const char *const paths[] = {"channel.id"};
-    char *id = NULL, *err = NULL, *post;
-    int ok;
-    chat_posted_fn *cb = c->cb;
-
-    if (!rc)
-        slack_result(body, len, &ok, &err, paths, &id, 1);
-    bot_free(err);
-    if (rc || !id) {
-        if (cb)
-            cb(c->arg, rc ? rc : BOT_EPROTO, NULL);
-        bot_free(id);
-        return;
-    }
-    /* c->extra holds the message body with a placeholder channel */
-    post = NULL;
-    if (c->extra) {
-        struct strbuf sb;
-        const char *mark = strstr(c->extra, "\"channel\":\"\"");
-
-        strbuf_init(&sb, 0);
-        if (mark) {
-            strbuf_append(&sb, c->extra, (size_t)(mark - c->extra));
-            strbuf_printf(&sb, "\"channel\":\"%s\"", id);
-            strbuf_puts(&sb, mark + strlen("\"channel\":\"\""));
-        }
-        post = strbuf_error(&sb) || !mark ? NULL : strbuf_steal(&sb);
-        strbuf_cleanup(&sb);
-    }
-    api(c->s, "chat.postMessage", post, 0, posted_done, cb, c->arg, NULL);
-    bot_free(id);
-}
-
-static void
-op_dm(struct chat_platform *p, const char *user, const struct chat_msg *msg,
-      chat_posted_fn *cb, void *arg)
-{
-    const char *const pairs[] = {"users", user, NULL};
-    struct call *c = NULL;
-
-    api(sl(p), "conversations.open", slack_json_body(pairs), 0, dm_opened, cb,
-        arg, &c);
-    if (c)
-        c->extra = slack_post_body("", msg, NULL);
 }
 
 static void
@@ -1134,10 +1087,11 @@ upload_url(struct call *c, int rc, const char *body, size_t len)
 }
 
 static void
-op_upload(struct chat_platform *p, const char *room, const char *filename,
-          const char *title, const char *content, size_t len,
-          chat_done_fn *cb, void *arg)
+op_upload(struct chat_platform *p, const struct chat_target *to,
+          const char *filename, const char *title, const char *content,
+          size_t len, chat_done_fn *cb, void *arg)
 {
+    const char *room = to->room;
     struct slack *s = sl(p);
     struct strbuf form, carry;
     char *fn = http_url_escape(filename), num[32];
@@ -1648,11 +1602,11 @@ op_connected(struct chat_platform *p, const char **why)
 static const struct chat_platform_ops slack_ops = {
     .name = "slack",
     .cmd_prefix = '/',
+    .caps = CHAT_CAN_PRIVATE,
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,
     .post = op_post,
-    .dm = op_dm,
     .fetch_message = op_fetch_message,
     .pin = op_pin,
     .upload = op_upload,

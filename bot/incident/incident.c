@@ -476,7 +476,8 @@ announce_alarm(struct bot *b, const char *room, const struct incident *in)
         memcpy(pl->room, room, strlen(room) + 1);
     }
     if (!m.err && pl)
-        p->ops->post(p, room, &m, on_details_posted, pl);
+        p->ops->post(p, &(struct chat_target){.room = room}, &m,
+                     on_details_posted, pl);
     else
         bot_free(pl);
     chat_msg_cleanup(&m);
@@ -507,7 +508,7 @@ announce_alarm(struct bot *b, const char *room, const struct incident *in)
         store_action_list_free(acts, nacts);
     }
     if (!m.err)
-        p->ops->post(p, room, &m, NULL, NULL);
+        p->ops->post(p, &(struct chat_target){.room = room}, &m, NULL, NULL);
     chat_msg_cleanup(&m);
 out:
     store_incident_list_free(prev, nprev);
@@ -537,7 +538,8 @@ announce(struct opening *op, const struct incident *in)
                       in->title);
         chat_msg_room(&m, op->room, op->name);
         if (!m.err)
-            p->ops->post(p, in->origin_room, &m, NULL, NULL);
+            p->ops->post(p, &(struct chat_target){.room = in->origin_room}, &m,
+                         NULL, NULL);
         chat_msg_cleanup(&m);
     }
     if (in->alarm_details)
@@ -556,7 +558,8 @@ announce(struct opening *op, const struct incident *in)
         opening_free(op);
         return;
     }
-    p->ops->post(p, op->room, &m, on_summary_posted, op);
+    p->ops->post(p, &(struct chat_target){.room = op->room}, &m,
+                 on_summary_posted, op);
     chat_msg_cleanup(&m);
 }
 
@@ -650,7 +653,7 @@ open_next(struct opening *op)
         opening_free(op);
         return;
     }
-    b->platform->ops->open_channel(b->platform, op->name, on_channel_opened,
+    b->platform->ops->open_channel(b->platform, op->name, 0, on_channel_opened,
                                    op);
 }
 
