@@ -1,5 +1,6 @@
 /*
- * bot.c - routing inbound events, one transaction each, and the outbox.
+ * bot.c - routing inbound events to commands or the timeline, each as one
+ * unit of work; the platforms; the daemon's storage timers.
  */
 #include "bot.h"
 
@@ -10,9 +11,11 @@
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
+#include "outbox.h"
+#include "scheduler.h"
 #include "store.h"
 #include "strbuf.h"
-#include "timeutil.h"
+#include "unit.h"
 
 #include <string.h>
 
@@ -22,27 +25,20 @@ struct ckpt {
     char path[];
 };
 
-static void checkpoint_if_big(struct bot *b);
-static int storage_gone(struct bot *b);
-static void note_fault(struct bot *b);
+static void checkpoint_if_big(void *arg);
+static int storage_gone(void *arg);
+static void note_fault(void *arg);
+static void health_check(struct bot *b);
 
-struct deferred {
-    chat_done_fn *done;
-    void *arg;
-    int rc;
-};
+static int
+review_duty(void *ctx, const struct job *j, struct strbuf *dry, int *skipped)
+{
+    return review_clock_fire(ctx, j->subject, j->period, dry, skipped);
+}
 
-struct outbox_item {
-    struct outbox_item *next;
-    char *room;            /* post here, or */
-    chat_reply_fn *reply;  /* reply through this */
-    void *reply_arg;
-    struct chat_msg msg;
-    int refusal;
-    char *filename; /* set: an upload of content to room, not a post */
-    char *title;
-    char *content;
-    size_t len;
+/* The scheduler's duties: kind -> what it does. */
+static struct duty duties[] = {
+    {"review-clock", review_duty, NULL},
 };
 
 int
@@ -50,14 +46,13 @@ bot_open(const struct config *cfg, struct loop *loop, int mode,
          struct bot **out, char **why)
 {
     struct bot *b = bot_calloc(1, sizeof(*b));
+    struct duty *d;
     int rc;
 
     if (!b)
         return BOT_ENOMEM;
-    b->cfg = cfg;
-    b->loop = loop;
-    b->channels_pending = 1; /* a crash may have left one unopened */
-    b->outbox_tail = &b->outbox;
+    b->cfg = b->core.cfg = cfg;
+    b->core.loop = loop;
     if (mode == BOT_OPEN_READ)
         rc = store_open_readonly(cfg->database, &b->store, why);
     else if (mode == BOT_OPEN_DAEMON)
@@ -70,6 +65,40 @@ bot_open(const struct config *cfg, struct loop *loop, int mode,
         bot_free(b);
         return rc;
     }
+    b->core.store = b->store;
+    d = bot_malloc(sizeof(duties));
+    rc = d ? units_new(b->store, loop, &b->core.units) : BOT_ENOMEM;
+    if (!rc)
+        rc = outbox_new(&b->core, &b->core.outbox);
+    if (!rc)
+        rc = incidents_new(&b->core, &b->incidents);
+    if (!rc) {
+        memcpy(d, duties, sizeof(duties));
+        for (size_t i = 0; i < sizeof(duties) / sizeof(duties[0]); i++)
+            d[i].ctx = b->incidents;
+        rc = scheduler_new(&b->core, d, sizeof(duties) / sizeof(duties[0]),
+                           &b->scheduler);
+    }
+    /* after every commit: the WAL's size, what the commit wrote to the
+     * outbox, channels to open, the next duty */
+    if (!rc)
+        rc = units_on_commit(b->core.units, checkpoint_if_big, b);
+    if (!rc)
+        rc = units_on_commit(b->core.units, outbox_kick, b->core.outbox);
+    if (!rc)
+        rc = units_on_commit(b->core.units, incident_open_pending,
+                             b->incidents);
+    if (!rc)
+        rc = units_on_commit(b->core.units, scheduler_arm, b->scheduler);
+    if (rc) {
+        if (!b->scheduler)
+            bot_free(d);
+        *why = bot_strdup("out of memory");
+        bot_destroy(b);
+        return BOT_ENOMEM;
+    }
+    b->duties = d;
+    units_set_health(b->core.units, storage_gone, note_fault, b);
     *out = b;
     return BOT_OK;
 }
@@ -86,517 +115,247 @@ bot_destroy(struct bot *b)
 {
     if (!b)
         return;
-    /* stopping mid-group: commit what is done and answer for it */
-    b->hold_channels = 1;
+    /* stopping: commit what is done and answer for it, start nothing */
+    if (b->incidents)
+        incident_hold_channels(b->incidents, 1);
+    if (b->core.outbox)
+        outbox_hold(b->core.outbox, 1);
     loop_timer_free(b->ckpt_timer);
     loop_timer_free(b->health_timer);
     loop_timer_free(b->prune_timer);
     if (b->checkpointing)
         b->checkpointing->b = NULL; /* it finishes without us */
-    bot_group_commit_now(b);
-    loop_timer_free(b->group_timer);
-    if (b->platform)
-        b->platform->ops->destroy(b->platform);
-    bot_outbox_drop(b);
+    if (b->core.units)
+        units_commit_now(b->core.units);
+    /* their cancelled callbacks come back to the outbox and the timeline */
+    for (size_t i = 0; i < b->core.nplatforms; i++)
+        b->platforms[i]->ops->destroy(b->platforms[i]);
+    b->core.nplatforms = 0;
+    bot_free(b->platforms);
+    scheduler_free(b->scheduler);
+    bot_free(b->duties);
+    incidents_free(b->incidents);
+    outbox_free(b->core.outbox);
+    units_free(b->core.units);
     store_close(b->store);
-    for (size_t i = 0; i < b->nrooms; i++)
-        bot_free(b->room_names[i]);
-    bot_free(b->room_names);
-    bot_free(b->room_ids);
-    bot_free(b->opening);
     bot_free(b);
 }
 
 int
-bot_room_add(struct bot *b, const char *room, int64_t id)
+bot_set_platform(struct bot *b, struct chat_platform *p)
 {
-    char *copy;
+    if (b->core.nplatforms == b->capplatforms) {
+        size_t nc = b->capplatforms ? b->capplatforms * 2 : 4;
+        struct chat_platform **np =
+            bot_realloc(b->platforms, nc * sizeof(*np));
 
-    if (b->nrooms == b->caprooms) {
-        size_t nc = b->caprooms ? b->caprooms * 2 : 16;
-        char **nn = bot_realloc(b->room_names, nc * sizeof(*nn));
-        int64_t *ni;
-
-        if (!nn)
+        if (!np)
             return BOT_ENOMEM;
-        b->room_names = nn;
-        ni = bot_realloc(b->room_ids, nc * sizeof(*ni));
-        if (!ni)
-            return BOT_ENOMEM;
-        b->room_ids = ni;
-        b->caprooms = nc;
+        b->platforms = b->core.platforms = np;
+        b->capplatforms = nc;
     }
-    copy = bot_strdup(room);
-    if (!copy)
-        return BOT_ENOMEM;
-    b->room_names[b->nrooms] = copy;
-    b->room_ids[b->nrooms++] = id;
+    b->platforms[b->core.nplatforms++] = p;
+    p->bot = b;
+    incident_channels_pending(b->incidents);
     return BOT_OK;
 }
 
-int
-bot_room_find(const struct bot *b, const char *room, int64_t *id)
+struct chat_platform *
+bot_alarm_platform(struct bot *b)
 {
-    /* newest first: the incidents in progress are the recent ones */
-    for (size_t i = b->nrooms; i > 0; i--) {
-        if (!strcmp(b->room_names[i - 1], room)) {
-            *id = b->room_ids[i - 1];
-            return BOT_OK;
-        }
-    }
-    return BOT_ENOTFOUND;
-}
+    struct chat_platform *p = NULL;
 
-void
-bot_set_platform(struct bot *b, struct chat_platform *p)
-{
-    b->platform = p;
-    p->bot = b;
+    if (b->alarm_platform)
+        p = core_platform(&b->core, b->alarm_platform);
+    return p ? p : b->core.nplatforms ? b->platforms[0] : NULL;
 }
 
 void
 bot_start(struct bot *b)
 {
-    int hold = b->hold_channels;
-
-    b->hold_channels = 0; /* a restart finishes what a crash left */
-    incident_open_pending(b);
-    b->hold_channels = hold;
+    /* a restart finishes what a crash left */
+    outbox_start(b->core.outbox);
+    incident_open_pending(b->incidents);
+    bot_remind(b, bot_now_ms(b), NULL, NULL);
+    scheduler_arm(b->scheduler);
 }
 
 int64_t
 bot_now_ms(const struct bot *b)
 {
-    return b->fixed_now ? b->fixed_now : timeutil_now_ms();
-}
-
-static void
-queue(struct bot *b, const char *room, chat_reply_fn *reply, void *reply_arg,
-      struct chat_msg *msg)
-{
-    struct outbox_item *it = bot_calloc(1, sizeof(*it));
-
-    if (!it || msg->err || (room && !(it->room = bot_strdup(room)))) {
-        log_err("bot: reply dropped: out of memory");
-        bot_free(it);
-        chat_msg_cleanup(msg);
-        return;
-    }
-    it->reply = reply;
-    it->reply_arg = reply_arg;
-    it->msg = *msg;
-    chat_msg_init(msg);
-    *b->outbox_tail = it;
-    b->outbox_tail = &it->next;
+    return core_now_ms(&b->core);
 }
 
 void
-bot_reply(struct bot *b, const struct chat_event *ev, struct chat_msg *msg)
+bot_set_now(struct bot *b, int64_t ms)
 {
-    if (ev->reply)
-        queue(b, NULL, ev->reply, ev->reply_arg, msg);
-    else
-        queue(b, ev->room, NULL, NULL, msg);
-}
+    int64_t was = bot_now_ms(b);
 
-void
-bot_upload(struct bot *b, const char *room, const char *filename,
-           const char *title, char *content, size_t len)
-{
-    struct outbox_item *it = bot_calloc(1, sizeof(*it));
-
-    if (!it || !(it->room = bot_strdup(room)) ||
-        !(it->filename = bot_strdup(filename)) ||
-        !(it->title = bot_strdup(title))) {
-        log_err("bot: upload dropped: out of memory");
-        if (it) {
-            bot_free(it->room);
-            bot_free(it->filename);
-        }
-        bot_free(it);
-        bot_free(content);
-        return;
-    }
-    it->content = content;
-    it->len = len;
-    *b->outbox_tail = it;
-    b->outbox_tail = &it->next;
-}
-
-static void
-send_item(struct bot *b, struct outbox_item *it)
-{
-    if (it->filename && b->platform)
-        b->platform->ops->upload(b->platform,
-                                 &(struct chat_target){.room = it->room},
-                                 it->filename,
-                                 it->title, it->content, it->len, NULL,
-                                 NULL);
-    else if (it->reply)
-        it->reply(it->reply_arg, &it->msg, it->refusal);
-    else if (b->platform)
-        b->platform->ops->post(b->platform,
-                               &(struct chat_target){.room = it->room},
-                               &it->msg, NULL, NULL);
-}
-
-static void
-free_item(struct outbox_item *it)
-{
-    chat_msg_cleanup(&it->msg);
-    bot_free(it->room);
-    bot_free(it->filename);
-    bot_free(it->title);
-    bot_free(it->content);
-    bot_free(it);
-}
-
-void
-bot_reply_now(struct bot *b, const struct chat_event *ev,
-              struct chat_msg *msg)
-{
-    struct outbox_item it = {0};
-
-    if (msg->err) {
-        chat_msg_cleanup(msg);
-        return;
-    }
-    it.room = (char *)ev->room;
-    it.reply = ev->reply;
-    it.reply_arg = ev->reply_arg;
-    it.refusal = 1;
-    it.msg = *msg;
-    send_item(b, &it);
-    chat_msg_cleanup(msg);
-}
-
-void
-bot_outbox_flush(struct bot *b)
-{
-    /* detach first: a post may (in the terminal) dispatch more events */
-    struct outbox_item *it = b->outbox, *next;
-
-    b->outbox = NULL;
-    b->outbox_tail = &b->outbox;
-    for (; it; it = next) {
-        next = it->next;
-        send_item(b, it);
-        free_item(it);
-    }
-}
-
-static void
-outbox_drop_from(struct bot *b, struct outbox_item **mark)
-{
-    struct outbox_item *it = *mark, *next;
-
-    for (; it; it = next) {
-        next = it->next;
-        free_item(it);
-    }
-    *mark = NULL;
-    b->outbox_tail = mark;
-}
-
-void
-bot_outbox_drop(struct bot *b)
-{
-    struct outbox_item *it = b->outbox, *next;
-
-    for (; it; it = next) {
-        next = it->next;
-        free_item(it);
-    }
-    b->outbox = NULL;
-    b->outbox_tail = &b->outbox;
-}
-
-void
-bot_opening_later(struct bot *b, int64_t id, int64_t at)
-{
-    for (size_t i = 0; i < b->nlater; i++) {
-        if (b->later[i].id == id) {
-            b->later[i].at = at;
-            return;
-        }
-    }
-    if (b->nlater < sizeof(b->later) / sizeof(b->later[0])) {
-        b->later[b->nlater].id = id;
-        b->later[b->nlater++].at = at;
-    }
+    b->core.fixed_now = ms;
+    if (bot_now_ms(b) > was)
+        bot_remind(b, bot_now_ms(b), NULL, NULL);
 }
 
 int
-bot_opening_deferred(struct bot *b, int64_t id, int64_t now)
+bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran)
 {
-    for (size_t i = 0; i < b->nlater; i++) {
-        if (b->later[i].id != id)
-            continue;
-        if (b->later[i].at > now)
-            return 1;
-        b->later[i] = b->later[--b->nlater]; /* its time has come */
-        return 0;
-    }
-    return 0;
-}
+    int rc;
 
-int
-bot_opening_add(struct bot *b, int64_t id)
-{
-    if (b->nopening == b->capopening) {
-        size_t ncap = b->capopening ? b->capopening * 2 : 4;
-        int64_t *n = bot_realloc(b->opening, ncap * sizeof(*n));
-
-        if (!n)
-            return BOT_ENOMEM;
-        b->opening = n;
-        b->capopening = ncap;
-    }
-    b->opening[b->nopening++] = id;
-    return BOT_OK;
-}
-
-int
-bot_opening_has(const struct bot *b, int64_t id)
-{
-    for (size_t i = 0; i < b->nopening; i++) {
-        if (b->opening[i] == id)
-            return 1;
-    }
-    return 0;
+    if (!dry)
+        return scheduler_run(b->scheduler, now, NULL, ran);
+    /* a dry run reads inside a transaction it then drops: nothing it
+     * could touch is kept */
+    rc = store_tx_begin(b->store);
+    if (!rc)
+        rc = scheduler_run(b->scheduler, now, dry, ran);
+    store_tx_rollback(b->store);
+    return rc;
 }
 
 void
-bot_opening_remove(struct bot *b, int64_t id)
+bot_set_group_commit(struct bot *b, int on)
 {
-    for (size_t i = 0; i < b->nopening; i++) {
-        if (b->opening[i] == id) {
-            b->opening[i] = b->opening[--b->nopening];
-            return;
-        }
-    }
+    units_set_group(b->core.units, on);
 }
 
-static void
-reply_failure(struct bot *b, const struct chat_event *ev, int rc)
+void
+bot_hold_channels(struct bot *b, int on)
 {
+    incident_hold_channels(b->incidents, on);
+}
+
+/* --- for the adapters --- */
+
+void
+bot_ack(struct bot *b, chat_done_fn *done, void *arg, int rc)
+{
+    units_finish(b->core.units, done, arg, rc);
+}
+
+int
+bot_is_incident_room(struct bot *b, struct chat_platform *p,
+                     const char *room)
+{
+    int64_t id;
+
+    return incident_id_for_room(b->incidents, p->ops->name, room, &id) ==
+           BOT_OK;
+}
+
+struct user_work {
+    struct bot *b;
+    const char *platform, *id, *name;
+};
+
+static int
+user_work(void *arg)
+{
+    struct user_work *uw = arg;
+
+    return store_user_put(uw->b->store, uw->platform, uw->id, uw->name,
+                          bot_now_ms(uw->b));
+}
+
+int
+bot_put_user(struct bot *b, struct chat_platform *p, const char *id,
+             const char *name)
+{
+    struct user_work uw = {b, p->ops->name, id, name};
+    struct unit w = {0};
+
+    w.fn = user_work;
+    w.arg = &uw;
+    return unit_run(b->core.units, &w, NULL);
+}
+
+/* --- routing --- */
+
+static void
+reply_failure(struct bot *b, struct chat_platform *p,
+              const struct chat_event *ev, int rc)
+{
+    struct asker a = {b->incidents, p, ev};
     struct chat_msg m;
 
     chat_msg_init(&m);
     chat_msg_text(&m, "Sorry, that could not be saved (%s); nothing was "
                       "changed. Please try again.",
                   bot_strerror(rc));
-    bot_reply_now(b, ev, &m);
+    incident_refuse(&a, &m);
 }
 
-/* run_command - one command, one transaction, replies after commit. */
-static void
-run_command(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
-            void *arg)
-{
-    struct outbox_item **mark = b->outbox_tail;
-    int rc, first = 1;
-
-    rc = bot_tx_begin(b);
-    if (!rc && ev->event_id)
-        rc = store_event_claim(b->store, b->platform->ops->name,
-                               ev->event_id, bot_now_ms(b), &first);
-    if (!rc && first)
-        rc = command_run(b, ev);
-    if (!rc)
-        rc = store_tx_commit(b->store);
-    if (rc) {
-        store_tx_rollback(b->store);
-        /* only this command's replies: others in the group stand */
-        outbox_drop_from(b, mark);
-        /* a refused command was answered by its handler */
-        if (rc != BOT_EINVAL && rc != BOT_ENOTFOUND)
-            reply_failure(b, ev, rc);
-    } else {
-        bot_after_commit(b);
-    }
-    if (rc && !store_tx_depth(b->store))
-        note_fault(b);
-    bot_finish(b, done, arg,
-               rc == BOT_EINVAL || rc == BOT_ENOTFOUND ? BOT_OK : rc);
-}
-
-void
-bot_after_commit(struct bot *b)
-{
-    /* inside a batch the outer commit has not happened yet */
-    if (store_tx_depth(b->store))
-        return;
-    checkpoint_if_big(b);
-    bot_outbox_flush(b);
-    incident_open_pending(b);
-}
-
-/* group_commit - end the group: one commit for every event in it, then
- * replies, then the acks (done callbacks), in arrival order. */
-static void group_commit(void *arg);
-
-void
-bot_group_commit_now(struct bot *b)
-{
-    if (b->group_open)
-        group_commit(b);
-}
-
-static void
-group_commit(void *arg)
-{
-    struct bot *b = arg;
-    struct deferred *d = b->deferred;
-    size_t n = b->ndeferred;
-    int rc;
-
-    if (!b->group_open)
-        return;
-    b->group_open = 0;
-    b->deferred = NULL;
-    b->ndeferred = b->capdeferred = 0;
-    rc = store_tx_commit(b->store);
-    /* committed into a file the path no longer names: gone at exit, so
-     * neither acknowledged nor announced */
-    if (!rc && n && storage_gone(b))
-        rc = BOT_EIO;
-    if (n) {
-        /* a group that only read (a 📌 waiting for its fetch) wrote and
-         * synced nothing: it does not count */
-        b->last_commit_ms = loop_now_ms(b->loop);
-        b->last_group_n = n;
-    }
-    if (rc) {
-        store_tx_rollback(b->store);
-        bot_outbox_drop(b);
-        if (!b->unhealthy)
-            log_err("bot: could not commit %zu events (%s); they are not "
-                    "acknowledged and will be redelivered",
-                    n, bot_strerror(rc));
-    } else {
-        bot_after_commit(b);
-    }
-    note_fault(b);
-    for (size_t i = 0; i < n; i++) {
-        if (d[i].done)
-            d[i].done(d[i].arg, rc ? rc : d[i].rc);
-    }
-    bot_free(d);
-}
-
-/*
- * group_delay - when the group opened now commits. Everything that arrives
- * in this turn of the loop joins in; and commits are at least a
- * millisecond apart, so that events trickling in (fetches completing one
- * by one) share an fsync too. Under a burst (the last group held
- * GROUP_BUSY events or more) they are two apart: the fsync and the
- * pages written per commit then spread over twice as many events, at the
- * cost of a millisecond in a queue that is already longer than that.
- * An event after a quiet spell commits at once.
- */
-#define GROUP_BUSY 8
-
-static uint64_t
-group_delay(struct bot *b)
-{
-    uint64_t gap = loop_now_ms(b->loop) - b->last_commit_ms;
-    uint64_t want = b->last_group_n >= GROUP_BUSY ? 2 : 1;
-
-    return gap >= want ? 0 : want - gap;
-}
-
-/* group_join - open the group's transaction if none is open */
-static int
-group_join(struct bot *b)
-{
-    int rc;
-
-    if (b->group_open)
-        return BOT_OK;
-    if (!b->group_timer &&
-        loop_timer_new(b->loop, group_commit, b, &b->group_timer))
-        return BOT_ENOMEM;
-    rc = store_tx_begin(b->store);
-    if (rc)
-        return rc;
-    b->group_open = 1;
-    loop_timer_start(b->group_timer, group_delay(b), 0);
-    return BOT_OK;
-}
+struct command_work {
+    struct bot *b;
+    struct chat_platform *p;
+    const struct chat_event *ev;
+};
 
 static int
-tx_begin(struct bot *b, int group)
+command_work(void *arg)
 {
+    struct command_work *cw = arg;
+
+    return command_run(cw->b->incidents, cw->p, cw->ev);
+}
+
+/* run_command - one command, one unit: replies after its commit; a refusal
+ * was answered by its handler, a failure is answered here */
+static void
+run_command(struct bot *b, struct chat_platform *p,
+            const struct chat_event *ev, chat_done_fn *done, void *arg)
+{
+    struct command_work cw = {b, p, ev};
+    struct unit w = {0};
     int rc;
 
-    if (group && b->loop) {
-        rc = group_join(b);
-        if (rc)
-            return rc;
-    }
-    return store_tx_begin(b->store);
+    w.source = p->ops->name;
+    w.id = ev->event_id;
+    w.now = bot_now_ms(b);
+    w.fn = command_work;
+    w.arg = &cw;
+    w.done = done;
+    w.done_arg = arg;
+    rc = unit_run(b->core.units, &w, NULL);
+    if (rc && rc != BOT_EINVAL && rc != BOT_ENOTFOUND)
+        reply_failure(b, p, ev, rc);
 }
 
 void
-bot_tx_join(struct bot *b)
+bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
+             void *arg)
 {
-    /* a failure leaves the reads to autocommit: slower, still right */
-    if (b->group && b->loop)
-        (void)group_join(b);
-}
+    struct chat_platform *p = ev->platform;
 
-int
-bot_tx_begin(struct bot *b)
-{
-    return tx_begin(b, b->group);
-}
-
-int
-bot_tx_begin_grouped(struct bot *b)
-{
-    return tx_begin(b, 1);
-}
-
-void
-bot_hold_channels(struct bot *b, int on)
-{
-    b->hold_channels = on;
-}
-
-void
-bot_finish(struct bot *b, chat_done_fn *done, void *arg, int rc)
-{
-    struct deferred *nd;
-
-    if (!b->group_open) {
-        if (done)
-            done(arg, rc);
+    if (!p)
+        p = b->core.nplatforms ? b->platforms[0] : NULL;
+    /* without the daemon's timer (the shell), look again before refusing */
+    if (b->unhealthy && !b->health_timer)
+        health_check(b);
+    /* nothing is taken that cannot be kept: the platform redelivers */
+    if (b->unhealthy || !p) {
+        units_finish(b->core.units, done, arg, b->unhealthy ? BOT_EIO
+                                                            : BOT_EINVAL);
         return;
     }
-    if (b->ndeferred == b->capdeferred) {
-        size_t nc = b->capdeferred ? b->capdeferred * 2 : 64;
-
-        nd = bot_realloc(b->deferred, nc * sizeof(*nd));
-        if (!nd) {
-            /* cannot promise an ack after commit: do not ack at all */
-            if (done)
-                done(arg, BOT_ENOMEM);
+    switch (ev->kind) {
+    case CHAT_EV_MESSAGE:
+        if (ev->text && (command_is_command(ev->text) || ev->is_dm)) {
+            run_command(b, p, ev, done, arg);
             return;
         }
-        b->deferred = nd;
-        b->capdeferred = nc;
+        incident_handle_event(b->incidents, p, ev, done, arg);
+        return;
+    case CHAT_EV_COMMAND:
+        run_command(b, p, ev, done, arg);
+        return;
+    case CHAT_EV_REACTION_ADDED:
+    case CHAT_EV_REACTION_REMOVED:
+    case CHAT_EV_MESSAGE_CHANGED:
+    case CHAT_EV_MESSAGE_DELETED:
+        incident_handle_event(b->incidents, p, ev, done, arg);
+        return;
     }
-    b->deferred[b->ndeferred].done = done;
-    b->deferred[b->ndeferred].arg = arg;
-    b->deferred[b->ndeferred].rc = rc;
-    b->ndeferred++;
-}
-
-void
-bot_set_group_commit(struct bot *b, int on)
-{
-    b->group = on && b->loop;
+    units_finish(b->core.units, done, arg, BOT_OK);
 }
 
 static int
@@ -639,7 +398,7 @@ start_checkpoint(struct bot *b)
         return;
     c->b = b;
     memcpy(c->path, b->cfg->database, n);
-    if (loop_work(b->loop, checkpoint_work, checkpoint_done, c))
+    if (loop_work(b->core.loop, checkpoint_work, checkpoint_done, c))
         bot_free(c);
     else
         b->checkpointing = c;
@@ -654,8 +413,10 @@ on_checkpoint_timer(void *arg)
 /* checkpoint_if_big - under load the timer alone let the WAL reach 25 MB
  * between two checkpoints; a bound in pages keeps it near 4 MiB */
 static void
-checkpoint_if_big(struct bot *b)
+checkpoint_if_big(void *arg)
 {
+    struct bot *b = arg;
+
     /* a failing one (the disk is full) waits for the timer */
     if (b->ckpt_timer && !b->ckpt_failing &&
         store_wal_frames(b->store) >= STORE_WAL_CHECKPOINT_FRAMES)
@@ -665,9 +426,9 @@ checkpoint_if_big(struct bot *b)
 int
 bot_checkpoint_in_background(struct bot *b)
 {
-    if (!b->loop || !strcmp(b->cfg->database, ":memory:"))
+    if (!b->core.loop || !strcmp(b->cfg->database, ":memory:"))
         return BOT_OK;
-    if (loop_timer_new(b->loop, on_checkpoint_timer, b, &b->ckpt_timer))
+    if (loop_timer_new(b->core.loop, on_checkpoint_timer, b, &b->ckpt_timer))
         return BOT_ENOMEM;
     store_checkpoint_elsewhere(b->store);
     loop_timer_start(b->ckpt_timer, 2000, 2000);
@@ -682,13 +443,39 @@ bot_checkpoint_in_background(struct bot *b)
  * channel's messages are spread over the table), 500 of them 4-14 ms,
  * too long to hold the write lock. A full batch means more is waiting:
  * the next comes PRUNE_SOON later (500 rows a second), else PRUNE_EVERY;
- * during a burst (a group of GROUP_BUSY events or more in the last
+ * during a burst (units_busy: a group of 8 events or more in the last
  * second) it waits.
  */
 #define PRUNE_BATCH 100
 #define PRUNE_EVERY_MS 1000
 #define PRUNE_SOON_MS 200
 #define DAY_MS (24 * 3600 * 1000LL)
+
+struct prune {
+    struct bot *b;
+    int64_t now;
+    int events, messages, rows;
+};
+
+static int
+prune_batch(void *arg)
+{
+    struct prune *p = arg;
+    struct bot *b = p->b;
+    int rc;
+
+    rc = store_prune_events(b->store, p->now - b->cfg->dedupe_days * DAY_MS,
+                            PRUNE_BATCH, &p->events);
+    if (!rc)
+        rc = store_prune_outbox(b->store,
+                                p->now - b->cfg->dedupe_days * DAY_MS,
+                                PRUNE_BATCH, &p->rows);
+    if (!rc)
+        rc = store_prune_messages(b->store,
+                                  p->now - b->cfg->cache_days * DAY_MS,
+                                  PRUNE_BATCH, &p->messages);
+    return rc;
+}
 
 static void
 on_prune_timer(void *arg)
@@ -697,36 +484,31 @@ on_prune_timer(void *arg)
     int64_t now = bot_now_ms(b);
     int events = 0, messages = 0, rc;
 
-    if (b->unhealthy || (b->last_group_n >= GROUP_BUSY &&
-                         loop_now_ms(b->loop) - b->last_commit_ms < 1000)) {
+    struct prune p = {b, now, 0, 0, 0};
+    struct unit w = {0};
+
+    (void)events;
+    (void)messages;
+    if (b->unhealthy || units_busy(b->core.units)) {
         loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
         return;
     }
-    /* a failed begin has nothing of ours to roll back (the group's
-     * transaction holds other events) */
-    rc = bot_tx_begin_grouped(b);
+    w.fn = prune_batch;
+    w.arg = &p;
+    w.flags = UNIT_GROUPED;
+    rc = unit_run(b->core.units, &w, NULL);
+    events = p.events;
+    messages = p.messages;
     if (rc) {
-        loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
-        return;
-    }
-    rc = store_prune_events(b->store, now - b->cfg->dedupe_days * DAY_MS,
-                                PRUNE_BATCH, &events);
-    if (!rc)
-        rc = store_prune_messages(b->store,
-                                  now - b->cfg->cache_days * DAY_MS,
-                                  PRUNE_BATCH, &messages);
-    if (!rc)
-        rc = store_tx_commit(b->store);
-    if (rc) {
-        store_tx_rollback(b->store);
         log_warn("bot: pruning failed (%s); trying again later",
                  bot_strerror(rc));
-    } else if (events || messages) {
-        log_debug("bot: pruned %d event ids and %d cached messages", events,
-                  messages);
+    } else if (events || messages || p.rows) {
+        log_debug("bot: pruned %d event ids, %d cached messages and %d "
+                  "outbox rows", events, messages, p.rows);
     }
     loop_timer_start(b->prune_timer,
-                     !rc && (events == PRUNE_BATCH || messages == PRUNE_BATCH)
+                     !rc && (events == PRUNE_BATCH || messages == PRUNE_BATCH ||
+                             p.rows == PRUNE_BATCH)
                          ? PRUNE_SOON_MS
                          : PRUNE_EVERY_MS,
                      0);
@@ -735,9 +517,9 @@ on_prune_timer(void *arg)
 int
 bot_prune_in_background(struct bot *b)
 {
-    if (!b->loop)
+    if (!b->core.loop)
         return BOT_OK;
-    if (loop_timer_new(b->loop, on_prune_timer, b, &b->prune_timer))
+    if (loop_timer_new(b->core.loop, on_prune_timer, b, &b->prune_timer))
         return BOT_ENOMEM;
     loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
     return BOT_OK;
@@ -763,8 +545,9 @@ health_set(struct bot *b, const char *why)
 }
 
 static int
-storage_gone(struct bot *b)
+storage_gone(void *arg)
 {
+    struct bot *b = arg;
     const char *why;
 
     if (!store_file_check(b->store, &why))
@@ -775,8 +558,9 @@ storage_gone(struct bot *b)
 
 /* note_fault - a failure that came from the disk, not from the event */
 static void
-note_fault(struct bot *b)
+note_fault(void *arg)
 {
+    struct bot *b = arg;
     const char *why = store_fault(b->store);
 
     if (!why)
@@ -807,9 +591,9 @@ health_check(struct bot *b)
     }
     if (b->faulted) {
         /* only a write that works clears a failed one */
-        now = b->loop ? loop_now_ms(b->loop) : 0;
+        now = b->core.loop ? loop_now_ms(b->core.loop) : 0;
         if (store_tx_depth(b->store) || (left > 0 && left < PROBE_MIN_FREE) ||
-            (b->loop && b->last_probe_ms &&
+            (b->core.loop && b->last_probe_ms &&
              now - b->last_probe_ms < PROBE_EVERY_MS))
             return;
         b->last_probe_ms = now;
@@ -846,43 +630,11 @@ on_health_timer(void *arg)
 int
 bot_watch_health(struct bot *b)
 {
-    if (!b->loop)
+    if (!b->core.loop)
         return BOT_OK;
-    if (loop_timer_new(b->loop, on_health_timer, b, &b->health_timer))
+    if (loop_timer_new(b->core.loop, on_health_timer, b, &b->health_timer))
         return BOT_ENOMEM;
     loop_timer_start(b->health_timer, 1000, 1000);
     return BOT_OK;
 }
 
-void
-bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
-             void *arg)
-{
-    /* without the daemon's timer (the shell), look again before refusing */
-    if (b->unhealthy && !b->health_timer)
-        health_check(b);
-    /* nothing is taken that cannot be kept: the platform redelivers */
-    if (b->unhealthy) {
-        bot_finish(b, done, arg, BOT_EIO);
-        return;
-    }
-    switch (ev->kind) {
-    case CHAT_EV_MESSAGE:
-        if (ev->text && command_is_command(ev->text)) {
-            run_command(b, ev, done, arg);
-            return;
-        }
-        incident_handle_event(b, ev, done, arg);
-        return;
-    case CHAT_EV_COMMAND:
-        run_command(b, ev, done, arg);
-        return;
-    case CHAT_EV_REACTION_ADDED:
-    case CHAT_EV_REACTION_REMOVED:
-    case CHAT_EV_MESSAGE_CHANGED:
-    case CHAT_EV_MESSAGE_DELETED:
-        incident_handle_event(b, ev, done, arg);
-        return;
-    }
-    bot_finish(b, done, arg, BOT_OK);
-}

@@ -34,6 +34,7 @@
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
+#include "unit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -558,6 +559,36 @@ claim_signature(struct bot *b, const struct req *r, int signed_req,
     return first ? BOT_OK : BOT_EEXIST;
 }
 
+/* The alarm's unit of work: the signature claimed, the alarm taken. */
+struct take_work {
+    struct bot *b;
+    const struct req *r;
+    int signed_req;
+    const struct alarm *a;
+    int replayed;
+    const char *status;
+    int64_t id;
+    struct chat_platform *platform;
+};
+
+static int
+take_work(void *arg)
+{
+    struct take_work *tw = arg;
+    struct bot *b = tw->b;
+    int rc;
+
+    tw->platform = bot_alarm_platform(b);
+    if (!tw->platform)
+        return BOT_ENOTFOUND;
+    rc = claim_signature(b, tw->r, tw->signed_req, &tw->replayed);
+    if (!rc)
+        rc = incident_take_alarm(b->incidents, tw->platform->ops->name,
+                                 tw->a, b->cfg->default_severity, &tw->id,
+                                 &tw->status);
+    return rc;
+}
+
 static int
 take(struct lws *wsi, struct webhook *w, struct req *r, int signed_req)
 {
@@ -602,16 +633,24 @@ take(struct lws *wsi, struct webhook *w, struct req *r, int signed_req)
     if (rc)
         return error(wsi, r, 500, bot_strerror(rc));
 
-    rc = bot_tx_begin_grouped(b);
-    if (!rc) {
-        rc = claim_signature(b, r, signed_req, &replayed);
-        if (!rc)
-            rc = incident_take_alarm(b, &a, b->cfg->default_severity, &id,
-                                     &status);
-        if (!rc)
-            rc = store_tx_commit(b->store);
-        if (rc)
-            store_tx_rollback(b->store);
+    {
+        struct take_work tw = {b, r, signed_req, &a, 0, NULL, 0, NULL};
+        struct unit u = {0};
+
+        u.fn = take_work;
+        u.arg = &tw;
+        u.flags = UNIT_GROUPED; /* many requests, one fsync */
+        rc = unit_run(b->core.units, &u, NULL);
+        replayed = tw.replayed;
+        id = tw.id;
+        status = tw.status;
+        if (rc == BOT_EEXIST && replayed)
+            rc = BOT_OK;
+        if (!rc && !tw.platform) {
+            alarm_clear(&a);
+            return error(wsi, r, 503, "no chat platform to open the "
+                                      "incident's channel on");
+        }
     }
     alarm_clear(&a);
     if (replayed)
@@ -637,8 +676,7 @@ take(struct lws *wsi, struct webhook *w, struct req *r, int signed_req)
     r->pending->wsi = wsi;
     r->pending->r = r;
     hold(wsi);
-    bot_after_commit(b);
-    bot_finish(b, on_committed, r->pending, BOT_OK);
+    units_finish(b->core.units, on_committed, r->pending, BOT_OK);
     return 0;
 }
 
@@ -652,10 +690,14 @@ serve_get(struct lws *wsi, struct webhook *w, struct req *r)
     long open = 0, acts = 0, overdue = 0;
 
     if (r->route == ROUTE_HEALTHZ) {
-        if (bot_healthy(b, &why) && b->platform &&
-            b->platform->ops->connected &&
-            !b->platform->ops->connected(b->platform, &why) && !why)
-            why = "chat platform not connected";
+        if (bot_healthy(b, &why)) {
+            for (size_t i = 0; !why && i < b->core.nplatforms; i++) {
+                struct chat_platform *p = b->platforms[i];
+
+                if (p->ops->connected && !p->ops->connected(p, &why) && !why)
+                    why = "chat platform not connected";
+            }
+        }
         if (why)
             return answer(wsi, r, 503, "application/json",
                           json_reply("unavailable", why));
@@ -1129,7 +1171,7 @@ webhook_new(struct bot *b, struct webhook **out, char **why)
     if (!w)
         return BOT_ENOMEM;
     w->b = b;
-    w->loop = b->loop;
+    w->loop = b->core.loop;
     w->spare_fd = -1;
     if (alarm_severity_map_parse(b->cfg->severity_map, &w->sev, &swhy)) {
         bot_free(w);

@@ -1,9 +1,10 @@
 /*
  * cmd_incident.c - /incident start|sev|note|at|invite|resolve|status.
  */
-#include "bot.h"
 #include "cmd_int.h"
 #include "config.h"
+#include "core.h"
+#include "outbox.h"
 #include "err.h"
 #include "incident.h"
 #include "mem.h"
@@ -30,7 +31,7 @@ do_start(struct cmd *c)
 {
     const char *p = c->args;
     char *first = cmd_word(&p);
-    int sev = c->b->cfg->default_severity, rc;
+    int sev = c->core->cfg->default_severity, rc;
     int64_t id;
 
     if (!first)
@@ -46,15 +47,15 @@ do_start(struct cmd *c)
     }
     /* "/incident start sev1 Database down" sets the severity at once */
     if (incident_parse_sev(first, &sev) || !*p) {
-        sev = c->b->cfg->default_severity;
+        sev = c->core->cfg->default_severity;
         p = c->args;
     }
     bot_free(first);
     rc = valid_text(c, p, INCIDENT_TITLE_MAX, "title");
     if (rc)
         return rc;
-    rc = incident_declare(c->b, p, sev, c->ev->user, c->ev->room, NULL,
-                          bot_now_ms(c->b), &id);
+    rc = incident_declare(c->in, c->p->ops->name, p, sev, c->ev->user,
+                          c->ev->room, NULL, core_now_ms(c->core), &id);
     if (rc)
         return rc;
     return cmd_reply(c, "INC-%lld (%s) declared; opening its channel.",
@@ -64,27 +65,16 @@ do_start(struct cmd *c)
 static int
 do_sev(struct cmd *c)
 {
-    struct strbuf sb;
     int sev, rc;
 
     if (incident_parse_sev(c->args, &sev))
         return cmd_refuse(c, "Severity is 0 (worst) to 4: %cincident sev "
                              "<0-4>",
                           c->prefix);
-    if (sev == c->inc.severity)
+    rc = incident_set_severity(c->in, &c->inc, sev);
+    if (rc == BOT_EEXIST)
         return cmd_refuse(c, "INC-%lld is already %s.", (long long)c->inc.id,
                           incident_sev_name(sev));
-    rc = store_incident_set_severity(c->b->store, c->inc.id, sev);
-    if (rc)
-        return rc;
-    strbuf_init(&sb, 0);
-    strbuf_printf(&sb, "Severity changed from %s to %s",
-                  incident_sev_name(c->inc.severity), incident_sev_name(sev));
-    rc = strbuf_error(&sb);
-    if (!rc)
-        rc = incident_add_entry(c->b, c->inc.id, bot_now_ms(c->b),
-                                TIMELINE_AUTO, strbuf_str(&sb));
-    strbuf_cleanup(&sb);
     if (rc)
         return rc;
     return cmd_reply(c, "INC-%lld is now %s (was %s).", (long long)c->inc.id,
@@ -96,12 +86,12 @@ static int
 do_note(struct cmd *c)
 {
     char t[TIMEUTIL_BUFLEN];
-    int64_t now = bot_now_ms(c->b);
+    int64_t now = core_now_ms(c->core);
     int rc;
 
     rc = valid_text(c, c->args, 4000, "note");
     if (!rc)
-        rc = incident_add_entry(c->b, c->inc.id, now, TIMELINE_NOTE,
+        rc = incident_add_entry(c->in, c->inc.id, now, TIMELINE_NOTE,
                                 c->args);
     if (rc)
         return rc;
@@ -140,13 +130,13 @@ do_at(struct cmd *c)
                           "The time is HH:MM (UTC, on the incident's day) or "
                           "YYYY-MM-DDTHH:MM: %cincident at <HH:MM> <text>",
                           c->prefix);
-    if (at > bot_now_ms(c->b) + 60000)
+    if (at > core_now_ms(c->core) + 60000)
         return cmd_refuse(c, "%s UTC is in the future; a backfill records "
                              "what already happened.",
                           timeutil_fmt_minute(at, t));
     rc = valid_text(c, p, 4000, "text");
     if (!rc)
-        rc = incident_add_entry(c->b, c->inc.id, at, TIMELINE_BACKFILL, p);
+        rc = incident_add_entry(c->in, c->inc.id, at, TIMELINE_BACKFILL, p);
     if (rc)
         return rc;
     return cmd_reply(c, "Added to the INC-%lld timeline at %s UTC.",
@@ -156,7 +146,7 @@ do_at(struct cmd *c)
 static int
 do_invite(struct cmd *c)
 {
-    struct chat_platform *pl = c->b->platform;
+    struct chat_platform *pl = c->p;
     const char *p = c->args;
     char *users[32], *w;
     size_t n = 0;
@@ -174,9 +164,14 @@ do_invite(struct cmd *c)
         }
         bot_free(w);
     }
+    if (!rc && !c->inc.channel)
+        rc = cmd_refuse(c, "INC-%lld has no channel yet; try again in a "
+                           "moment.",
+                        (long long)c->inc.id);
+    if (!rc)
+        rc = outbox_invite(c->core->outbox, pl->ops->name, c->inc.channel,
+                           (const char *const *)users, n);
     if (!rc) {
-        pl->ops->invite(pl, c->inc.channel, (const char *const *)users, n,
-                        NULL, NULL);
         chat_msg_init(&m);
         chat_msg_text(&m, "Invited ");
         for (size_t i = 0; i < n; i++) {
@@ -184,8 +179,7 @@ do_invite(struct cmd *c)
             chat_msg_user(&m, users[i]);
         }
         chat_msg_text(&m, ".");
-        rc = m.err;
-        bot_reply(c->b, c->ev, &m);
+        rc = incident_reply(&c->asker, &m);
     }
     for (size_t i = 0; i < n; i++)
         bot_free(users[i]);
@@ -195,26 +189,24 @@ do_invite(struct cmd *c)
 static int
 do_resolve(struct cmd *c)
 {
-    char t[TIMEUTIL_BUFLEN], d[TIMEUTIL_BUFLEN];
-    int64_t now = bot_now_ms(c->b);
+    char t[TIMEUTIL_BUFLEN], d[TIMEUTIL_BUFLEN], due[TIMEUTIL_BUFLEN];
+    int64_t now = core_now_ms(c->core);
     int rc;
 
-    if (c->inc.state == INCIDENT_RESOLVED)
+    rc = incident_resolve(c->in, &c->inc, now);
+    if (rc == BOT_EEXIST)
         return cmd_refuse(c, "INC-%lld was already resolved at %s UTC.",
                           (long long)c->inc.id,
                           timeutil_fmt_minute(c->inc.resolved_at, t));
-    rc = store_incident_resolve(c->b->store, c->inc.id, now);
-    if (!rc)
-        rc = incident_add_entry(c->b, c->inc.id, now, TIMELINE_AUTO,
-                                "Incident resolved");
     if (rc)
         return rc;
     return cmd_reply(c,
                      "INC-%lld resolved after %s. Hold the blameless review "
-                     "within 48 hours: %cpm start runs it here, %cpm report "
-                     "writes the document.",
+                     "within 48 hours, by %s UTC: %cpm start runs it here, "
+                     "%cpm report writes the document.",
                      (long long)c->inc.id,
                      timeutil_fmt_duration(now - c->inc.declared_at, d),
+                     timeutil_fmt_minute(now + REVIEW_DUE_MS, due),
                      c->prefix, c->prefix);
 }
 
@@ -227,7 +219,7 @@ list_open(struct cmd *c)
     size_t n = 0;
     int rc;
 
-    rc = store_incident_list(c->b->store, 1, 0, &list, &n);
+    rc = store_incident_list(c->core->store, 1, 0, &list, &n);
     if (rc)
         return rc;
     chat_msg_init(&m);
@@ -240,7 +232,7 @@ list_open(struct cmd *c)
         chat_msg_text(&m, "INC-%lld %s %s \xc2\xb7 open for %s",
                       (long long)list[i].id,
                       incident_sev_name(list[i].severity), list[i].title,
-                      timeutil_fmt_duration(bot_now_ms(c->b) -
+                      timeutil_fmt_duration(core_now_ms(c->core) -
                                                 list[i].declared_at,
                                             d));
         if (list[i].channel) {
@@ -249,9 +241,7 @@ list_open(struct cmd *c)
         }
     }
     store_incident_list_free(list, n);
-    rc = m.err;
-    bot_reply(c->b, c->ev, &m);
-    return rc;
+    return incident_reply(&c->asker, &m);
 }
 
 static int
@@ -263,13 +253,12 @@ do_status(struct cmd *c)
     if (!c->has_inc)
         return list_open(c);
     chat_msg_init(&m);
-    rc = incident_summary(c->b, &c->inc, &m);
+    rc = incident_summary(c->in, &c->inc, &m);
     if (rc) {
         chat_msg_cleanup(&m);
         return rc;
     }
-    bot_reply(c->b, c->ev, &m);
-    return BOT_OK;
+    return incident_reply(&c->asker, &m);
 }
 
 const struct command_def cmd_incident_defs[] = {

@@ -6,15 +6,19 @@
 #define PMBOT_CMD_INT_H
 
 #include "chat.h"
+#include "incident.h"
 #include "store.h"
 
 #include <stddef.h>
 
-struct bot;
+struct core;
 
 struct cmd {
-    struct bot *b;
+    struct incidents *in;
+    struct core *core;
+    struct chat_platform *p; /* where it came from */
     const struct chat_event *ev;
+    struct asker asker;
     const char *group; /* "incident" or "pm" */
     const char *args;  /* the words after the subcommand, trimmed; "" */
     char prefix;       /* '/' or '!' as the user typed it */

@@ -2,10 +2,11 @@
  * cmd_pm.c - /pm action|done|actions|report|start|help: the review and its
  * follow-up actions.
  */
-#include "bot.h"
 #include "cmd_int.h"
 #include "command.h"
 #include "config.h"
+#include "core.h"
+#include "outbox.h"
 #include "err.h"
 #include "incident.h"
 #include "mem.h"
@@ -16,86 +17,49 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ACTION_TEXT_MAX 1000
-
-static int
-parse_user_cb(void *ctx, const char *token, char **user)
-{
-    struct chat_platform *p = ctx;
-
-    return p->ops->parse_user(p, token, user);
-}
-
 static int
 do_action(struct cmd *c)
 {
-    struct action a = {0};
-    char *text, *user, *date;
+    struct action a;
     const char *why = NULL;
+    struct chat_msg m;
     int64_t id;
     int rc;
-    struct chat_msg m;
 
-    rc = command_split_action(c->args, parse_user_cb, c->b->platform, &text,
-                              &user, &date, &why);
+    rc = action_add(c->in, c->p, &c->inc, c->args, c->ev->user, &id, &a,
+                    &why);
     if (rc == BOT_EINVAL)
         return cmd_refuse(c, "Not added: %s. Usage: %cpm action <text> @user "
                              "<YYYY-MM-DD>",
                           why, c->prefix);
     if (rc)
         return rc;
-    if (!chat_text_visible(text))
-        rc = cmd_refuse(c, "Not added: the action's text is empty.");
-    else if (strlen(text) > ACTION_TEXT_MAX)
-        rc = cmd_refuse(c, "Not added: the text is too long (at most %d "
-                           "bytes).",
-                        ACTION_TEXT_MAX);
-    if (!rc) {
-        a.incident_id = c->inc.id;
-        a.text = text;
-        a.assignee = user;
-        a.due_date = date;
-        a.created_by = (char *)c->ev->user;
-        a.created_at = bot_now_ms(c->b);
-        rc = store_action_add(c->b->store, &a, &id);
-    }
-    if (!rc) {
-        chat_msg_init(&m);
-        chat_msg_text(&m, "ACT-%lld added for INC-%lld: %s \xe2\x80\x94 ",
-                      (long long)id, (long long)c->inc.id, text);
-        chat_msg_user(&m, user);
-        chat_msg_text(&m, ", by %s.", date);
-        rc = m.err;
-        bot_reply(c->b, c->ev, &m);
-    }
-    bot_free(text);
-    bot_free(user);
-    bot_free(date);
-    return rc;
+    chat_msg_init(&m);
+    chat_msg_text(&m, "ACT-%lld added for INC-%lld: %s \xe2\x80\x94 ",
+                  (long long)id, (long long)c->inc.id, a.text);
+    chat_msg_user(&m, a.assignee);
+    chat_msg_text(&m, ", by %s.", a.due_date);
+    store_action_clear(&a);
+    return incident_reply(&c->asker, &m);
 }
 
 static int
 do_done(struct cmd *c)
 {
     struct action a;
-    int64_t id;
     int rc;
 
-    if (incident_parse_ref(c->args, "ACT", &id))
+    rc = action_done(c->in, c->args, c->ev->user, &a);
+    if (rc == BOT_EINVAL)
         return cmd_refuse(c, "Which action? %cpm done <ACT-n>", c->prefix);
-    rc = store_action_complete(c->b->store, id, bot_now_ms(c->b),
-                               c->ev->user);
     if (rc == BOT_ENOTFOUND)
-        return cmd_refuse(c, "There is no ACT-%lld.", (long long)id);
+        return cmd_refuse(c, "There is no %s.", c->args);
     if (rc == BOT_EEXIST)
-        return cmd_refuse(c, "ACT-%lld was already done.", (long long)id);
+        return cmd_refuse(c, "%s was already done.", c->args);
     if (rc)
         return rc;
-    rc = store_action_get(c->b->store, id, &a);
-    if (rc)
-        return rc;
-    rc = cmd_reply(c, "ACT-%lld done: %s (INC-%lld).", (long long)id, a.text,
-                   (long long)a.incident_id);
+    rc = cmd_reply(c, "ACT-%lld done: %s (INC-%lld).", (long long)a.id,
+                   a.text, (long long)a.incident_id);
     store_action_clear(&a);
     return rc;
 }
@@ -109,11 +73,11 @@ do_actions(struct cmd *c)
     size_t n = 0;
     int rc;
 
-    rc = store_action_list(c->b->store, c->has_inc ? c->inc.id : 0, 0, &list,
+    rc = store_action_list(c->core->store, c->has_inc ? c->inc.id : 0, 0, &list,
                            &n);
     if (rc)
         return rc;
-    timeutil_fmt_date(bot_now_ms(c->b), today);
+    timeutil_fmt_date(core_now_ms(c->core), today);
     chat_msg_init(&m);
     if (!n)
         chat_msg_text(&m, c->has_inc ? "No open actions for INC-%lld."
@@ -136,9 +100,7 @@ do_actions(struct cmd *c)
                           (long long)list[i].incident_id);
     }
     store_action_list_free(list, n);
-    rc = m.err;
-    bot_reply(c->b, c->ev, &m);
-    return rc;
+    return incident_reply(&c->asker, &m);
 }
 
 static int
@@ -151,7 +113,7 @@ do_report(struct cmd *c)
     int rc;
 
     if (*c->args) {
-        rc = incident_lookup(c->b, c->args, &other);
+        rc = incident_lookup(c->core->store, c->args, &other);
         if (rc == BOT_ENOTFOUND)
             return cmd_refuse(c, "There is no incident %s.", c->args);
         if (rc)
@@ -163,19 +125,22 @@ do_report(struct cmd *c)
                           c->prefix, c->prefix);
     }
     strbuf_init(&doc, 0);
-    rc = report_render(c->b->store, inc->id, REPORT_MD, bot_now_ms(c->b),
+    rc = report_render(c->core->store, inc->id, REPORT_MD, core_now_ms(c->core),
                        &doc);
     chat_msg_init(&m);
     if (!rc)
-        rc = incident_summary(c->b, inc, &m);
+        rc = incident_summary(c->in, inc, &m);
     if (!rc) {
-        size_t len = doc.len;
+        struct chat_target to = {0};
 
-        bot_reply(c->b, c->ev, &m);
+        rc = incident_reply(&c->asker, &m);
+        to.room = c->ev->room;
+        to.thread_id = c->ev->thread_id;
         snprintf(name, sizeof(name), "INC-%lld-postmortem.md",
                  (long long)inc->id);
-        bot_upload(c->b, c->ev->room, name, "Post-mortem", strbuf_steal(&doc),
-                   len);
+        if (!rc)
+            rc = outbox_upload(c->core->outbox, c->p->ops->name, &to, name,
+                               "Post-mortem", strbuf_str(&doc), doc.len);
     }
     chat_msg_cleanup(&m);
     strbuf_cleanup(&doc);

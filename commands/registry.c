@@ -4,9 +4,9 @@
  */
 #include "command.h"
 
-#include "bot.h"
 #include "cmd_int.h"
 #include "config.h"
+#include "core.h"
 #include "err.h"
 #include "incident.h"
 #include "mem.h"
@@ -102,12 +102,11 @@ vreply(struct cmd *c, int now, const char *fmt, va_list ap)
     vsnprintf(text, (size_t)n + 1, fmt, ap);
     chat_msg_text(&m, "%s", text);
     bot_free(text);
-    n = m.err;
-    if (now)
-        bot_reply_now(c->b, c->ev, &m);
-    else
-        bot_reply(c->b, c->ev, &m);
-    return n;
+    if (now) {
+        incident_refuse(&c->asker, &m);
+        return BOT_OK;
+    }
+    return incident_reply(&c->asker, &m);
 }
 
 int
@@ -159,7 +158,7 @@ cmd_help(struct cmd *c, const char *group)
                       "\nReact with %s to a message in an incident channel "
                       "to put it on the timeline; remove the reaction to "
                       "take it off.",
-                      c->b->cfg->timeline_emoji);
+                      c->core->cfg->timeline_emoji);
     rc = strbuf_error(&sb);
     if (rc) {
         strbuf_cleanup(&sb);
@@ -168,9 +167,7 @@ cmd_help(struct cmd *c, const char *group)
     chat_msg_init(&m);
     chat_msg_text(&m, "%s", strbuf_str(&sb));
     strbuf_cleanup(&sb);
-    rc = m.err;
-    bot_reply(c->b, c->ev, &m);
-    return rc;
+    return incident_reply(&c->asker, &m);
 }
 
 static int
@@ -188,25 +185,62 @@ count_words(const char *p)
 
 static int run(struct cmd *c, const char *p);
 
+/* dm_group - a DM's bare words: the group its first word is a command of
+ * ("done" is pm's), or NULL when it is none */
+static const char *
+dm_group(const char *p)
+{
+    size_t n = strcspn(p, " \t\n");
+
+    for (size_t g = 0; g < NGROUPS; g++) {
+        if (strlen(groups[g].name) == n && !strncmp(p, groups[g].name, n))
+            return "";
+    }
+    if (n == 4 && !strncmp(p, "help", 4))
+        return "pm ";
+    for (size_t g = 0; g < NGROUPS; g++) {
+        for (const struct command_def *d = groups[g].defs; d->name; d++) {
+            if (strlen(d->name) == n && !strncmp(p, d->name, n))
+                return g == 0 ? "incident " : "pm ";
+        }
+    }
+    return NULL;
+}
+
 int
-command_run(struct bot *b, const struct chat_event *ev)
+command_run(struct incidents *in, struct chat_platform *pl,
+            const struct chat_event *ev)
 {
     struct cmd c = {0};
-    const char *p = ev->text;
+    const char *p = ev->text, *group = "";
     struct strbuf text;
     int rc;
 
-    c.b = b;
+    c.in = in;
+    c.core = incidents_core(in);
+    c.p = pl;
     c.ev = ev;
+    c.asker.in = in;
+    c.asker.p = pl;
+    c.asker.ev = ev;
     c.prefix = ev->cmd_prefix ? ev->cmd_prefix : '/';
-    if (*p == '/' || *p == '!')
+    if (*p == '/' || *p == '!') {
         c.prefix = *p++;
+    } else if (ev->is_dm) {
+        group = dm_group(cmd_skip_blank(p));
+        if (!group)
+            return cmd_refuse(&c, "I know commands only: write help for "
+                                  "the list, or done ACT-<n> to complete "
+                                  "an action.");
+        p = cmd_skip_blank(p);
+    }
     if (strlen(p) > COMMAND_MAX)
         return cmd_refuse(&c, "That command is too long (the limit is %d "
                               "bytes).",
                           COMMAND_MAX);
     /* every word a handler sees, and so everything it stores, is clean */
     strbuf_init(&text, 0);
+    strbuf_puts(&text, group);
     rc = chat_text_clean(&text, p, strlen(p), CHAT_TEXT_MULTILINE);
     if (!rc)
         rc = run(&c, strbuf_str(&text));
@@ -249,7 +283,7 @@ run(struct cmd *c, const char *p)
     c->args = cmd_skip_blank(p);
     if (count_words(c->args) < d->min_words)
         return cmd_usage(c, d);
-    rc = incident_for_room(c->b, c->ev->room, &c->inc);
+    rc = incident_for_room(c->in, c->p->ops->name, c->ev->room, &c->inc);
     if (rc && rc != BOT_ENOTFOUND)
         return rc;
     c->has_inc = !rc;
@@ -261,87 +295,5 @@ run(struct cmd *c, const char *p)
     rc = d->handler(c);
     if (c->has_inc)
         store_incident_clear(&c->inc);
-    return rc;
-}
-
-/* is_date_word - looks like a date, so it cannot be the assignee */
-static int
-is_date_like(const char *w)
-{
-    return isdigit((unsigned char)w[0]);
-}
-
-int
-command_split_action(const char *args,
-                     int (*parse_user)(void *ctx, const char *token,
-                                       char **user),
-                     void *ctx, char **text, char **user, char **date,
-                     const char **why)
-{
-    const char *end = args + strlen(args), *w1, *w2, *e1, *e2;
-    const char *dw, *uw;
-    size_t dn, un;
-    char *d = NULL, *u = NULL, *t = NULL, *tok = NULL;
-    int64_t ms;
-    int rc;
-
-    *text = *user = *date = NULL;
-    /* the last two words are the assignee and the date, in either order */
-    while (end > args && isspace((unsigned char)end[-1]))
-        end--;
-    e2 = end;
-    w2 = e2;
-    while (w2 > args && !isspace((unsigned char)w2[-1]))
-        w2--;
-    e1 = w2;
-    while (e1 > args && isspace((unsigned char)e1[-1]))
-        e1--;
-    w1 = e1;
-    while (w1 > args && !isspace((unsigned char)w1[-1]))
-        w1--;
-    if (w2 == e2 || w1 == e1 || w1 == args) {
-        *why = "an action needs a text, an assignee (@user) and a target "
-               "date (YYYY-MM-DD)";
-        return BOT_EINVAL;
-    }
-    if (is_date_like(w2)) {
-        dw = w2, dn = (size_t)(e2 - w2), uw = w1, un = (size_t)(e1 - w1);
-    } else {
-        dw = w1, dn = (size_t)(e1 - w1), uw = w2, un = (size_t)(e2 - w2);
-    }
-    rc = BOT_ENOMEM;
-    d = bot_strndup(dw, dn);
-    tok = bot_strndup(uw, un);
-    t = bot_strndup(args, (size_t)(w1 - args));
-    if (!d || !tok || !t)
-        goto fail;
-    for (size_t n = strlen(t); n && isspace((unsigned char)t[n - 1]);)
-        t[--n] = '\0';
-    rc = BOT_EINVAL;
-    if (!is_date_like(d)) {
-        *why = "an action needs a target date (YYYY-MM-DD)";
-        goto fail;
-    }
-    if (timeutil_parse_date(d, &ms)) {
-        *why = "the target date is not a real calendar date (YYYY-MM-DD)";
-        goto fail;
-    }
-    rc = parse_user(ctx, tok, &u);
-    if (rc) {
-        if (rc == BOT_EINVAL)
-            *why = "an action needs an assignee: mention them as @user";
-        goto fail;
-    }
-    bot_free(tok);
-    *text = t;
-    *user = u;
-    *date = d;
-    return BOT_OK;
-
-fail:
-    bot_free(d);
-    bot_free(tok);
-    bot_free(t);
-    bot_free(u);
     return rc;
 }

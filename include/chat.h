@@ -154,9 +154,13 @@ struct chat_event;
 typedef void chat_reply_fn(void *arg, const struct chat_msg *msg,
                            int refusal);
 
+struct chat_platform;
+
 /* All strings borrowed from the adapter for the duration of dispatch. */
 struct chat_event {
     int kind;             /* enum chat_event_kind */
+    struct chat_platform *platform; /* where it came from (NULL: the
+                                       bot's first platform) */
     const char *event_id; /* platform dedupe id; NULL if the platform has none */
     const char *room;     /* platform room id */
     const char *user;     /* platform user id of the actor */

@@ -14,22 +14,16 @@
 
 #include "chat.h"
 
-struct bot;
+struct incidents;
 
 /* command_is_command - the text starts with "/incident", "!pm" ... */
 int command_is_command(const char *text);
 
 /* command_run - parse and run ev->text ("/incident start x" or, for slash
- * commands, "incident start x"). In tx. */
-int command_run(struct bot *b, const struct chat_event *ev);
-
-/* command_split_action - split "/pm action" arguments "<text> @user
- * <YYYY-MM-DD>" into new strings; *why gets a static reason on
- * BOT_EINVAL. parse_user turns the mention token into a user id. */
-int command_split_action(const char *args,
-                         int (*parse_user)(void *ctx, const char *token,
-                                           char **user),
-                         void *ctx, char **text, char **user, char **date,
-                         const char **why);
+ * commands, "incident start x") that came from platform p. In a direct
+ * conversation with the bot (ev->is_dm) bare words are commands too:
+ * "done ACT-3" is "/pm done ACT-3", "help" the help. In tx. */
+int command_run(struct incidents *in, struct chat_platform *p,
+                const struct chat_event *ev);
 
 #endif

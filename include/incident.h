@@ -1,13 +1,23 @@
 /*
- * incident.h - the incident domain: declaring, the channel, the timeline.
+ * incident.h - the incident domain: declaring and resolving, the channel,
+ * the timeline, the follow-up actions, and the review clock.
  *
- * Owns: the rules of an incident's life (declared -> channel open ->
- * resolved), the automatic timeline entries, and what reactions, edits and
- * deletions of tagged messages do to the timeline.
- * Does not own: SQL (store.h), chat I/O (chat.h), command parsing.
- * Functions marked "in tx" must run inside the caller's transaction; they
- * queue chat output on the bot's outbox and never send it themselves.
- * Errors: BOT_ENOTFOUND, BOT_EINVAL, BOT_EDB, BOT_ENOMEM.
+ * Owns (struct incidents): the incidents whose channel is being opened and
+ * those waiting to try again, the map from incident channels to incident
+ * ids, and the tags waiting for a fetched message. The rules of an
+ * incident's life live here, not in commands: commands, the review and DM
+ * answers call the same functions.
+ * Does not own: SQL (store.h), delivery (outbox.h), transactions (unit.h),
+ * command parsing (command.h).
+ * Files: incident.c (declare, resolve, alarms, lookups, summaries),
+ * channel.c (opening and announcing channels), timeline.c (reactions,
+ * edits, deletions), actions.c (follow-up actions), review_clock.c (the
+ * 48-hour review clock, a scheduler duty).
+ * Functions marked "in tx" run inside the caller's unit of work; what they
+ * will say or do on a platform is written to the outbox in that same
+ * transaction.
+ * Errors: BOT_ENOTFOUND, BOT_EINVAL (with a reason for the user where it
+ * says so), BOT_EDB, BOT_ENOMEM.
  */
 #ifndef PMBOT_INCIDENT_H
 #define PMBOT_INCIDENT_H
@@ -15,72 +25,162 @@
 #include "chat.h"
 #include "store.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
-struct bot;
+struct core;
+struct incidents;
+struct alarm;
 
 #define INCIDENT_TITLE_MAX 200
+#define ACTION_TEXT_MAX 1000
+
+/* incidents_new / _free - the domain's state over core (borrowed). */
+int incidents_new(struct core *c, struct incidents **out);
+void incidents_free(struct incidents *in);
+/* incidents_core - the core it was made with. */
+struct core *incidents_core(const struct incidents *in);
+
+/* --- asking and answering --- */
+
+/* Whoever asked: the platform an event came from and the event. */
+struct asker {
+    struct incidents *in;
+    struct chat_platform *p;
+    const struct chat_event *ev;
+};
+
+/* incident_reply - in tx: answer the asker (taken): through the event's
+ * own reply channel (a slash command's ack) or, in its room and thread,
+ * as an outbox row. Sent after the commit. */
+int incident_reply(const struct asker *a, struct chat_msg *m);
+/* incident_refuse - answer at once and only to the asker (nothing is
+ * committed): the event's reply channel, else a private post (an
+ * ephemeral message, or the asker's DM where the platform has none). */
+void incident_refuse(const struct asker *a, struct chat_msg *m);
+
+/* --- names and references --- */
 
 /* incident_sev_name - "SEV0".."SEV4" (static). */
 const char *incident_sev_name(int severity);
-
 /* incident_parse_sev - "1", "sev1", "SEV1" -> 1. */
 int incident_parse_sev(const char *s, int *severity);
-
 /* incident_looks_like_sev - 1 for a word written as a severity, in range
  * or not ("sev1", "SEV9", "sev-1", "sev12"): only "sev" and a number. */
 int incident_looks_like_sev(const char *s);
-
 /* incident_parse_ref - "3", "INC-3", "inc-3" (prefix "INC") -> 3. */
 int incident_parse_ref(const char *s, const char *prefix, int64_t *id);
 
-/* incident_declare - in tx: record the incident and its first entry. The
- * channel is opened by incident_open_pending() once this commits. */
-int incident_declare(struct bot *b, const char *title, int severity,
-                     const char *user, const char *origin_room,
-                     const char *alarm_key, int64_t at, int64_t *id_out);
+/* --- incidents (incident.c) --- */
 
-/* incident_open_pending - open the channel of every incident of this
- * platform that has none and is not already being opened. Call after a
- * commit and at start; safe to call any number of times. */
-void incident_open_pending(struct bot *b);
+/* incident_declare - in tx: record the incident on platform and its first
+ * entry. The channel is opened by incident_open_pending() once this
+ * commits. */
+int incident_declare(struct incidents *in, const char *platform,
+                     const char *title, int severity, const char *user,
+                     const char *origin_room, const char *alarm_key,
+                     int64_t at, int64_t *id_out);
 
-struct alarm;
+/* incident_resolve - in tx: resolve inc at `at`: the timeline entry, the
+ * review clock started. BOT_EEXIST if it was resolved already. */
+int incident_resolve(struct incidents *in, const struct incident *inc,
+                     int64_t at);
+
+/* incident_set_severity - in tx; BOT_EEXIST if it already is. */
+int incident_set_severity(struct incidents *in, const struct incident *inc,
+                          int severity);
 
 /*
- * incident_take_alarm - in tx: an alarm from the listener. A firing alarm
- * whose dedup key matches an open incident becomes a timeline entry there
- * (*status "updated"); otherwise it declares an incident whose timeline
- * starts with each alert ("<startsAt> Alarm fired: <title>"), *status
- * "opened". A resolved alarm with no open incident changes nothing
- * (*status "ignored", *id 0). default_severity applies when the alarm has
- * none.
+ * incident_take_alarm - in tx: an alarm from the listener, on `platform`
+ * (the [pmbot] alarm_platform). A firing alarm whose dedup key matches an
+ * open incident becomes a timeline entry there (*status "updated");
+ * otherwise it declares an incident whose timeline starts with each alert
+ * ("<startsAt> Alarm fired: <title>"), *status "opened". A resolved alarm
+ * with no open incident changes nothing (*status "ignored", *id 0).
+ * default_severity applies when the alarm has none.
  */
-int incident_take_alarm(struct bot *b, const struct alarm *a,
-                        int default_severity, int64_t *id,
-                        const char **status);
+int incident_take_alarm(struct incidents *in, const char *platform,
+                        const struct alarm *a, int default_severity,
+                        int64_t *id, const char **status);
 
-/* incident_id_for_room - the id of the incident whose channel is room,
- * from memory (loaded once from the store); BOT_ENOTFOUND if none. */
-int incident_id_for_room(struct bot *b, const char *room, int64_t *id);
-
+/* incident_id_for_room - the id of the incident whose channel is room on
+ * platform, from memory (loaded once from the store); BOT_ENOTFOUND. */
+int incident_id_for_room(struct incidents *in, const char *platform,
+                         const char *room, int64_t *id);
 /* incident_for_room - the incident whose channel is room (new: clear it). */
-int incident_for_room(struct bot *b, const char *room, struct incident *out);
-
+int incident_for_room(struct incidents *in, const char *platform,
+                      const char *room, struct incident *out);
 /* incident_lookup - by "3", "INC-3" or channel name "#inc-...". */
-int incident_lookup(struct bot *b, const char *ref, struct incident *out);
+int incident_lookup(struct store *st, const char *ref, struct incident *out);
 
 /* incident_add_entry - in tx: a timeline entry. */
-int incident_add_entry(struct bot *b, int64_t incident_id, int64_t at,
+int incident_add_entry(struct incidents *in, int64_t incident_id, int64_t at,
                        int kind, const char *text);
-
 /* incident_summary - append a one-message summary of inc to m. */
-int incident_summary(struct bot *b, const struct incident *inc,
+int incident_summary(struct incidents *in, const struct incident *inc,
                      struct chat_msg *m);
 
-/* incident_handle_event - reactions, edits and deletions: tag, untag and
- * update timeline entries. done as for bot_dispatch(). */
-void incident_handle_event(struct bot *b, const struct chat_event *ev,
-                           chat_done_fn *done, void *arg);
+/* --- channels (channel.c) --- */
+
+/* incident_open_pending - open the channel of every incident of a
+ * connected platform that has none and is not already being opened. A
+ * commit hook (and called at start); safe to call any number of times. */
+void incident_open_pending(void *in);
+/* incident_hold_channels - open none (fault injection); the next start
+ * opens them. */
+void incident_hold_channels(struct incidents *in, int on);
+/* incident_channels_pending - one may be waiting (after a declaration). */
+void incident_channels_pending(struct incidents *in);
+
+/* --- the timeline (timeline.c) --- */
+
+/* incident_handle_event - messages in incident channels, reactions, edits
+ * and deletions: tag, untag and update timeline entries; each one unit of
+ * work. done as for bot_dispatch(). */
+void incident_handle_event(struct incidents *in, struct chat_platform *p,
+                           const struct chat_event *ev, chat_done_fn *done,
+                           void *arg);
+
+/* --- follow-up actions (actions.c) --- */
+
+/*
+ * action_add - in tx: parse "<text> @user <YYYY-MM-DD>" (the assignee and
+ * the date in either order) into an action of inc. BOT_EINVAL with *why a
+ * static reason for the user: no assignee, no or no real date, a date
+ * already past, empty or too long text. *id and *out (nullable; new,
+ * store_action_clear) on success.
+ */
+int action_add(struct incidents *in, struct chat_platform *p,
+               const struct incident *inc, const char *args,
+               const char *by, int64_t *id, struct action *out,
+               const char **why);
+/* action_done - in tx: complete ACT-n (ref "ACT-3" or "3") as `by`.
+ * BOT_EINVAL (no such id), BOT_ENOTFOUND, BOT_EEXIST (done already); *out
+ * the action (new) on success. */
+int action_done(struct incidents *in, const char *ref, const char *by,
+                struct action *out);
+
+/* action_split - split "<text> @user <YYYY-MM-DD>" into new strings; *why
+ * gets a static reason on BOT_EINVAL. parse_user turns the mention token
+ * into a user id. No date checks beyond the calendar. */
+int action_split(const char *args,
+                 int (*parse_user)(void *ctx, const char *token, char **user),
+                 void *ctx, char **text, char **user, char **date,
+                 const char **why);
+
+/* --- the review clock (review_clock.c): a scheduler duty --- */
+
+#define REVIEW_DUE_MS (48 * 3600 * 1000LL)
+
+/* review_clock_start - in tx: schedule the reminders at resolution + 24 h
+ * and + 47 h for inc (resolved at `at`). */
+int review_clock_start(struct incidents *in, int64_t incident_id,
+                       int64_t at);
+/* review_clock_fire - in tx, the job's period claimed: remind the channel
+ * and the declarer, unless a review has started (or *skipped = 1). With
+ * dry set, only describe to out what would be sent. */
+struct strbuf;
+int review_clock_fire(struct incidents *in, int64_t incident_id,
+                      const char *period, struct strbuf *dry, int *skipped);
 
 #endif

@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -313,5 +313,90 @@ int store_user_put(struct store *s, const char *platform, const char *user_id,
  * bot_free); BOT_ENOTFOUND if the user is unknown. */
 int store_user_name(struct store *s, const char *platform,
                     const char *user_id, char **name);
+
+/* --- the outbox: what the bot will do on a platform, written in the
+ * transaction of the change that caused it (bot/outbox.c performs it) --- */
+enum outbox_kind {
+    OUTBOX_POST = 0,
+    OUTBOX_UPLOAD,
+    OUTBOX_PIN,    /* the message of row `ref` (or msg_id) */
+    OUTBOX_INVITE, /* body: user ids, comma-separated */
+    OUTBOX_TOPIC,  /* body: the topic */
+    OUTBOX_UPDATE, /* body: the new message (JSON) of row ref / msg_id */
+    OUTBOX_REACT,  /* body: the emoji */
+    OUTBOX_REDACT
+};
+
+struct outbox_row {
+    int64_t id;
+    char *platform;
+    int kind;        /* enum outbox_kind */
+    char *room;      /* NULL: the direct room of user */
+    char *thread_id; /* nullable */
+    char *user;      /* nullable: only they see it (ephemeral) / DM to */
+    int flags;       /* CHAT_POST_* */
+    int64_t ref;     /* 0 or the row whose message this acts on */
+    char *msg_id;    /* the message acted on, or (done posts) the result */
+    char *body;      /* post/update: the message as JSON; upload: content */
+    char *extra;     /* upload: "filename\ntitle"; nullable */
+    int attempts;
+    int64_t next_at; /* not before (UTC ms) */
+};
+
+/* store_outbox_add - a pending row (r->id is ignored); *id its id. */
+int store_outbox_add(struct store *s, const struct outbox_row *r,
+                     int64_t created_at, int64_t *id);
+/* store_outbox_pending - up to limit pending rows with id > after, oldest
+ * first (new rows; free with store_outbox_list_free). */
+int store_outbox_pending(struct store *s, int64_t after, int limit,
+                         struct outbox_row **out, size_t *n);
+/* store_outbox_done - performed; msg_id (nullable) is what it made. */
+int store_outbox_done(struct store *s, int64_t id, const char *msg_id,
+                      int64_t at);
+/* store_outbox_retry - not before next_at, attempts counted. */
+int store_outbox_retry(struct store *s, int64_t id, int attempts,
+                       int64_t next_at);
+/* store_outbox_fail - given up on: it stays, marked failed, for the log. */
+int store_outbox_fail(struct store *s, int64_t id, int64_t at);
+/* store_outbox_msg_id - *msg_id (new, NULL while not done) of row id;
+ * *state 0 pending, 1 done, 2 failed. */
+int store_outbox_result(struct store *s, int64_t id, char **msg_id,
+                        int *state);
+/* store_outbox_max_id - the newest row's id (0 if none). */
+int store_outbox_max_id(struct store *s, int64_t *id);
+/* store_outbox_count - pending rows. */
+int store_outbox_count(struct store *s, long *n);
+/* store_prune_outbox - done or failed rows older than before. */
+int store_prune_outbox(struct store *s, int64_t before, int limit, int *n);
+void store_outbox_row_clear(struct outbox_row *r);
+void store_outbox_list_free(struct outbox_row *arr, size_t n);
+
+/* --- the scheduler's durable jobs: a duty (kind) for a subject (an
+ * incident id...) once per period ("24h", "2026-W49") --- */
+struct job {
+    char *kind;
+    int64_t subject;
+    char *period;
+    int64_t due_at;
+};
+
+/* store_job_add - schedule it unless that period is known already. */
+int store_job_add(struct store *s, const char *kind, int64_t subject,
+                  const char *period, int64_t due_at);
+/* store_job_due - up to limit jobs due at `now`, earliest first. */
+int store_job_due(struct store *s, int64_t now, int limit, struct job **out,
+                  size_t *n);
+/* store_job_claim - in tx: take the period: *claimed 1 for the one caller
+ * that moved it from due to done, 0 for any other (done already, by this
+ * process or another). */
+int store_job_claim(struct store *s, const struct job *j, int64_t at,
+                    int *claimed);
+/* store_job_next - the earliest due time of a waiting job; BOT_ENOTFOUND
+ * when none waits. */
+int store_job_next(struct store *s, int64_t *due_at);
+void store_job_list_free(struct job *arr, size_t n);
+
+/* store_review_started - *started 1 once the review has an answer. */
+int store_review_started(struct store *s, int64_t incident_id, int *started);
 
 #endif

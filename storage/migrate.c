@@ -115,6 +115,35 @@ static const char *const migrations[] = {
     " (processed_at);"
     "CREATE INDEX incidents_by_resolved ON incidents (resolved_at)"
     " WHERE state = 'resolved';",
+    /* 5 -> 6: the durable outbox and the scheduler's jobs */
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " platform TEXT NOT NULL,"
+    " kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 7),"
+    " room TEXT,"
+    " thread_id TEXT,"
+    " user TEXT,"
+    " flags INTEGER NOT NULL DEFAULT 0,"
+    " ref INTEGER,"
+    " msg_id TEXT,"
+    " body TEXT NOT NULL,"
+    " extra TEXT,"
+    " state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_at INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " done_at INTEGER);"
+    "CREATE INDEX outbox_pending ON outbox (id) WHERE state = 0;"
+    "CREATE INDEX outbox_by_age ON outbox (done_at) WHERE state <> 0;"
+    "CREATE TABLE jobs ("
+    " kind TEXT NOT NULL,"
+    " subject INTEGER NOT NULL,"
+    " period TEXT NOT NULL,"
+    " due_at INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),"
+    " done_at INTEGER,"
+    " PRIMARY KEY (kind, subject, period)) WITHOUT ROWID;"
+    "CREATE INDEX jobs_due ON jobs (due_at) WHERE state = 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

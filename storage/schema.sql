@@ -117,3 +117,42 @@ CREATE TABLE users (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (platform, user_id)
 ) WITHOUT ROWID;
+
+-- what the bot will do on a platform, written with the change that caused
+-- it and performed after the commit (kind: bot/outbox.c's enum outbox_kind;
+-- state 0 pending, 1 done, 2 failed). The id is the idempotency key.
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    platform   TEXT    NOT NULL,
+    kind       INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 7),
+    room       TEXT,
+    thread_id  TEXT,
+    user       TEXT,
+    flags      INTEGER NOT NULL DEFAULT 0,
+    ref        INTEGER,
+    msg_id     TEXT,
+    body       TEXT    NOT NULL,
+    extra      TEXT,
+    state      INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at    INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    done_at    INTEGER
+);
+
+CREATE INDEX outbox_pending ON outbox (id) WHERE state = 0;
+
+CREATE INDEX outbox_by_age ON outbox (done_at) WHERE state <> 0;
+
+-- the scheduler: one row per duty and period (state 0 due, 1 done)
+CREATE TABLE jobs (
+    kind    TEXT    NOT NULL,
+    subject INTEGER NOT NULL,
+    period  TEXT    NOT NULL,
+    due_at  INTEGER NOT NULL,
+    state   INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),
+    done_at INTEGER,
+    PRIMARY KEY (kind, subject, period)
+) WITHOUT ROWID;
+
+CREATE INDEX jobs_due ON jobs (due_at) WHERE state = 0;

@@ -24,6 +24,9 @@
     "id, title, severity, state, platform, channel, channel_name,"            \
     " origin_room, declared_by, alarm_key, declared_at,"                      \
     " coalesce(resolved_at, 0), root_cause, alarm_details, alarm_link"
+#define OUTBOX_COLS                                                           \
+    "id, platform, kind, room, thread_id, user, flags, coalesce(ref, 0),"   \
+    " msg_id, body, extra, attempts, next_at"
 #define TL_COLS                                                               \
     "id, incident_id, at, kind, text, msg_room, msg_id, author, created_at"
 #define ACT_COLS                                                              \
@@ -140,6 +143,37 @@ static const char *const sql[ST__COUNT] = {
         " FROM incidents i JOIN messages m ON m.platform = i.platform"
         " AND m.room = i.channel WHERE i.state = 'resolved'"
         " AND i.resolved_at < ?1 LIMIT ?2)",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox (platform, kind, room, thread_id,"
+                      " user, flags, ref, msg_id, body, extra, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                      " ?11)",
+    [ST_OUTBOX_PENDING] = "SELECT " OUTBOX_COLS " FROM outbox"
+                          " WHERE state = 0 AND id > ?1 ORDER BY id"
+                          " LIMIT ?2",
+    [ST_OUTBOX_DONE] = "UPDATE outbox SET state = 1, msg_id ="
+                       " coalesce(?2, msg_id), done_at = ?3"
+                       " WHERE id = ?1 AND state = 0",
+    [ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = ?2, next_at = ?3"
+                        " WHERE id = ?1 AND state = 0",
+    [ST_OUTBOX_FAIL] = "UPDATE outbox SET state = 2, done_at = ?2"
+                       " WHERE id = ?1 AND state = 0",
+    [ST_OUTBOX_RESULT] = "SELECT msg_id, state FROM outbox WHERE id = ?1",
+    [ST_OUTBOX_MAX] = "SELECT coalesce(max(id), 0) FROM outbox",
+    [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE state = 0",
+    [ST_PRUNE_OUTBOX] = "DELETE FROM outbox WHERE id IN (SELECT id"
+                        " FROM outbox WHERE state <> 0 AND done_at < ?1"
+                        " LIMIT ?2)",
+    [ST_JOB_ADD] = "INSERT INTO jobs (kind, subject, period, due_at)"
+                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_JOB_DUE] = "SELECT kind, subject, period, due_at FROM jobs"
+                   " WHERE state = 0 AND due_at <= ?1 ORDER BY due_at"
+                   " LIMIT ?2",
+    [ST_JOB_CLAIM] = "UPDATE jobs SET state = 1, done_at = ?4"
+                     " WHERE kind = ?1 AND subject = ?2 AND period = ?3"
+                     " AND state = 0",
+    [ST_JOB_NEXT] = "SELECT min(due_at) FROM jobs WHERE state = 0",
+    [ST_REVIEW_STARTED] = "SELECT count(*) FROM answers"
+                          " WHERE incident_id = ?1",
 };
 
 sqlite3_stmt *

@@ -469,6 +469,7 @@ dispatch(struct chat_platform *p, struct chat_event *ev)
     if (!ev->room)
         ev->room = c->room;
     ev->user = c->user;
+    ev->platform = p;
     ev->is_dm = c->room[0] == '@';
     ev->cmd_prefix = p->ops->cmd_prefix;
     bot_dispatch(p->bot, ev, NULL, NULL);
@@ -560,10 +561,11 @@ shell_command(struct chat_platform *p, const char *cmd, const char *args)
         ev.at = bot_now_ms(p->bot);
         dispatch(p, &ev);
     } else if (!strcmp(cmd, "clock") && *args) {
+        /* a clock moved forward runs the duties it passes */
         if (!strcmp(args, "now"))
-            p->bot->fixed_now = 0;
+            bot_set_now(p->bot, 0);
         else if (!timeutil_parse_iso(args, &at))
-            p->bot->fixed_now = at;
+            bot_set_now(p->bot, at);
         else
             note(c, "the clock takes YYYY-MM-DDTHH:MM[:SS]Z or now");
     } else if (!strcmp(cmd, "quit")) {

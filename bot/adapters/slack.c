@@ -526,17 +526,7 @@ api_get(struct slack *s, const char *method, const char *const *pairs,
 static int
 put_user(struct slack *s, const char *id, const char *name)
 {
-    struct bot *b = s->p->bot;
-    int rc = bot_tx_begin(b);
-
-    if (rc)
-        return rc;
-    rc = store_user_put(b->store, s->p->ops->name, id, name, bot_now_ms(b));
-    if (!rc)
-        rc = store_tx_commit(b->store);
-    if (rc)
-        store_tx_rollback(b->store);
-    return rc;
+    return bot_put_user(s->p->bot, s->p, id, name);
 }
 
 /* put_clean_user - a name from Slack is user text like any other */
@@ -1244,9 +1234,9 @@ dispatch_env(struct slack *s, struct env *v)
     }
     /* names serve documents: mentions in incident channels and commands */
     if (ev.text && (command_is_command(ev.text) ||
-                    incident_id_for_room(s->p->bot, ev.room, &(int64_t){0}) ==
-                        BOT_OK))
+                    bot_is_incident_room(s->p->bot, s->p, ev.room)))
         learn_users(s, ev.text);
+    ev.platform = s->p;
     bot_dispatch(s->p->bot, &ev, env_done, v);
 }
 
@@ -1266,7 +1256,7 @@ user_changed(struct slack *s, struct env *v, const char *data, size_t len)
     bot_free(id);
     bot_free(name);
     /* a user_change without a usable user is acked as it is */
-    bot_finish(s->p->bot, env_done, v, rc == BOT_EPROTO ? BOT_OK : rc);
+    bot_ack(s->p->bot, env_done, v, rc == BOT_EPROTO ? BOT_OK : rc);
 }
 
 static void

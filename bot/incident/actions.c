@@ -1,0 +1,157 @@
+/*
+ * actions.c - follow-up actions: the rules for adding and completing one,
+ * shared by /pm action, the review and answers in a DM.
+ */
+#include "incident_int.h"
+
+#include "core.h"
+#include "err.h"
+#include "mem.h"
+#include "timeutil.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* is_date_word - looks like a date, so it cannot be the assignee */
+static int
+is_date_like(const char *w)
+{
+    return isdigit((unsigned char)w[0]);
+}
+
+int
+action_split(const char *args,
+             int (*parse_user)(void *ctx, const char *token, char **user),
+             void *ctx, char **text, char **user, char **date,
+             const char **why)
+{
+    const char *end = args + strlen(args), *w1, *w2, *e1, *e2;
+    const char *dw, *uw;
+    size_t dn, un;
+    char *d = NULL, *u = NULL, *t = NULL, *tok = NULL;
+    int64_t ms;
+    int rc;
+
+    *text = *user = *date = NULL;
+    /* the last two words are the assignee and the date, in either order */
+    while (end > args && isspace((unsigned char)end[-1]))
+        end--;
+    e2 = end;
+    w2 = e2;
+    while (w2 > args && !isspace((unsigned char)w2[-1]))
+        w2--;
+    e1 = w2;
+    while (e1 > args && isspace((unsigned char)e1[-1]))
+        e1--;
+    w1 = e1;
+    while (w1 > args && !isspace((unsigned char)w1[-1]))
+        w1--;
+    if (w2 == e2 || w1 == e1 || w1 == args) {
+        *why = "an action needs a text, an assignee (@user) and a target "
+               "date (YYYY-MM-DD)";
+        return BOT_EINVAL;
+    }
+    if (is_date_like(w2)) {
+        dw = w2, dn = (size_t)(e2 - w2), uw = w1, un = (size_t)(e1 - w1);
+    } else {
+        dw = w1, dn = (size_t)(e1 - w1), uw = w2, un = (size_t)(e2 - w2);
+    }
+    rc = BOT_ENOMEM;
+    d = bot_strndup(dw, dn);
+    tok = bot_strndup(uw, un);
+    t = bot_strndup(args, (size_t)(w1 - args));
+    if (!d || !tok || !t)
+        goto fail;
+    for (size_t n = strlen(t); n && isspace((unsigned char)t[n - 1]);)
+        t[--n] = '\0';
+    rc = BOT_EINVAL;
+    if (!is_date_like(d)) {
+        *why = "an action needs a target date (YYYY-MM-DD)";
+        goto fail;
+    }
+    if (timeutil_parse_date(d, &ms)) {
+        *why = "the target date is not a real calendar date (YYYY-MM-DD)";
+        goto fail;
+    }
+    rc = parse_user(ctx, tok, &u);
+    if (rc) {
+        if (rc == BOT_EINVAL)
+            *why = "an action needs an assignee: mention them as @user";
+        goto fail;
+    }
+    bot_free(tok);
+    *text = t;
+    *user = u;
+    *date = d;
+    return BOT_OK;
+
+fail:
+    bot_free(d);
+    bot_free(tok);
+    bot_free(t);
+    bot_free(u);
+    return rc;
+}
+
+static int
+parse_user_cb(void *ctx, const char *token, char **user)
+{
+    struct chat_platform *p = ctx;
+
+    return p->ops->parse_user(p, token, user);
+}
+
+int
+action_add(struct incidents *in, struct chat_platform *p,
+           const struct incident *inc, const char *args, const char *by,
+           int64_t *id, struct action *out, const char **why)
+{
+    char today[TIMEUTIL_BUFLEN];
+    struct action a = {0};
+    char *text, *user, *date;
+    int rc;
+
+    rc = action_split(args, parse_user_cb, p, &text, &user, &date, why);
+    if (rc)
+        return rc;
+    timeutil_fmt_date(core_now_ms(in->c), today);
+    rc = BOT_EINVAL;
+    if (!chat_text_visible(text))
+        *why = "the action's text is empty";
+    else if (strlen(text) > ACTION_TEXT_MAX)
+        *why = "the text is too long (at most 1000 bytes)";
+    else if (strcmp(date, today) < 0)
+        *why = "the target date is already past";
+    else
+        rc = BOT_OK;
+    if (!rc) {
+        a.incident_id = inc->id;
+        a.text = text;
+        a.assignee = user;
+        a.due_date = date;
+        a.created_by = (char *)by;
+        a.created_at = core_now_ms(in->c);
+        rc = store_action_add(in->c->store, &a, id);
+    }
+    if (!rc && out)
+        rc = store_action_get(in->c->store, *id, out);
+    bot_free(text);
+    bot_free(user);
+    bot_free(date);
+    return rc;
+}
+
+int
+action_done(struct incidents *in, const char *ref, const char *by,
+            struct action *out)
+{
+    int64_t id;
+    int rc;
+
+    if (incident_parse_ref(ref, "ACT", &id))
+        return BOT_EINVAL;
+    rc = store_action_complete(in->c->store, id, core_now_ms(in->c), by);
+    if (!rc)
+        rc = store_action_get(in->c->store, id, out);
+    return rc;
+}

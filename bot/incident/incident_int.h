@@ -1,0 +1,48 @@
+/*
+ * incident_int.h - what the files of bot/incident/ share: the state of
+ * struct incidents. Not for use outside bot/incident/.
+ */
+#ifndef PMBOT_INCIDENT_INT_H
+#define PMBOT_INCIDENT_INT_H
+
+#include "incident.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tagging;
+
+struct room_ref {
+    char *platform;
+    char *room;
+    int64_t id;
+};
+
+struct incidents {
+    struct core *c;
+    /* channel.c: openings in flight, and failed ones waiting until `at` */
+    int64_t *opening;
+    size_t nopening, capopening;
+    struct {
+        int64_t id, at;
+    } later[32];
+    size_t nlater;
+    int channels_pending; /* an incident may lack its channel */
+    int hold_channels;
+    /* incident.c: incident channels, newest last */
+    struct room_ref *rooms;
+    size_t nrooms, caprooms;
+    int rooms_loaded;
+    /* timeline.c: tags waiting for a fetched message */
+    struct tagging *taggings;
+};
+
+/* incident_room_add - remember that room on platform is incident id's. */
+int incident_room_add(struct incidents *in, const char *platform,
+                      const char *room, int64_t id);
+/* incident_rooms_stale - reload the map at the next lookup. */
+void incident_rooms_stale(struct incidents *in);
+/* timeline_cancel_all - the taggings outlive nothing (incidents_free). */
+void timeline_cancel_all(struct incidents *in);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * review_clock.c - the 48-hour review clock: the blameless review is held
+ * within 48 hours of resolution. On resolve two jobs are scheduled; at
+ * resolution + 24 h and + 47 h, if no review has started, the channel is
+ * reminded and so is the declarer, in a DM. The scheduler claims each
+ * period once, so each reminder goes out at most once, whatever restarts
+ * or concurrent `pmbot remind` runs do.
+ */
+#include "incident_int.h"
+
+#include "chat.h"
+#include "core.h"
+#include "err.h"
+#include "mem.h"
+#include "outbox.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+#include <string.h>
+
+static const struct {
+    const char *period;
+    int64_t after;  /* ms after resolution */
+    int left_hours; /* before the 48 are up */
+} marks[] = {
+    {"24h", 24 * 3600 * 1000LL, 24},
+    {"47h", 47 * 3600 * 1000LL, 1},
+};
+
+#define NMARKS (sizeof(marks) / sizeof(marks[0]))
+
+int
+review_clock_start(struct incidents *in, int64_t incident_id, int64_t at)
+{
+    int rc = BOT_OK;
+
+    for (size_t i = 0; !rc && i < NMARKS; i++)
+        rc = store_job_add(in->c->store, "review-clock", incident_id,
+                           marks[i].period, at + marks[i].after);
+    return rc;
+}
+
+/* say - post m (taken) to `to`, or in a dry run describe it */
+static int
+say(struct incidents *in, const char *platform, const struct chat_target *to,
+    struct chat_msg *m, struct strbuf *dry)
+{
+    int rc = m->err;
+
+    if (!rc && dry) {
+        strbuf_printf(dry, "%s %s%s: ", platform, to->room ? "#" : "DM @",
+                      to->room ? to->room : to->user);
+        rc = chat_msg_plain(m, dry);
+        strbuf_putc(dry, '\n');
+    } else if (!rc) {
+        rc = outbox_post(in->c->outbox, platform, to, m, NULL);
+    }
+    chat_msg_cleanup(m);
+    return rc;
+}
+
+int
+review_clock_fire(struct incidents *in, int64_t incident_id,
+                  const char *period, struct strbuf *dry, int *skipped)
+{
+    struct incident inc = {0};
+    struct chat_target to = {0};
+    char due[TIMEUTIL_BUFLEN];
+    const char *name = NULL;
+    struct chat_msg m;
+    size_t k;
+    int rc, started = 0;
+
+    *skipped = 1;
+    for (k = 0; k < NMARKS && strcmp(marks[k].period, period); k++)
+        ;
+    rc = store_incident_get(in->c->store, incident_id, &inc);
+    if (rc == BOT_ENOTFOUND || k == NMARKS)
+        return BOT_OK; /* nothing left to remind of */
+    if (!rc)
+        rc = store_review_started(in->c->store, incident_id, &started);
+    if (rc || started || inc.state != INCIDENT_RESOLVED || !inc.channel) {
+        store_incident_clear(&inc);
+        return rc;
+    }
+    *skipped = 0;
+    timeutil_fmt_minute(inc.resolved_at + REVIEW_DUE_MS, due);
+    name = inc.channel_name ? inc.channel_name : inc.channel;
+    chat_msg_init(&m);
+    chat_msg_bold(&m, "Review reminder");
+    chat_msg_text(&m, ": the blameless review of INC-%lld (%s) is due by %s "
+                      "UTC, in %d hour%s, and has not started. ",
+                  (long long)inc.id, inc.title, due, marks[k].left_hours,
+                  marks[k].left_hours == 1 ? "" : "s");
+    if (inc.declared_by) {
+        chat_msg_user(&m, inc.declared_by);
+        chat_msg_text(&m, ", ");
+    }
+    chat_msg_text(&m, "start it here with %cpm start.",
+                  core_platform(in->c, inc.platform)
+                      ? core_platform(in->c, inc.platform)->ops->cmd_prefix
+                      : '/');
+    to.room = inc.channel;
+    rc = say(in, inc.platform, &to, &m, dry);
+    if (!rc && inc.declared_by) {
+        to.room = NULL;
+        to.user = inc.declared_by;
+        chat_msg_init(&m);
+        chat_msg_text(&m, "The blameless review of INC-%lld (%s) is due by "
+                          "%s UTC and has not started: run it in ",
+                      (long long)inc.id, inc.title, due);
+        chat_msg_room(&m, inc.channel, name);
+        chat_msg_text(&m, ".");
+        rc = say(in, inc.platform, &to, &m, dry);
+    }
+    store_incident_clear(&inc);
+    return rc;
+}

@@ -1,0 +1,173 @@
+/*
+ * scheduler.c - durable jobs on one timer (see scheduler.h).
+ */
+#include "scheduler.h"
+
+#include "core.h"
+#include "err.h"
+#include "log.h"
+#include "loop.h"
+#include "mem.h"
+#include "store.h"
+#include "strbuf.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define BATCH 64
+#define MAX_WAIT_MS (3600 * 1000LL) /* look again at least hourly */
+
+struct scheduler {
+    struct core *c;
+    const struct duty *duties;
+    size_t n;
+    struct loop_timer *timer;
+    int64_t armed_at; /* 0: not armed */
+    int running;
+};
+
+int
+scheduler_new(struct core *c, const struct duty *duties, size_t n,
+              struct scheduler **out)
+{
+    struct scheduler *s = bot_calloc(1, sizeof(*s));
+
+    if (!s)
+        return BOT_ENOMEM;
+    s->c = c;
+    s->duties = duties;
+    s->n = n;
+    *out = s;
+    return BOT_OK;
+}
+
+void
+scheduler_free(struct scheduler *s)
+{
+    if (!s)
+        return;
+    loop_timer_free(s->timer);
+    bot_free(s);
+}
+
+static const struct duty *
+duty_of(const struct scheduler *s, const char *kind)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (!strcmp(s->duties[i].kind, kind))
+            return &s->duties[i];
+    }
+    return NULL;
+}
+
+struct firing {
+    struct scheduler *s;
+    const struct duty *d;
+    const struct job *j;
+    int skipped;
+};
+
+/* fire - the unit: claim the period, then the duty; lost to another
+ * process (or this one, earlier), it does nothing */
+static int
+fire(void *arg)
+{
+    struct firing *f = arg;
+    int claimed;
+    int rc = store_job_claim(f->s->c->store, f->j, core_now_ms(f->s->c),
+                             &claimed);
+
+    f->skipped = 1;
+    if (rc || !claimed)
+        return rc;
+    return f->d->fire(f->d->ctx, f->j, NULL, &f->skipped);
+}
+
+int
+scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry, int *ran)
+{
+    struct job *jobs = NULL;
+    size_t n = 0;
+    int rc, count = 0;
+
+    if (ran)
+        *ran = 0;
+    if (s->running)
+        return BOT_OK;
+    s->running = 1;
+    rc = store_job_due(s->c->store, now, BATCH, &jobs, &n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct firing f = {s, duty_of(s, jobs[i].kind), &jobs[i], 1};
+        struct unit w = {0};
+
+        if (!f.d) {
+            log_warn("scheduler: no duty %s; job left as it is",
+                     jobs[i].kind);
+            continue;
+        }
+        if (dry) {
+            rc = f.d->fire(f.d->ctx, &jobs[i], dry, &f.skipped);
+        } else {
+            w.fn = fire;
+            w.arg = &f;
+            w.flags = UNIT_ALONE; /* claimed and written before the next */
+            rc = unit_run(s->c->units, &w, NULL);
+        }
+        if (!rc && !f.skipped)
+            count++;
+    }
+    /* a full batch: more may be due */
+    if (!rc && n == BATCH && !dry) {
+        int more = 0;
+
+        store_job_list_free(jobs, n);
+        s->running = 0;
+        rc = scheduler_run(s, now, dry, &more);
+        if (ran)
+            *ran = count + more;
+        return rc;
+    }
+    store_job_list_free(jobs, n);
+    s->running = 0;
+    if (ran)
+        *ran = count;
+    if (rc)
+        log_err("scheduler: a duty failed (%s); it stays due and is tried "
+                "again", bot_strerror(rc));
+    return rc;
+}
+
+static void
+on_timer(void *arg)
+{
+    struct scheduler *s = arg;
+
+    s->armed_at = 0;
+    scheduler_run(s, core_now_ms(s->c), NULL, NULL);
+    scheduler_arm(s);
+}
+
+void
+scheduler_arm(void *arg)
+{
+    struct scheduler *s = arg;
+    int64_t now, at, wait;
+
+    if (!s->c->loop || s->running)
+        return;
+    if (store_job_next(s->c->store, &at))
+        at = 0; /* none waits (or the look failed): look again later */
+    now = core_now_ms(s->c);
+    wait = at ? at - now : MAX_WAIT_MS;
+    if (wait < 0)
+        wait = 0;
+    if (wait > MAX_WAIT_MS)
+        wait = MAX_WAIT_MS; /* a clock moved by PMBOT_NOW, or NTP */
+    if (s->armed_at && s->armed_at <= now + wait)
+        return;
+    if (!s->timer && loop_timer_new(s->c->loop, on_timer, s, &s->timer))
+        return;
+    s->armed_at = now + wait;
+    loop_timer_start(s->timer, (uint64_t)wait, 0);
+}
