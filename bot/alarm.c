@@ -360,27 +360,11 @@ alarm_severity_map_parse(const char *spec, struct alarm_severity_map *out,
 
 /* ---- times ---------------------------------------------------------- */
 
-static int
-two_digits(const char *s)
-{
-    if (!(s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'))
-        return -1;
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/*
- * alarm_parse_time - rewrites the time as timeutil_parse_iso's UTC form
- * (milliseconds, 'Z') and applies the offset afterwards, so the calendar
- * checks stay in one place.
- */
+/* alarm_parse_time - timeutil's RFC 3339 parser, plus Go's zero time. */
 int
 alarm_parse_time(const char *s, int64_t *ms_out)
 {
-    char buf[TIMEUTIL_BUFLEN];
-    const char *p;
-    size_t n = 19;
     int64_t ms;
-    int off = 0;
 
     if (!s)
         return BOT_EINVAL;
@@ -392,54 +376,12 @@ alarm_parse_time(const char *s, int64_t *ms_out)
         if (strnlen(s, sizeof(shape)) == sizeof(shape))
             return BOT_EINVAL;
         snprintf(shape, sizeof(shape), "2000%s", s + 4);
-        if (alarm_parse_time(shape, &ms))
+        if (timeutil_parse_rfc3339(shape, &ms))
             return BOT_EINVAL;
         *ms_out = 0;
         return BOT_OK;
     }
-    if (strnlen(s, 20) < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        s[16] != ':')
-        return BOT_EINVAL;
-    memcpy(buf, s, n);
-    buf[10] = 'T';
-    p = s + n;
-    if (*p == '.') {
-        size_t digits = 0;
-
-        buf[n++] = *p++;
-        for (; *p >= '0' && *p <= '9'; p++, digits++) {
-            if (digits < 3)
-                buf[n++] = *p;
-        }
-        if (!digits)
-            return BOT_EINVAL;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh = two_digits(p + 1), mm;
-
-        if (hh < 0 || hh > 23 || p[3] != ':')
-            return BOT_EINVAL;
-        mm = two_digits(p + 4);
-        if (mm < 0 || mm > 59)
-            return BOT_EINVAL;
-        off = (hh * 60 + mm) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return BOT_EINVAL;
-    }
-    if (*p)
-        return BOT_EINVAL;
-    buf[n++] = 'Z';
-    buf[n] = '\0';
-    if (timeutil_parse_iso(buf, &ms))
-        return BOT_EINVAL;
-    ms -= (int64_t)off * 60000; /* local = UTC + offset */
-    if (ms < 0)
-        return BOT_EINVAL;
-    *ms_out = ms;
-    return BOT_OK;
+    return timeutil_parse_rfc3339(s, ms_out);
 }
 
 /* ---- Alertmanager and Grafana ------------------------------------ */

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "platforms.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -33,21 +34,31 @@ struct key {
     const char *env; /* overriding environment variable; nullable */
     int secret;
     const char *help; /* one line for the dump */
+    int alias;        /* an old name of the key before it: read, not dumped */
 };
 
 #define STR(sec, nm, field, def, env, secret, help)                            \
     {sec, nm, KEY_STR, offsetof(struct config, field), def, 0, 0, env,        \
-     secret, help}
+     secret, help, 0}
+/* ALIAS - an old name still read from files, into the key before it */
+#define ALIAS(sec, nm, field)                                                  \
+    {sec, nm, KEY_STR, offsetof(struct config, field), NULL, 0, 0, NULL, 0,  \
+     NULL, 1}
 #define INT(sec, nm, field, def, min, max, help)                               \
     {sec, nm, KEY_INT, offsetof(struct config, field), def, min, max, NULL,   \
-     0, help}
+     0, help, 0}
 #define BOOL(sec, nm, field, def, help)                                        \
     {sec, nm, KEY_BOOL, offsetof(struct config, field), def, 0, 1, NULL, 0,   \
-     help}
+     help, 0}
 
 static const struct key keys[] = {
-    STR("pmbot", "platform", platform, "terminal", "PMBOT_PLATFORM", 0,
-        "terminal, slack or matrix"),
+    STR("pmbot", "platforms", platforms, NULL, "PMBOT_PLATFORM", 0,
+        "comma-separated slack, matrix, terminal; unset: those whose "
+        "credentials are set, else the terminal"),
+    ALIAS("pmbot", "platform", platforms),
+    STR("pmbot", "alarm_platform", alarm_platform, NULL,
+        "PMBOT_ALARM_PLATFORM", 0,
+        "where alarms open their channel; unset: the first platform"),
     STR("pmbot", "database", database, "pmbot.db", "PMBOT_DB", 0,
         "SQLite file"),
     BOOL("pmbot", "synchronous_full", synchronous_full, "true",
@@ -369,16 +380,12 @@ reason(char **why, const char *fmt, ...)
 int
 config_validate(const struct config *cfg, char **why)
 {
-    const char *p = cfg->platform;
+    int rc;
 
     *why = NULL;
-    if (!p)
-        return reason(why, "[pmbot] platform: %s", "must not be empty");
-    if (strcmp(p, "terminal") && strcmp(p, "slack") && strcmp(p, "matrix"))
-        return reason(why,
-                      "[pmbot] platform: '%s' is not terminal, slack or "
-                      "matrix",
-                      p);
+    rc = platforms_check(cfg, why);
+    if (rc)
+        return rc;
     if (!cfg->database)
         return reason(why, "[pmbot] database: %s", "must not be empty");
     if (!cfg->log_level || log_set_level_name(cfg->log_level))
@@ -410,27 +417,14 @@ config_validate(const struct config *cfg, char **why)
         if (alarm_mapping_check(&am, &why2))
             return reason(why, "[mapping %s]: %s", cm->name, why2);
     }
-    if (!strcmp(p, "slack")) {
-        if (!cfg->slack_app_token || !cfg->slack_bot_token)
-            return reason(why, "%s",
-                          "[slack] app_token and bot_token are required "
-                          "(or SLACK_APP_TOKEN and SLACK_BOT_TOKEN)");
-        if (strncmp(cfg->slack_app_token, "xapp-", 5))
-            return reason(why, "%s",
-                          "[slack] app_token must be an app-level token "
-                          "(xapp-...)");
-        if (strncmp(cfg->slack_bot_token, "xoxb-", 5))
-            return reason(why, "%s",
-                          "[slack] bot_token must be a bot token (xoxb-...)");
-    }
-    if (!strcmp(p, "matrix")) {
-        if (!cfg->matrix_homeserver || !cfg->matrix_user_id)
-            return reason(why, "%s",
-                          "[matrix] homeserver and user_id are required");
-        if (!cfg->matrix_access_token && !cfg->matrix_password)
-            return reason(why, "%s",
-                          "[matrix] access_token or password is required");
-    }
+    /* the shape of what is set; whether it is set is for platforms.c */
+    if (cfg->slack_app_token && strncmp(cfg->slack_app_token, "xapp-", 5))
+        return reason(why, "%s",
+                      "[slack] app_token must be an app-level token "
+                      "(xapp-...)");
+    if (cfg->slack_bot_token && strncmp(cfg->slack_bot_token, "xoxb-", 5))
+        return reason(why, "%s",
+                      "[slack] bot_token must be a bot token (xoxb-...)");
     return BOT_OK;
 }
 
@@ -443,6 +437,8 @@ config_dump(const struct config *cfg, struct strbuf *out)
         const struct key *k = &keys[i];
         struct config *c = (struct config *)cfg;
 
+        if (k->alias)
+            continue;
         if (strcmp(section, k->section)) {
             strbuf_printf(out, "%s[%s]\n", *section ? "\n" : "", k->section);
             section = k->section;
@@ -493,7 +489,7 @@ config_cleanup(struct config *cfg)
     cfg->mappings = NULL;
     cfg->nmappings = 0;
     for (size_t i = 0; i < NKEYS; i++) {
-        if (keys[i].type == KEY_STR) {
+        if (keys[i].type == KEY_STR && !keys[i].alias) {
             bot_free(*str_at(cfg, &keys[i]));
             *str_at(cfg, &keys[i]) = NULL;
         }

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
+#include "platforms.h"
 #include "report.h"
 #include "slack.h"
 #include "store.h"
@@ -142,24 +143,24 @@ on_stop_signal(void *arg, int signum)
     loop_stop(arg);
 }
 
-/* make_platform - the configured platform; the terminal reads stdin */
+/* make_platform - the platform called name; the terminal reads stdin */
 static int
-make_platform(const struct config *cfg, struct loop *loop,
+make_platform(const char *name, const struct config *cfg, struct loop *loop,
               struct ws_ctx *ws, struct bot *b, int shell)
 {
     struct chat_platform *p = NULL;
     const char *user = getenv("USER");
 
-    if (!strcmp(cfg->platform, "slack")) {
+    if (!strcmp(name, "slack")) {
         if (slack_new(loop, ws, cfg, &p))
             return fail_setup("cannot start the Slack platform", NULL);
         bot_set_platform(b, p);
         slack_start(p);
         return 0;
     }
-    if (strcmp(cfg->platform, "terminal")) {
+    if (strcmp(name, "terminal")) {
         fprintf(stderr, "pmbot: the %s platform is not available yet\n",
-                cfg->platform);
+                name);
         return EXIT_SETUP;
     }
     if (console_new(stdout, user && *user ? user : "you", &p))
@@ -176,8 +177,8 @@ make_platform(const struct config *cfg, struct loop *loop,
     return 0;
 }
 
-/* cmd_run - `pmbot run` (the configured platform) and `pmbot shell` (the
- * terminal, whatever the configuration says). */
+/* cmd_run - `pmbot run` (the platforms chosen by platforms_choose) and
+ * `pmbot shell` (the terminal, whatever the configuration says). */
 static int
 cmd_run(struct config *cfg, int shell)
 {
@@ -185,14 +186,23 @@ cmd_run(struct config *cfg, int shell)
     struct ws_ctx *ws = NULL;
     struct webhook *hook = NULL;
     struct bot *b = NULL;
+    struct platforms chosen;
+    const char *name = "terminal"; /* static: a descriptor's name */
     char *why = NULL;
     int rc;
 
-    if (shell && strcmp(cfg->platform, "terminal")) {
-        bot_free(cfg->platform);
-        cfg->platform = bot_strdup("terminal");
-        if (!cfg->platform)
-            return fail_setup("out of memory", NULL);
+    if (!shell) {
+        if (platforms_choose(cfg, &chosen, &why))
+            return fail_setup("platforms", why);
+        for (int i = 0; i < chosen.n; i++)
+            log_info("connecting %s", chosen.v[i].reason);
+        name = chosen.v[0].name;
+        rc = chosen.n;
+        platforms_cleanup(&chosen);
+        /* struct bot holds one platform until it holds a list */
+        if (rc > 1)
+            return fail_setup("one platform at a time for now; name it in "
+                              "[pmbot] platforms", NULL);
     }
     if (loop_new(&loop))
         return fail_setup("cannot create the event loop", NULL);
@@ -202,7 +212,7 @@ cmd_run(struct config *cfg, int shell)
     if (!rc && ws_ctx_new(loop, &ws))
         rc = fail_setup("cannot start libwebsockets", NULL);
     if (!rc)
-        rc = make_platform(cfg, loop, ws, b, shell);
+        rc = make_platform(name, cfg, loop, ws, b, shell);
     /* the alarm listener runs with the daemon, not in the shell */
     if (!rc && !shell && webhook_new(b, &hook, &why))
         rc = fail_setup("webhook listener", why);

@@ -103,15 +103,27 @@ timeutil_parse_hhmm(const char *s, int *minutes_out)
     return BOT_OK;
 }
 
-int
-timeutil_parse_iso(const char *s, int64_t *ms_out)
+/* The two forms the datetime parser reads. */
+enum dt_form {
+    DT_UTC,     /* timeutil_parse_iso: seconds optional, UTC zone optional */
+    DT_RFC3339, /* timeutil_parse_rfc3339: seconds and a zone required */
+};
+
+/*
+ * parse_datetime - "YYYY-MM-DD" 'T' "HH:MM[:SS[.f...]]" and a zone, in one
+ * of the two forms; the calendar is checked by from_fields (timegm), the
+ * offset applied afterwards (local = UTC + offset).
+ */
+static int
+parse_datetime(const char *s, enum dt_form form, int64_t *ms_out)
 {
-    int y, mo, d, mins, sec = 0, ms = 0;
+    int y, mo, d, mins, sec = 0, frac = 0, off = 0;
     const char *p;
     char hm[6];
+    int64_t ms;
 
     if (strlen(s) < 16 || parse_ymd(s, &y, &mo, &d) ||
-        (s[10] != 'T' && s[10] != ' '))
+        (s[10] != 'T' && s[10] != ' ' && !(form == DT_RFC3339 && s[10] == 't')))
         return BOT_EINVAL;
     memcpy(hm, s + 11, 5);
     hm[5] = '\0';
@@ -119,6 +131,7 @@ timeutil_parse_iso(const char *s, int64_t *ms_out)
         return BOT_EINVAL;
     p = s + 16;
     if (*p == ':') {
+        /* 60 (a leap second) is refused: epoch time has no room for it */
         sec = digits(p + 1, 2);
         if (sec < 0 || sec > 59)
             return BOT_EINVAL;
@@ -126,29 +139,58 @@ timeutil_parse_iso(const char *s, int64_t *ms_out)
         if (*p == '.') {
             int n = 0;
 
-            p++;
-            while (isdigit((unsigned char)*p)) {
+            /* any number of digits, cut (not rounded) to milliseconds */
+            for (p++; isdigit((unsigned char)*p); p++, n++) {
                 if (n < 3)
-                    ms = ms * 10 + (*p - '0');
-                n++;
-                p++;
+                    frac = frac * 10 + (*p - '0');
             }
             if (n == 0)
                 return BOT_EINVAL;
             for (; n < 3; n++)
-                ms *= 10;
+                frac *= 10;
         }
+    } else if (form == DT_RFC3339) {
+        return BOT_EINVAL;
     }
-    if (*p == 'Z' || *p == 'z')
+    if (*p == 'Z' || *p == 'z') {
         p++;
-    else if (!strcmp(p, "+00:00"))
+    } else if (form == DT_UTC) {
+        if (!strcmp(p, "+00:00"))
+            p += 6;
+    } else if (*p == '+' || *p == '-') {
+        int hh = digits(p + 1, 2), mm;
+
+        if (hh < 0 || hh > 23 || p[3] != ':')
+            return BOT_EINVAL;
+        mm = digits(p + 4, 2);
+        if (mm < 0 || mm > 59)
+            return BOT_EINVAL;
+        off = (hh * 60 + mm) * (*p == '-' ? -1 : 1);
         p += 6;
+    } else {
+        return BOT_EINVAL;
+    }
     if (*p)
         return BOT_EINVAL;
-    if (from_fields(y, mo, d, mins / 60, mins % 60, sec, ms_out))
+    if (from_fields(y, mo, d, mins / 60, mins % 60, sec, &ms))
         return BOT_EINVAL;
-    *ms_out += ms;
+    ms += frac - (int64_t)off * 60000;
+    if (ms < 0)
+        return BOT_EINVAL;
+    *ms_out = ms;
     return BOT_OK;
+}
+
+int
+timeutil_parse_iso(const char *s, int64_t *ms_out)
+{
+    return parse_datetime(s, DT_UTC, ms_out);
+}
+
+int
+timeutil_parse_rfc3339(const char *s, int64_t *ms_out)
+{
+    return s ? parse_datetime(s, DT_RFC3339, ms_out) : BOT_EINVAL;
 }
 
 int64_t

@@ -24,7 +24,10 @@ struct config_mapping {
 
 struct config {
     /* [pmbot] */
-    char *platform; /* terminal | slack | matrix */
+    /* comma-separated terminal, slack, matrix; NULL: chosen by credentials
+     * (platforms.h). The old key `platform` is read into it too. */
+    char *platforms;
+    char *alarm_platform; /* one of those connected; NULL: the first */
     char *database;
     int synchronous_full;
     char *timeline_emoji;      /* the character, e.g. 📌 */
@@ -65,8 +68,10 @@ int config_defaults(struct config *cfg);
  */
 int config_load(struct config *cfg, const char *path, char **why);
 
-/* config_validate - cross-key checks (tokens present for the platform...);
- * BOT_EINVAL with a new reason in *why. */
+/* config_validate - the values and cross-key checks (platform names, token
+ * shapes, severity map, mappings), not whether credentials are present: the
+ * offline commands need none, and platforms_choose (platforms.h) judges them
+ * for `pmbot run`. BOT_EINVAL with a new reason in *why. */
 int config_validate(const struct config *cfg, char **why);
 
 /* config_dump - the effective configuration as INI, secrets hidden. */

@@ -23,9 +23,22 @@ int timeutil_parse_date(const char *s, int64_t *ms_out);
 /* timeutil_parse_hhmm - "HH:MM" (00:00 to 23:59); minutes since midnight. */
 int timeutil_parse_hhmm(const char *s, int *minutes_out);
 
-/* timeutil_parse_iso - "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+00:00]" (a space may
- * stand for the T), read as UTC. Other offsets are refused. */
+/* timeutil_parse_iso - "YYYY-MM-DDTHH:MM[:SS[.f...]][Z|z|+00:00]" (a space
+ * may stand for the T), read as UTC: what a person types (PMBOT_NOW, /clock,
+ * /incident at). Other offsets are refused. */
 int timeutil_parse_iso(const char *s, int64_t *ms_out);
+
+/*
+ * timeutil_parse_rfc3339 - a strict RFC 3339 date-time, what machines send:
+ * "YYYY-MM-DD" then 'T', 't' or a space, then "HH:MM:SS" (seconds required),
+ * an optional fraction of any length (cut, not rounded, to milliseconds),
+ * then 'Z', 'z' or an offset "+HH:MM" / "-HH:MM" (HH 00-23, MM 00-59)
+ * -> UTC epoch ms. Refused (BOT_EINVAL, *ms_out untouched): s NULL, a date
+ * not on the calendar (2026-02-30, 2025-02-29), a leap second (:60, which
+ * epoch time cannot hold), anything after the zone, and a time before
+ * 1970-01-01T00:00:00Z once the offset is applied.
+ */
+int timeutil_parse_rfc3339(const char *s, int64_t *ms_out);
 
 /* timeutil_day_start - 00:00 UTC of the day that contains ms. */
 int64_t timeutil_day_start(int64_t ms);

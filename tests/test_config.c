@@ -2,8 +2,10 @@
  * test_config.c - unit tests for include/config.h.
  *
  * Covers: the built-in defaults, loading INI files (valid, unknown key, bad
- * values, missing file), environment overrides, cross-key validation and
- * the dump's promise never to print a secret.
+ * values, missing file), environment overrides, the old `platform` key as
+ * an alias of `platforms`, validation of values (never of whether
+ * credentials are present: platforms.c judges those) and the dump's promise
+ * never to print a secret.
  * Files are written with mkstemp under /tmp and removed by each test; the
  * group setup clears every environment variable config.c reads, so the
  * caller's environment cannot change the results. Tests run from the repo
@@ -30,7 +32,7 @@ static const char *const config_env_vars[] = {
     "PMBOT_REVIEW_CHANNEL", "PMBOT_LOG_LEVEL",  "SLACK_APP_TOKEN",
     "SLACK_BOT_TOKEN",     "SLACK_API_URL",     "MATRIX_HOMESERVER",
     "MATRIX_USER_ID",      "MATRIX_ACCESS_TOKEN", "MATRIX_PASSWORD",
-    "PMBOT_LISTEN",        "PMBOT_WEBHOOK_TOKEN",
+    "PMBOT_LISTEN",        "PMBOT_WEBHOOK_TOKEN", "PMBOT_ALARM_PLATFORM",
 };
 
 static int
@@ -73,7 +75,9 @@ config_defaults__values(void **state)
     rc = config_defaults(&cfg);
 
     assert_int_equal(rc, BOT_OK);
-    assert_string_equal(cfg.platform, "terminal");
+    /* no list: the platforms are chosen by their credentials */
+    assert_null(cfg.platforms);
+    assert_null(cfg.alarm_platform);
     assert_string_equal(cfg.database, "pmbot.db");
     assert_int_equal(cfg.default_severity, 2);
     assert_int_equal(cfg.synchronous_full, 1);
@@ -124,7 +128,7 @@ config_load__null_path_gives_defaults(void **state)
 
     assert_int_equal(rc, BOT_OK);
     assert_null(why);
-    assert_string_equal(cfg.platform, "terminal");
+    assert_null(cfg.platforms);
     assert_string_equal(cfg.database, "pmbot.db");
     config_cleanup(&cfg);
 }
@@ -143,7 +147,8 @@ config_load__example_gives_defaults(void **state)
     if (why)
         fail_msg("config.example: %s", why);
     assert_int_equal(rc, BOT_OK);
-    assert_string_equal(cfg.platform, "terminal");
+    assert_null(cfg.platforms);
+    assert_null(cfg.alarm_platform);
     assert_string_equal(cfg.database, "pmbot.db");
     assert_int_equal(cfg.synchronous_full, 1);
     assert_string_equal(cfg.timeline_emoji, "\xf0\x9f\x93\x8c");
@@ -170,7 +175,8 @@ config_load__valid_keys(void **state)
     (void)state;
     write_temp("; a comment\n"
                "[pmbot]\n"
-               "platform = matrix\n"
+               "platforms = matrix, slack\n"
+               "alarm_platform = slack\n"
                "database = /var/lib/pmbot/incidents.db\n"
                "synchronous_full = false\n"
                "channel_prefix = ops\n"
@@ -197,7 +203,8 @@ config_load__valid_keys(void **state)
     if (why)
         fail_msg("%s", why);
     assert_int_equal(rc, BOT_OK);
-    assert_string_equal(cfg.platform, "matrix");
+    assert_string_equal(cfg.platforms, "matrix, slack");
+    assert_string_equal(cfg.alarm_platform, "slack");
     assert_string_equal(cfg.database, "/var/lib/pmbot/incidents.db");
     assert_int_equal(cfg.synchronous_full, 0);
     assert_string_equal(cfg.channel_prefix, "ops");
@@ -259,7 +266,7 @@ config_load__unknown_key(void **state)
     assert_non_null(why);
     assert_non_null(strstr(why, where));
     assert_non_null(strstr(why, "colour"));
-    assert_null(cfg.platform);
+    assert_null(cfg.platforms);
     bot_free(why);
     config_cleanup(&cfg);
 }
@@ -400,7 +407,7 @@ config_load__missing_file(void **state)
     assert_int_equal(rc, BOT_EIO);
     assert_non_null(why);
     assert_non_null(strstr(why, path));
-    assert_null(cfg.platform);
+    assert_null(cfg.platforms);
     bot_free(why);
     config_cleanup(&cfg);
 }
@@ -427,7 +434,7 @@ config_load__env_overrides_file(void **state)
     assert_int_equal(rc, BOT_OK);
     assert_null(why);
     assert_string_equal(cfg.database, "/tmp/from-env.db");
-    assert_string_equal(cfg.platform, "terminal");
+    assert_string_equal(cfg.platforms, "terminal");
     config_cleanup(&cfg);
 }
 
@@ -452,26 +459,28 @@ config_load__env_overrides_default(void **state)
 
 /* --- config_validate --- */
 
+/* `pmbot report` with PMBOT_PLATFORM=slack and no tokens: nothing to
+ * connect, so nothing to refuse (platforms_choose judges credentials) */
 static void
-config_validate__slack_without_tokens(void **state)
+config_validate__listed_platforms_need_no_credentials(void **state)
 {
+    static const char *const lists[] = {"slack", "matrix", "slack,matrix",
+                                        " matrix , terminal "};
     struct config cfg;
-    char *why = NULL;
-    int rc;
+    char *why = (char *)"sentinel";
 
     (void)state;
-    assert_int_equal(config_defaults(&cfg), BOT_OK);
-    bot_free(cfg.platform);
-    cfg.platform = bot_strdup("slack");
-    assert_non_null(cfg.platform);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        assert_int_equal(setenv("PMBOT_PLATFORM", lists[i], 1), 0);
+        assert_int_equal(config_load(&cfg, NULL, &why), BOT_OK);
+        unsetenv("PMBOT_PLATFORM");
+        assert_string_equal(cfg.platforms, lists[i]);
 
-    rc = config_validate(&cfg, &why);
-
-    assert_int_equal(rc, BOT_EINVAL);
-    assert_non_null(why);
-    assert_non_null(strstr(why, "token"));
-    bot_free(why);
-    config_cleanup(&cfg);
+        if (config_validate(&cfg, &why))
+            fail_msg("'%s' refused: %s", lists[i], why);
+        assert_null(why);
+        config_cleanup(&cfg);
+    }
 }
 
 static void
@@ -483,11 +492,10 @@ config_validate__slack_with_tokens(void **state)
 
     (void)state;
     assert_int_equal(config_defaults(&cfg), BOT_OK);
-    bot_free(cfg.platform);
-    cfg.platform = bot_strdup("slack");
+    cfg.platforms = bot_strdup("slack");
     cfg.slack_app_token = bot_strdup("xapp-1-A1-2-abc");
     cfg.slack_bot_token = bot_strdup("xoxb-1-2-abc");
-    assert_non_null(cfg.platform);
+    assert_non_null(cfg.platforms);
     assert_non_null(cfg.slack_app_token);
     assert_non_null(cfg.slack_bot_token);
 
@@ -498,6 +506,7 @@ config_validate__slack_with_tokens(void **state)
     config_cleanup(&cfg);
 }
 
+/* a token's shape is still a value to check, with or without a list */
 static void
 config_validate__slack_tokens_swapped(void **state)
 {
@@ -507,11 +516,8 @@ config_validate__slack_tokens_swapped(void **state)
 
     (void)state;
     assert_int_equal(config_defaults(&cfg), BOT_OK);
-    bot_free(cfg.platform);
-    cfg.platform = bot_strdup("slack");
     cfg.slack_app_token = bot_strdup("xoxb-1-2-abc");
     cfg.slack_bot_token = bot_strdup("xapp-1-A1-2-abc");
-    assert_non_null(cfg.platform);
     assert_non_null(cfg.slack_app_token);
     assert_non_null(cfg.slack_bot_token);
 
@@ -519,54 +525,121 @@ config_validate__slack_tokens_swapped(void **state)
 
     assert_int_equal(rc, BOT_EINVAL);
     assert_non_null(why);
+    assert_null(strstr(why, "xoxb-1-2-abc"));
+    assert_null(strstr(why, "xapp-1-A1-2-abc"));
     bot_free(why);
     config_cleanup(&cfg);
 }
 
 static void
-config_validate__matrix_without_credentials(void **state)
+config_validate__bad_platforms(void **state)
+{
+    static const struct {
+        const char *list, *says;
+    } cases[] = {
+        {"irc", "'irc' is not slack, matrix or terminal"},
+        {"slack,irc", "'irc'"},
+        {"slack,slack", "slack is listed twice"},
+        {"slack, matrix ,slack", "slack is listed twice"},
+        {"slack,,matrix", "empty"},
+        {"slack,", "empty"},
+        {" ", "empty"},
+        {"Slack", "'Slack'"},
+    };
+    struct config cfg;
+    char *why = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(config_defaults(&cfg), BOT_OK);
+        cfg.platforms = bot_strdup(cases[i].list);
+        assert_non_null(cfg.platforms);
+
+        if (config_validate(&cfg, &why) != BOT_EINVAL)
+            fail_msg("'%s' accepted", cases[i].list);
+        assert_non_null(why);
+        if (!strstr(why, "[pmbot] platforms") || !strstr(why, cases[i].says))
+            fail_msg("'%s': \"%s\"", cases[i].list, why);
+        bot_free(why);
+        why = NULL;
+        config_cleanup(&cfg);
+    }
+}
+
+static void
+config_validate__alarm_platform_name(void **state)
 {
     struct config cfg;
     char *why = NULL;
-    int rc;
 
     (void)state;
-    assert_int_equal(config_defaults(&cfg), BOT_OK);
-    bot_free(cfg.platform);
-    cfg.platform = bot_strdup("matrix");
-    cfg.matrix_homeserver = bot_strdup("https://matrix.example.org");
-    cfg.matrix_user_id = bot_strdup("@pmbot:example.org");
-    assert_non_null(cfg.platform);
+    assert_int_equal(setenv("PMBOT_ALARM_PLATFORM", "matrix", 1), 0);
+    assert_int_equal(config_load(&cfg, NULL, &why), BOT_OK);
+    unsetenv("PMBOT_ALARM_PLATFORM");
+    assert_string_equal(cfg.alarm_platform, "matrix");
+    assert_int_equal(config_validate(&cfg, &why), BOT_OK);
+    assert_null(why);
 
-    rc = config_validate(&cfg, &why);
+    bot_free(cfg.alarm_platform);
+    cfg.alarm_platform = bot_strdup("pager");
+    assert_non_null(cfg.alarm_platform);
 
-    assert_int_equal(rc, BOT_EINVAL);
+    assert_int_equal(config_validate(&cfg, &why), BOT_EINVAL);
     assert_non_null(why);
-    assert_non_null(strstr(why, "[matrix]"));
+    assert_non_null(strstr(why, "[pmbot] alarm_platform: 'pager'"));
     bot_free(why);
     config_cleanup(&cfg);
 }
 
+/* old files say `platform = slack`: read as the list of one */
 static void
-config_validate__bad_platform(void **state)
+config_load__old_platform_key_is_an_alias(void **state)
 {
     struct config cfg;
-    char *why = NULL;
-    int rc;
+    struct strbuf sb;
+    char path[64];
+    char *why = (char *)"sentinel";
 
     (void)state;
-    assert_int_equal(config_defaults(&cfg), BOT_OK);
-    bot_free(cfg.platform);
-    cfg.platform = bot_strdup("irc");
-    assert_non_null(cfg.platform);
+    write_temp("[pmbot]\n"
+               "platform = slack\n",
+               path, sizeof(path));
 
-    rc = config_validate(&cfg, &why);
+    assert_int_equal(config_load(&cfg, path, &why), BOT_OK);
 
-    assert_int_equal(rc, BOT_EINVAL);
-    assert_non_null(why);
-    assert_non_null(strstr(why, "platform"));
-    assert_non_null(strstr(why, "irc"));
-    bot_free(why);
+    remove(path);
+    assert_null(why);
+    assert_string_equal(cfg.platforms, "slack");
+    /* the dump writes the new name only, once */
+    strbuf_init(&sb, 0);
+    assert_int_equal(config_dump(&cfg, &sb), BOT_OK);
+    assert_non_null(strstr(strbuf_str(&sb), "\nplatforms = slack\n"));
+    assert_null(strstr(strbuf_str(&sb), "\nplatform ="));
+    assert_null(strstr(strbuf_str(&sb), "\n; platform is not set"));
+    strbuf_cleanup(&sb);
+    config_cleanup(&cfg);
+}
+
+/* PMBOT_PLATFORM keeps its name and overrides the list of the file */
+static void
+config_load__platform_env_overrides_list(void **state)
+{
+    struct config cfg;
+    char path[64];
+    char *why = (char *)"sentinel";
+
+    (void)state;
+    write_temp("[pmbot]\n"
+               "platforms = terminal\n",
+               path, sizeof(path));
+    assert_int_equal(setenv("PMBOT_PLATFORM", "slack,matrix", 1), 0);
+
+    assert_int_equal(config_load(&cfg, path, &why), BOT_OK);
+
+    unsetenv("PMBOT_PLATFORM");
+    remove(path);
+    assert_null(why);
+    assert_string_equal(cfg.platforms, "slack,matrix");
     config_cleanup(&cfg);
 }
 
@@ -673,7 +746,8 @@ config_dump__shows_plain_values(void **state)
     text = strbuf_str(&sb);
     assert_int_equal(rc, BOT_OK);
     assert_non_null(strstr(text, "[pmbot]\n"));
-    assert_non_null(strstr(text, "platform = terminal\n"));
+    assert_non_null(strstr(text, "; platforms is not set\n"));
+    assert_non_null(strstr(text, "; alarm_platform is not set\n"));
     assert_non_null(strstr(text, "database = pmbot.db\n"));
     assert_non_null(strstr(text, "default_severity = 2\n"));
     assert_non_null(strstr(text, "synchronous_full = true\n"));
@@ -718,10 +792,10 @@ config_dump__reloads_to_same_values(void **state)
     config_cleanup(&cfg);
 }
 
-/* An empty value ("platform =") is stored as NULL; validation must refuse
- * it rather than dereference it. */
+/* An empty value ("platform =") is stored as NULL: choose by credentials;
+ * validation must not dereference it. */
 static void
-config_validate__empty_platform_refused(void **state)
+config_validate__empty_platform_is_by_credentials(void **state)
 {
     struct config cfg;
     char path[64];
@@ -730,18 +804,20 @@ config_validate__empty_platform_refused(void **state)
 
     (void)state;
     write_temp("[pmbot]\n"
-               "platform =\n",
+               "platform =\n"
+               "alarm_platform =\n",
                path, sizeof(path));
     rc = config_load(&cfg, path, &why);
     remove(path);
     assert_int_equal(rc, BOT_OK);
     assert_null(why);
+    assert_null(cfg.platforms);
+    assert_null(cfg.alarm_platform);
 
     rc = config_validate(&cfg, &why);
 
-    assert_int_equal(rc, BOT_EINVAL);
-    assert_non_null(why);
-    bot_free(why);
+    assert_int_equal(rc, BOT_OK);
+    assert_null(why);
     config_cleanup(&cfg);
 }
 
@@ -764,18 +840,20 @@ main(void)
         cmocka_unit_test(config_load__missing_file),
         cmocka_unit_test(config_load__env_overrides_file),
         cmocka_unit_test(config_load__env_overrides_default),
-        cmocka_unit_test(config_validate__slack_without_tokens),
+        cmocka_unit_test(config_load__old_platform_key_is_an_alias),
+        cmocka_unit_test(config_load__platform_env_overrides_list),
+        cmocka_unit_test(config_validate__listed_platforms_need_no_credentials),
         cmocka_unit_test(config_validate__slack_with_tokens),
         cmocka_unit_test(config_validate__slack_tokens_swapped),
-        cmocka_unit_test(config_validate__matrix_without_credentials),
-        cmocka_unit_test(config_validate__bad_platform),
+        cmocka_unit_test(config_validate__bad_platforms),
+        cmocka_unit_test(config_validate__alarm_platform_name),
         cmocka_unit_test(config_validate__bad_channel_prefix),
         cmocka_unit_test(config_validate__bad_log_level),
         cmocka_unit_test(config_dump__hides_secrets),
         cmocka_unit_test(config_dump__shows_plain_values),
         cmocka_unit_test(config_dump__reloads_to_same_values),
         /* last: on the current code it crashes and ends the binary */
-        cmocka_unit_test(config_validate__empty_platform_refused),
+        cmocka_unit_test(config_validate__empty_platform_is_by_credentials),
     };
 
     return cmocka_run_group_tests(tests, clear_env, NULL);

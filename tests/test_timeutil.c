@@ -1,7 +1,8 @@
 /*
  * test_timeutil.c - unit tests for include/timeutil.h.
  *
- * Covers: the strict parsers (dates, HH:MM, ISO 8601 in UTC, parse_long),
+ * Covers: the strict parsers (dates, HH:MM, ISO 8601 in UTC, RFC 3339 with
+ * offsets, parse_long),
  * the formatters on known epoch values, day_start and durations.
  * Does not cover: timeutil_now_ms beyond a sanity bound (it is the wall
  * clock). Known values were computed independently with Python's
@@ -401,6 +402,181 @@ timeutil_parse_iso__missing_minutes_refused(void **state)
 
     assert_int_equal(rc, BOT_EINVAL);
     assert_int_equal(ms, 4242);
+}
+
+/* --- timeutil_parse_rfc3339 --- */
+
+static void
+timeutil_parse_rfc3339__zones_and_offsets(void **state)
+{
+    static const struct {
+        const char *s;
+        int64_t want;
+    } cases[] = {
+        {"2026-11-22T04:18:00Z", T_20261122_0418},
+        {"2026-11-22t04:18:00z", T_20261122_0418},
+        {"2026-11-22 04:18:00Z", T_20261122_0418},
+        {"2026-11-22T04:18:00+00:00", T_20261122_0418},
+        {"2026-11-22T04:18:00-00:00", T_20261122_0418},
+        {"2026-11-22T05:18:00+01:00", T_20261122_0418},
+        {"2026-11-21T22:48:00-05:30", T_20261122_0418},
+        {"2026-11-23T04:17:00+23:59", T_20261122_0418},
+        {"2026-11-21T04:19:00-23:59", T_20261122_0418},
+        /* the offset moves the time across a year and a day */
+        {"2026-12-31T23:30:00-01:00", 1798763400000LL},
+        {"1970-01-01T01:00:00+01:00", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t ms = -1;
+
+        if (timeutil_parse_rfc3339(cases[i].s, &ms))
+            fail_msg("refused: %s", cases[i].s);
+        if (ms != cases[i].want)
+            fail_msg("%s: %lld, want %lld", cases[i].s, (long long)ms,
+                     (long long)cases[i].want);
+    }
+}
+
+static void
+timeutil_parse_rfc3339__fractions_cut_to_ms(void **state)
+{
+    static const struct {
+        const char *s;
+        int64_t plus;
+    } cases[] = {
+        {"2026-11-22T04:18:00.1Z", 100},
+        {"2026-11-22T04:18:00.12Z", 120},
+        {"2026-11-22T04:18:00.123Z", 123},
+        {"2026-11-22T04:18:00.1239Z", 123}, /* cut, not rounded */
+        {"2026-11-22T04:18:00.123456789Z", 123},
+        {"2026-11-22T04:18:00.999999999999Z", 999},
+        {"2026-11-22T05:18:00.5+01:00", 500},
+        {"2026-11-22T04:18:00.000Z", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t ms = -1;
+
+        if (timeutil_parse_rfc3339(cases[i].s, &ms))
+            fail_msg("refused: %s", cases[i].s);
+        if (ms != T_20261122_0418 + cases[i].plus)
+            fail_msg("%s: %lld, want %lld", cases[i].s, (long long)ms,
+                     (long long)(T_20261122_0418 + cases[i].plus));
+    }
+}
+
+static void
+timeutil_parse_rfc3339__leap_days(void **state)
+{
+    int64_t ms = -1;
+
+    (void)state;
+    assert_int_equal(timeutil_parse_rfc3339("2024-02-29T23:59:59Z", &ms),
+                     BOT_OK);
+    assert_int_equal(ms, T_20240229_235959);
+    /* 2000 is divisible by 400: a leap year */
+    assert_int_equal(timeutil_parse_rfc3339("2000-02-29T12:00:00Z", &ms),
+                     BOT_OK);
+    assert_int_equal(ms, 951825600000LL);
+    ms = 4242;
+    /* 2025 is not a leap year, nor 2100 (divisible by 100, not 400) */
+    assert_int_equal(timeutil_parse_rfc3339("2025-02-29T00:00:00Z", &ms),
+                     BOT_EINVAL);
+    assert_int_equal(timeutil_parse_rfc3339("2100-02-29T00:00:00Z", &ms),
+                     BOT_EINVAL);
+    assert_int_equal(ms, 4242);
+    assert_int_equal(timeutil_parse_rfc3339("2100-02-28T00:00:00Z", &ms),
+                     BOT_OK);
+    assert_int_equal(ms, 4107456000000LL);
+}
+
+static void
+timeutil_parse_rfc3339__malformed_refused(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "2026-11-22",
+        "2026-11-22T04:18Z",         /* seconds are required */
+        "2026-11-22T04:18:00",       /* so is a zone */
+        "2026-11-22T04:18:00.Z",     /* empty fraction */
+        "2026-11-22T04:18:00,5Z",    /* a comma is ISO 8601, not RFC 3339 */
+        "2026-11-22T04:18:60Z",      /* leap second */
+        "2026-12-31T23:59:60Z",      /* even where one was inserted */
+        "2026-11-22T24:00:00Z",      /* hour 24 */
+        "2026-11-22T04:60:00Z",      /* minute 60 */
+        "2026-02-30T04:18:00Z",      /* not on the calendar */
+        "2026-04-31T04:18:00Z",
+        "2026-13-01T04:18:00Z",
+        "2026-00-10T04:18:00Z",
+        "2026-11-00T04:18:00Z",
+        "2026-11-22T04:18:00+24:00", /* offsets out of range */
+        "2026-11-22T04:18:00-24:00",
+        "2026-11-22T04:18:00+01:60",
+        "2026-11-22T04:18:00+0100",  /* offsets of the wrong shape */
+        "2026-11-22T04:18:00+1:00",
+        "2026-11-22T04:18:00+01:0",
+        "2026-11-22T04:18:00+01",
+        "2026-11-22T04:18:00+",
+        "2026-11-22T04:18:00 Z",
+        "2026-11-22T04:18:00Z ",     /* trailing garbage */
+        "2026-11-22T04:18:00Zjunk",
+        "2026-11-22T04:18:00Z\n",
+        "2026-11-22T04:18:00+01:00x",
+        "2026-11-22T04:18:00+01:00:00",
+        "2026-11-22X04:18:00Z",      /* wrong separator */
+        "2026-11-22T04:18:0aZ",
+        "1969-12-31T23:59:59Z",      /* before the epoch */
+        "1970-01-01T00:30:00+01:00", /* before it once the offset is applied */
+    };
+    int64_t ms = 4242;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (timeutil_parse_rfc3339(bad[i], &ms) != BOT_EINVAL)
+            fail_msg("accepted: \"%s\"", bad[i]);
+    }
+    assert_int_equal(ms, 4242);
+    assert_int_equal(timeutil_parse_rfc3339(NULL, &ms), BOT_EINVAL);
+    assert_int_equal(ms, 4242);
+}
+
+static void
+timeutil_parse_rfc3339__cut_offset_not_read_past_end(void **state)
+{
+    /* exact-size arrays: a parser that reads past the NUL is an ASan error */
+    static const char s1[] = "2026-11-22T04:18:00+01";
+    static const char s2[] = "2026-11-22T04:18:00+01:";
+    static const char s3[] = "2026-11-22T04:18:00.";
+    int64_t ms = 4242;
+
+    (void)state;
+    assert_int_equal(timeutil_parse_rfc3339(s1, &ms), BOT_EINVAL);
+    assert_int_equal(timeutil_parse_rfc3339(s2, &ms), BOT_EINVAL);
+    assert_int_equal(timeutil_parse_rfc3339(s3, &ms), BOT_EINVAL);
+    assert_int_equal(ms, 4242);
+}
+
+static void
+timeutil_parse_iso__utc_forms_only(void **state)
+{
+    int64_t ms = 4242;
+
+    (void)state;
+    /* the shared parser must not hand the RFC 3339 extras to the UTC form */
+    assert_int_equal(timeutil_parse_iso("2026-11-22T05:18:00+01:00", &ms),
+                     BOT_EINVAL);
+    assert_int_equal(timeutil_parse_iso("2026-11-22T04:18:00-00:00", &ms),
+                     BOT_EINVAL);
+    assert_int_equal(timeutil_parse_iso("2026-11-22t04:18Z", &ms), BOT_EINVAL);
+    assert_int_equal(ms, 4242);
+    assert_int_equal(timeutil_parse_iso("2026-11-22T04:18z", &ms), BOT_OK);
+    assert_int_equal(ms, T_20261122_0418);
+    assert_int_equal(timeutil_parse_iso("2026-11-22T04:18:00.123456Z", &ms),
+                     BOT_OK);
+    assert_int_equal(ms, T_20261122_0418 + 123);
 }
 
 /* --- formatters --- */
@@ -862,6 +1038,12 @@ main(void)
         cmocka_unit_test(timeutil_parse_iso__other_offset_refused),
         cmocka_unit_test(timeutil_parse_iso__invalid_date_refused),
         cmocka_unit_test(timeutil_parse_iso__malformed_refused),
+        cmocka_unit_test(timeutil_parse_iso__utc_forms_only),
+        cmocka_unit_test(timeutil_parse_rfc3339__zones_and_offsets),
+        cmocka_unit_test(timeutil_parse_rfc3339__fractions_cut_to_ms),
+        cmocka_unit_test(timeutil_parse_rfc3339__leap_days),
+        cmocka_unit_test(timeutil_parse_rfc3339__malformed_refused),
+        cmocka_unit_test(timeutil_parse_rfc3339__cut_offset_not_read_past_end),
         cmocka_unit_test(timeutil_fmt_iso__epoch),
         cmocka_unit_test(timeutil_fmt_iso__known_value),
         cmocka_unit_test(timeutil_fmt_iso__drops_milliseconds),
