@@ -212,6 +212,18 @@ bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran)
     return rc;
 }
 
+int
+bot_watch_outbox(struct bot *b)
+{
+    return outbox_watch(b->core.outbox, 2000);
+}
+
+int
+bot_outbox_idle(const struct bot *b)
+{
+    return outbox_idle(b->core.outbox);
+}
+
 void
 bot_set_group_commit(struct bot *b, int on)
 {

@@ -46,6 +46,11 @@ static const char usage_text[] =
     "                                     the post-mortem document, to stdout\n"
     "  actions [--all] [-c FILE]          open follow-up actions (--all: "
     "done too)\n"
+    "  remind [--now ISO-8601] [--dry-run] [-c FILE]\n"
+    "                                     run the due reminders once "
+    "(--dry-run:\n"
+    "                                     print them, send and record "
+    "nothing)\n"
     "  check-config [-c FILE]             validate and print the "
     "configuration\n"
     "  --help, --version\n"
@@ -57,7 +62,9 @@ struct opts {
     const char *config;
     const char *format;
     const char *incident;
+    const char *now;
     int all;
+    int dry_run;
 };
 
 static int
@@ -93,6 +100,13 @@ parse_opts(int argc, char **argv, struct opts *o, int want_positional)
             o->format = argv[i];
         } else if (!strcmp(a, "--all")) {
             o->all = 1;
+        } else if (!strcmp(a, "--dry-run")) {
+            o->dry_run = 1;
+        } else if (!strcmp(a, "--now")) {
+            if (++i == argc)
+                return usage_error("--now needs a time: "
+                                   "YYYY-MM-DDTHH:MM:SSZ");
+            o->now = argv[i];
         } else if (a[0] != '-' && want_positional && !o->incident) {
             o->incident = a;
         } else {
@@ -132,7 +146,7 @@ open_bot(const struct config *cfg, struct loop *loop, int mode,
         return fail_setup("PMBOT_NOW is not YYYY-MM-DDTHH:MM[:SS]Z", NULL);
     if (bot_open(cfg, loop, mode, b, &why))
         return fail_setup("database", why);
-    (*b)->fixed_now = fixed;
+    (*b)->core.fixed_now = fixed;
     return 0;
 }
 
@@ -143,10 +157,11 @@ on_stop_signal(void *arg, int signum)
     loop_stop(arg);
 }
 
-/* make_platform - the platform called name; the terminal reads stdin */
+/* make_platform - the platform called name; the terminal reads stdin
+ * (when stdin_fd >= 0: the shell stops at its end) */
 static int
 make_platform(const char *name, const struct config *cfg, struct loop *loop,
-              struct ws_ctx *ws, struct bot *b, int shell)
+              struct ws_ctx *ws, struct bot *b, int stdin_fd, int shell)
 {
     struct chat_platform *p = NULL;
     const char *user = getenv("USER");
@@ -154,7 +169,10 @@ make_platform(const char *name, const struct config *cfg, struct loop *loop,
     if (!strcmp(name, "slack")) {
         if (slack_new(loop, ws, cfg, &p))
             return fail_setup("cannot start the Slack platform", NULL);
-        bot_set_platform(b, p);
+        if (bot_set_platform(b, p)) {
+            p->ops->destroy(p);
+            return fail_setup("out of memory", NULL);
+        }
         slack_start(p);
         return 0;
     }
@@ -165,11 +183,15 @@ make_platform(const char *name, const struct config *cfg, struct loop *loop,
     }
     if (console_new(stdout, user && *user ? user : "you", &p))
         return fail_setup("out of memory", NULL);
-    bot_set_platform(b, p);
-    /* the shell ends with its input; the daemon keeps serving */
-    if (console_attach(p, loop, STDIN_FILENO, shell))
+    if (bot_set_platform(b, p)) {
+        p->ops->destroy(p);
+        return fail_setup("out of memory", NULL);
+    }
+    if (stdin_fd < 0)
+        return 0;
+    if (console_attach(p, loop, stdin_fd, shell))
         return fail_setup("cannot read standard input", NULL);
-    if (isatty(STDIN_FILENO))
+    if (isatty(stdin_fd))
         printf("* pmbot %s on the terminal platform, database %s.\n"
                "* Type messages and !incident / !pm commands; /help for the "
                "shell, /quit to leave.\n",
@@ -177,7 +199,36 @@ make_platform(const char *name, const struct config *cfg, struct loop *loop,
     return 0;
 }
 
-/* cmd_run - `pmbot run` (the platforms chosen by platforms_choose) and
+/* connect - every platform chosen for `pmbot run` (or the terminal for
+ * the shell), each logged with why; alarms go to [pmbot] alarm_platform */
+static int
+connect(struct config *cfg, struct loop *loop, struct ws_ctx *ws,
+        struct bot *b, int stdin_fd, int shell)
+{
+    struct platforms chosen;
+    char *why = NULL;
+    int rc = 0;
+
+    if (shell)
+        return make_platform("terminal", cfg, loop, ws, b, stdin_fd, 1);
+    if (platforms_choose(cfg, &chosen, &why))
+        return fail_setup("platforms", why);
+    for (int i = 0; !rc && i < chosen.n; i++) {
+        if (!strcmp(chosen.v[i].name, "matrix") && chosen.n > 1) {
+            log_warn("not connecting %s: Matrix is not available in this "
+                     "version yet", chosen.v[i].reason);
+            continue;
+        }
+        log_info("connecting %s", chosen.v[i].reason);
+        rc = make_platform(chosen.v[i].name, cfg, loop, ws, b, stdin_fd, 0);
+    }
+    if (!rc && core_platform(&b->core, chosen.v[chosen.alarm].name))
+        b->alarm_platform = chosen.v[chosen.alarm].name; /* static */
+    platforms_cleanup(&chosen);
+    return rc;
+}
+
+/* cmd_run - `pmbot run` (the platforms chosen by their credentials) and
  * `pmbot shell` (the terminal, whatever the configuration says). */
 static int
 cmd_run(struct config *cfg, int shell)
@@ -186,23 +237,16 @@ cmd_run(struct config *cfg, int shell)
     struct ws_ctx *ws = NULL;
     struct webhook *hook = NULL;
     struct bot *b = NULL;
-    struct platforms chosen;
-    const char *name = "terminal"; /* static: a descriptor's name */
     char *why = NULL;
     int rc;
 
     if (!shell) {
+        struct platforms chosen;
+
+        /* refuse a bad platform setup before touching the database */
         if (platforms_choose(cfg, &chosen, &why))
             return fail_setup("platforms", why);
-        for (int i = 0; i < chosen.n; i++)
-            log_info("connecting %s", chosen.v[i].reason);
-        name = chosen.v[0].name;
-        rc = chosen.n;
         platforms_cleanup(&chosen);
-        /* struct bot holds one platform until it holds a list */
-        if (rc > 1)
-            return fail_setup("one platform at a time for now; name it in "
-                              "[pmbot] platforms", NULL);
     }
     if (loop_new(&loop))
         return fail_setup("cannot create the event loop", NULL);
@@ -212,7 +256,7 @@ cmd_run(struct config *cfg, int shell)
     if (!rc && ws_ctx_new(loop, &ws))
         rc = fail_setup("cannot start libwebsockets", NULL);
     if (!rc)
-        rc = make_platform(name, cfg, loop, ws, b, shell);
+        rc = connect(cfg, loop, ws, b, STDIN_FILENO, shell);
     /* the alarm listener runs with the daemon, not in the shell */
     if (!rc && !shell && webhook_new(b, &hook, &why))
         rc = fail_setup("webhook listener", why);
@@ -224,6 +268,7 @@ cmd_run(struct config *cfg, int shell)
         bot_checkpoint_in_background(b);
         bot_watch_health(b);
         bot_prune_in_background(b);
+        bot_watch_outbox(b);
     }
     bot_start(b);
     loop_run(loop);
@@ -254,7 +299,7 @@ cmd_report(const struct config *cfg, const struct opts *o)
     if (rc)
         return rc;
     /* by number or by channel name, whatever the platform */
-    rc = incident_lookup(b, o->incident, &inc);
+    rc = incident_lookup(b->store, o->incident, &inc);
     if (rc == BOT_ENOTFOUND) {
         fprintf(stderr, "pmbot: no incident %s\n", o->incident);
         bot_destroy(b);
@@ -300,6 +345,116 @@ cmd_actions(const struct config *cfg, const struct opts *o)
     store_action_list_free(list, n);
     bot_destroy(b);
     return rc ? fail_setup("actions: out of memory", NULL) : 0;
+}
+
+/* remind_poll - `pmbot remind` waits until what its pass wrote is sent */
+struct remind_wait {
+    struct bot *b;
+    struct loop *loop;
+    struct loop_timer *timer;
+    int idle;
+    uint64_t deadline;
+};
+
+static void
+remind_poll(void *arg)
+{
+    struct remind_wait *w = arg;
+
+    /* idle twice in a row: nothing in flight, nothing started since */
+    w->idle = bot_outbox_idle(w->b) ? w->idle + 1 : 0;
+    if (w->idle >= 2 || loop_now_ms(w->loop) > w->deadline)
+        loop_stop(w->loop);
+}
+
+/*
+ * cmd_remind - one pass of the scheduler. --dry-run reads only and prints
+ * what would be sent. Otherwise the due duties are claimed and written to
+ * the outbox; a running daemon sends them (it watches the outbox), or,
+ * with none, this process connects the platforms and sends them itself.
+ */
+static int
+cmd_remind(struct config *cfg, const struct opts *o)
+{
+    struct remind_wait w = {0};
+    struct loop *loop = NULL;
+    struct ws_ctx *ws = NULL;
+    struct bot *b = NULL;
+    struct strbuf out;
+    int64_t now = 0;
+    int rc, ran = 0, daemon = 1;
+    char *why = NULL;
+
+    if (o->now && timeutil_parse_iso(o->now, &now))
+        return usage_error("--now is YYYY-MM-DDTHH:MM[:SS]Z");
+    if (o->dry_run) {
+        rc = open_bot(cfg, NULL, BOT_OPEN_READ, &b);
+        if (rc)
+            return rc;
+        if (now)
+            b->core.fixed_now = now;
+        strbuf_init(&out, 0);
+        rc = bot_remind(b, bot_now_ms(b), &out, &ran);
+        if (!rc)
+            printf("%s%d reminder%s due (dry run: nothing sent or "
+                   "recorded)\n",
+                   strbuf_str(&out), ran, ran == 1 ? "" : "s");
+        strbuf_cleanup(&out);
+        bot_destroy(b);
+        return rc ? fail_setup("remind", NULL) : 0;
+    }
+    if (loop_new(&loop))
+        return fail_setup("cannot create the event loop", NULL);
+    /* the one process that sends: with a daemon running, it sends */
+    if (bot_open(cfg, loop, BOT_OPEN_DAEMON, &b, &why) == BOT_EEXIST) {
+        bot_free(why);
+        why = NULL;
+        daemon = 0;
+        rc = open_bot(cfg, loop, BOT_OPEN_WRITE, &b);
+    } else if (!b) {
+        rc = fail_setup("database", why);
+    } else {
+        const char *env = getenv("PMBOT_NOW");
+
+        rc = env && *env && timeutil_parse_iso(env, &b->core.fixed_now)
+                 ? fail_setup("PMBOT_NOW is not YYYY-MM-DDTHH:MM[:SS]Z",
+                              NULL)
+                 : 0;
+    }
+    if (rc)
+        goto out;
+    if (now)
+        b->core.fixed_now = now;
+    rc = bot_remind(b, bot_now_ms(b), NULL, &ran);
+    if (rc) {
+        rc = fail_setup("remind: a duty failed; see the log", NULL);
+        goto out;
+    }
+    printf("%d reminder%s due\n", ran, ran == 1 ? "" : "s");
+    if (!daemon) {
+        printf("the running pmbot sends them\n");
+        goto out;
+    }
+    rc = ws_ctx_new(loop, &ws) ? fail_setup("cannot start libwebsockets", NULL)
+                               : connect(cfg, loop, ws, b, -1, 0);
+    if (rc)
+        goto out;
+    w.b = b;
+    w.loop = loop;
+    w.deadline = loop_now_ms(loop) + 60000;
+    if (loop_timer_new(loop, remind_poll, &w, &w.timer)) {
+        rc = fail_setup("out of memory", NULL);
+        goto out;
+    }
+    loop_timer_start(w.timer, 100, 100);
+    bot_start(b);
+    loop_run(loop);
+    loop_timer_free(w.timer);
+out:
+    bot_destroy(b);
+    ws_ctx_free(ws);
+    loop_free(loop);
+    return rc;
 }
 
 static int
@@ -348,7 +503,8 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "run") && strcmp(cmd, "shell") && strcmp(cmd, "report") &&
-        strcmp(cmd, "actions") && strcmp(cmd, "check-config"))
+        strcmp(cmd, "actions") && strcmp(cmd, "check-config") &&
+        strcmp(cmd, "remind"))
         return usage_error("unknown command");
     rc = parse_opts(argc, argv, &o, !strcmp(cmd, "report"));
     if (rc)
@@ -362,6 +518,8 @@ main(int argc, char **argv)
         rc = cmd_report(&cfg, &o);
     else if (!strcmp(cmd, "actions"))
         rc = cmd_actions(&cfg, &o);
+    else if (!strcmp(cmd, "remind"))
+        rc = cmd_remind(&cfg, &o);
     else
         rc = cmd_check_config(&cfg, &o);
     config_cleanup(&cfg);

@@ -44,6 +44,7 @@ struct outbox {
     int64_t start_max; /* rows up to this id may have been sent already */
     struct loop_timer *timer;
     int64_t timer_at;
+    struct loop_timer *watch;
 };
 
 static void perform(struct flight *f);
@@ -95,6 +96,7 @@ outbox_free(struct outbox *o)
         f->cancelled = 1, f->o = NULL;
     o->flying = NULL;
     loop_timer_free(o->timer);
+    loop_timer_free(o->watch);
     bot_free(o);
 }
 
@@ -394,9 +396,10 @@ finish(struct flight *f, int rc, const char *msg_id)
                  kind_names[f->r.kind], f->key,
                  f->r.room ? f->r.room : f->r.user, bot_strerror(rc),
                  (long long)(backoff(m.attempts) / 1000));
+    /* with group commit (a platform that acks) marks share its fsync; the
+     * terminal answers at once and marks at once */
     w.fn = do_mark;
     w.arg = &m;
-    w.flags = UNIT_GROUPED;
     if (unit_run(o->c->units, &w, NULL))
         log_err("outbox: %s could not be marked; it may be sent again",
                 f->key);
@@ -735,6 +738,23 @@ outbox_kick(void *arg)
         pass(o);
     } while (o->again);
     o->kicking = 0;
+}
+
+static void
+on_watch(void *arg)
+{
+    outbox_kick(arg);
+}
+
+int
+outbox_watch(struct outbox *o, unsigned ms)
+{
+    if (!o->c->loop)
+        return BOT_OK;
+    if (!o->watch && loop_timer_new(o->c->loop, on_watch, o, &o->watch))
+        return BOT_ENOMEM;
+    loop_timer_start(o->watch, ms, ms);
+    return BOT_OK;
 }
 
 void

@@ -133,6 +133,12 @@ struct chat_platform *bot_alarm_platform(struct bot *b);
  */
 int bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran);
 
+/* bot_watch_outbox - the daemon also looks for outbox rows every 2 s:
+ * those `pmbot remind` wrote while it ran. */
+int bot_watch_outbox(struct bot *b);
+/* bot_outbox_idle - 1 when the outbox has nothing in flight. */
+int bot_outbox_idle(const struct bot *b);
+
 /* bot_checkpoint_in_background - the daemon's WAL checkpoints run on a
  * worker thread instead of inside commits: every 2 s, and after a commit
  * that left STORE_WAL_CHECKPOINT_FRAMES pages in the WAL. */

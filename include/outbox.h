@@ -54,6 +54,9 @@ void outbox_start(struct outbox *o);
 void outbox_kick(void *o);
 /* outbox_hold - perform nothing while on (fault injection, dry runs). */
 void outbox_hold(struct outbox *o, int on);
+/* outbox_watch - look for rows every ms milliseconds as well: rows that
+ * another process (`pmbot remind`) wrote. Needs the core's loop. */
+int outbox_watch(struct outbox *o, unsigned ms);
 /* outbox_idle - 1 when nothing is in flight (pending rows may wait). */
 int outbox_idle(const struct outbox *o);
 

@@ -91,7 +91,11 @@ static void
 print_as(struct console *c, size_t n, const char *room, const char *user,
          const char *text, const char *thread, const char *only)
 {
-    fprintf(c->out, "[%zu] %s", n, room[0] == '@' ? "" : "#");
+    /* a line only one person sees has no number: nobody can react to it */
+    if (only)
+        fprintf(c->out, "[-] %s", room[0] == '@' ? "" : "#");
+    else
+        fprintf(c->out, "[%zu] %s", n, room[0] == '@' ? "" : "#");
     put_shown(c, room, 0);
     if (thread) {
         fputs(" [", c->out);
