@@ -175,9 +175,15 @@ bot_start(struct bot *b)
 {
     /* a restart finishes what a crash left */
     outbox_start(b->core.outbox);
+    incident_channels_pending(b->incidents);
     incident_open_pending(b->incidents);
     bot_remind(b, bot_now_ms(b), NULL, NULL);
-    scheduler_arm(b->scheduler);
+}
+
+void
+bot_schedule(struct bot *b)
+{
+    scheduler_start(b->scheduler);
 }
 
 int64_t

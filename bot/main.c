@@ -270,6 +270,7 @@ cmd_run(struct config *cfg, int shell)
         bot_prune_in_background(b);
         bot_watch_outbox(b);
     }
+    bot_schedule(b);
     bot_start(b);
     loop_run(loop);
     rc = 0;

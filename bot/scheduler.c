@@ -25,6 +25,7 @@ struct scheduler {
     struct loop_timer *timer;
     int64_t armed_at; /* 0: not armed */
     int running;
+    int started; /* the timer is the daemon's: armed after bot_start */
 };
 
 int
@@ -149,12 +150,19 @@ on_timer(void *arg)
 }
 
 void
+scheduler_start(struct scheduler *s)
+{
+    s->started = 1;
+    scheduler_arm(s);
+}
+
+void
 scheduler_arm(void *arg)
 {
     struct scheduler *s = arg;
     int64_t now, at, wait;
 
-    if (!s->c->loop || s->running)
+    if (!s->c->loop || s->running || !s->started)
         return;
     if (store_job_next(s->c->store, &at))
         at = 0; /* none waits (or the look failed): look again later */

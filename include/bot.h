@@ -80,9 +80,12 @@ void bot_destroy(struct bot *b);
 int bot_set_platform(struct bot *b, struct chat_platform *p);
 
 /* bot_start - finish what a crash left undone (the outbox's pending rows,
- * channels not yet opened), run the duties that fell due while stopped,
- * and arm the scheduler. */
+ * channels not yet opened) and run the duties that fell due while
+ * stopped. Nothing is sent before it. */
 void bot_start(struct bot *b);
+/* bot_schedule - the daemon: run each duty when it falls due, on a timer
+ * of the loop. */
+void bot_schedule(struct bot *b);
 
 int64_t bot_now_ms(const struct bot *b);
 

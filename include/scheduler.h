@@ -43,6 +43,9 @@ void scheduler_free(struct scheduler *s);
 int scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry,
                   int *ran);
 
+/* scheduler_start - from now on keep the timer armed. */
+void scheduler_start(struct scheduler *s);
+
 /* scheduler_arm - (re)arm the timer for the earliest due job (a commit
  * hook: a commit may have added one). Needs a loop; else nothing. */
 void scheduler_arm(void *s);

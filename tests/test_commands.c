@@ -41,7 +41,8 @@ setup(void **state)
     assert_int_equal(bot_new(&w->cfg, NULL, &w->b, NULL), BOT_OK);
     w->p = fake_platform_new();
     bot_set_platform(w->b, w->p);
-    w->b->fixed_now = T0;
+    w->b->core.fixed_now = T0;
+    bot_start(w->b);
     *state = w;
     return 0;
 }
@@ -66,7 +67,7 @@ say(struct world *w, const char *room, const char *text)
     ev.room = room;
     ev.user = "alice";
     ev.text = text;
-    ev.at = w->b->fixed_now;
+    ev.at = w->b->core.fixed_now;
     bot_dispatch(w->b, &ev, NULL, NULL);
 }
 
@@ -129,7 +130,7 @@ command_split_action__accepts_and_refuses(void **state)
     const char *why = NULL;
 
     (void)state;
-    assert_int_equal(command_split_action("Add replica lag alert @bob "
+    assert_int_equal(action_split("Add replica lag alert @bob "
                                           "2026-11-15",
                                           parse_at, NULL, &t, &u, &d, &why),
                      BOT_OK);
@@ -141,7 +142,7 @@ command_split_action__accepts_and_refuses(void **state)
     bot_free(d);
 
     /* the date may come before the assignee */
-    assert_int_equal(command_split_action("Rotate keys 2026-12-01 @carol",
+    assert_int_equal(action_split("Rotate keys 2026-12-01 @carol",
                                           parse_at, NULL, &t, &u, &d, &why),
                      BOT_OK);
     assert_string_equal(t, "Rotate keys");
@@ -150,19 +151,19 @@ command_split_action__accepts_and_refuses(void **state)
     bot_free(u);
     bot_free(d);
 
-    assert_int_equal(command_split_action("Fix it 2026-12-01", parse_at, NULL,
+    assert_int_equal(action_split("Fix it 2026-12-01", parse_at, NULL,
                                           &t, &u, &d, &why),
                      BOT_EINVAL);
     assert_non_null(strstr(why, "assignee"));
-    assert_int_equal(command_split_action("Fix it @bob 2026-02-30", parse_at,
+    assert_int_equal(action_split("Fix it @bob 2026-02-30", parse_at,
                                           NULL, &t, &u, &d, &why),
                      BOT_EINVAL);
     assert_non_null(strstr(why, "calendar date"));
-    assert_int_equal(command_split_action("Fix it @bob soon", parse_at, NULL,
+    assert_int_equal(action_split("Fix it @bob soon", parse_at, NULL,
                                           &t, &u, &d, &why),
                      BOT_EINVAL);
     assert_non_null(strstr(why, "target date"));
-    assert_int_equal(command_split_action("@bob 2026-12-01", parse_at, NULL,
+    assert_int_equal(action_split("@bob 2026-12-01", parse_at, NULL,
                                           &t, &u, &d, &why),
                      BOT_EINVAL);
     assert_null(t);
@@ -309,7 +310,7 @@ incident_resolve__twice_is_refused(void **state)
     struct world *w = *state;
 
     start(w);
-    w->b->fixed_now += 2 * 3600 * 1000 + 12 * 60000;
+    w->b->core.fixed_now += 2 * 3600 * 1000 + 12 * 60000;
     say(w, "C1", "/incident resolve");
     assert_non_null(strstr(fake_last_post(w->p), "resolved after 2h 12m"));
     say(w, "C1", "/incident resolve");
@@ -623,6 +624,7 @@ group_commit__a_refused_command_keeps_the_others_replies(void **state)
     assert_int_equal(bot_new(&cfg, loop, &b, NULL), BOT_OK);
     bot_set_platform(b, p);
     bot_set_group_commit(b, 1);
+    bot_start(b);
     ev.kind = CHAT_EV_COMMAND;
     ev.room = "general";
     ev.user = "alice";
@@ -738,8 +740,10 @@ incident_take_alarm__implausible_start_is_receipt_time(void **state)
     int64_t id;
     size_t n;
 
-    assert_int_equal(bot_tx_begin(w->b), BOT_OK);
-    assert_int_equal(incident_take_alarm(w->b, &a, 2, &id, &status), BOT_OK);
+    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(incident_take_alarm(w->b->incidents, "fake", &a, 2, &id,
+                                         &status),
+                     BOT_OK);
     assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
     assert_string_equal(status, "opened");
     assert_int_equal(store_timeline_list(w->b->store, id, &tl, &n), BOT_OK);

@@ -94,17 +94,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     p = fake_platform_new();
     bot_set_platform(b, p);
-    b->fixed_now = T0;
+    bot_start(b);
+    b->core.fixed_now = T0;
     for (int n = 1; size && n <= MAX_EVENTS; n++) {
         struct chat_event ev = {0};
 
         line = next_line(&data, &size);
         if (!line)
             break;
-        b->fixed_now += 60000;
+        b->core.fixed_now += 60000;
         ev.room = room;
         ev.user = user;
-        ev.at = b->fixed_now;
+        ev.at = b->core.fixed_now;
         ev.is_dm = room[0] == 'D';
         ev.cmd_prefix = '/';
         snprintf(id, sizeof(id), "m%d", n);

@@ -76,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bot_new(&cfg, loop, &b, NULL))
         abort();
     bot_set_platform(b, fake_platform_new());
+    bot_start(b);
     bot_set_group_commit(b, 1);
     if (webhook_new(b, &w, &why))
         abort();
