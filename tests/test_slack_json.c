@@ -888,7 +888,7 @@ slack_post_body__channel_text_and_one_section(void **state)
     chat_msg_bold(&m, "Incident declared");
     chat_msg_text(&m, " %s", "<!channel> & friends");
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     assert_string_equal(get_str(root, "channel"), "C123");
     assert_string_equal(get_str(root, "text"),
@@ -927,7 +927,7 @@ slack_post_body__long_message_split_into_sections(void **state)
     chat_msg_text(&m, "%s", big);
     assert_int_equal(m.err, BOT_OK);
     rendered = render(&m);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     assert_true(json_array_size(json_object_get(root, "blocks")) >= 3);
     joined = joined_sections(root);
@@ -956,12 +956,12 @@ slack_post_body__thread_ts_only_when_given(void **state)
     chat_msg_init(&m);
     chat_msg_text(&m, "reply");
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, "1355517523.000005");
+    body = slack_post_body("C123", &m, "1355517523.000005", NULL);
     root = parse_json(body);
     assert_string_equal(get_str(root, "thread_ts"), "1355517523.000005");
     json_decref(root);
     bot_free(body);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     assert_null(json_object_get(root, "thread_ts"));
     json_decref(root);
@@ -1594,7 +1594,7 @@ slack_post_body__sections_keep_links_whole(void **state)
     chat_msg_text(&m, "%s", pad);
     chat_msg_link(&m, "https://x.y/z", "label"); /* bytes 2990..3010 */
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     blocks = json_object_get(root, "blocks");
     for (size_t i = 0; i < json_array_size(blocks); i++) {
@@ -1622,7 +1622,7 @@ slack_post_body__sections_keep_escapes_whole(void **state)
     chat_msg_init(&m);
     chat_msg_text(&m, "%s & more", pad); /* "&amp;" at bytes 2999..3003 */
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     blocks = json_object_get(root, "blocks");
     for (size_t i = 0; i < json_array_size(blocks); i++) {

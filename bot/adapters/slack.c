@@ -54,7 +54,8 @@ transient_error(const char *e)
 {
     return !strcmp(e, "internal_error") || !strcmp(e, "fatal_error") ||
            !strcmp(e, "service_unavailable") ||
-           !strcmp(e, "request_timeout") || !strcmp(e, "ratelimited");
+           !strcmp(e, "request_timeout") || !strcmp(e, "ratelimited") ||
+           !strcmp(e, "rate_limited");
 }
 
 /* warn_once - one clear line per kind of final failure, naming the fix */
@@ -110,9 +111,38 @@ serial(const char *method)
 }
 
 /*
+ * error_rc - what an error of Slack's means to the core (chat.h): already
+ * so is done; no such thing is BOT_ENOTFOUND; a taken name BOT_EEXIST;
+ * anything else Slack refused is final (BOT_EINVAL): its errors are
+ * refusals, the transient ones are tried again before it comes to this.
+ */
+static int
+error_rc(const char *e)
+{
+    static const char *const done[] = {"already_pinned",
+                                       "already_in_channel",
+                                       "already_reacted"};
+    static const char *const gone[] = {
+        "channel_not_found", "message_not_found", "user_not_found",
+        "users_not_found",   "thread_not_found",  "file_not_found",
+        "no_user"};
+
+    for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++) {
+        if (!strcmp(e, done[i]))
+            return BOT_OK;
+    }
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+        if (!strcmp(e, gone[i]))
+            return BOT_ENOTFOUND;
+    }
+    return !strcmp(e, "name_taken") ? BOT_EEXIST : BOT_EINVAL;
+}
+
+/*
  * judge - Slack answers 200 with "ok"; any other status, or a body that is
- * not JSON, is tried again, as are Slack's own transient errors. A final
- * error of the app's setup is logged once with its fix.
+ * not JSON, is tried again, as are Slack's own transient errors (BOT_EIO
+ * once the attempts run out). A final error of the app's setup is logged
+ * once with its fix.
  */
 static int
 judge(void *arg, const struct webapi_call *c, long status, const char *body,
@@ -122,25 +152,24 @@ judge(void *arg, const struct webapi_call *c, long status, const char *body,
     int ok = 0;
 
     *error = NULL;
-    if (status != 200 || slack_status(body, len, &ok, error)) {
-        *rc = BOT_EIO;
+    *rc = BOT_EIO;
+    if (status != 200 || slack_status(body, len, &ok, error))
         return 1;
-    }
     if (ok) {
         *rc = BOT_OK;
         return 0;
     }
-    *rc = BOT_EIO;
-    if (*error && transient_error(*error))
+    if (!*error) {
+        *rc = BOT_EPROTO; /* "ok":false without an error */
+        return 0;
+    }
+    if (transient_error(*error))
         return 1;
-    if (*error && slack_final_error(*error))
+    *rc = error_rc(*error);
+    if (slack_final_error(*error))
         warn_once(s, c->method, *error);
-    else if (*error && strcmp(*error, "name_taken") &&
-             strcmp(*error, "already_in_channel") &&
-             strcmp(*error, "already_pinned"))
+    else if (*rc != BOT_OK && *rc != BOT_EEXIST)
         log_warn("slack: %s failed: %s", c->method, *error);
-    if (*error && !strcmp(*error, "name_taken"))
-        *rc = BOT_EEXIST;
     return 0;
 }
 
@@ -404,12 +433,139 @@ posted_done(struct webapi_call *c, int rc, const char *body, size_t len)
     bot_free(err);
 }
 
+/* ephemeral_done - an ephemeral message has no ts to keep: Slack's
+ * message_ts names nothing history, chat.update or pins can find */
+static void
+ephemeral_done(struct webapi_call *c, int rc, const char *body, size_t len)
+{
+    chat_posted_fn *cb = c->cb;
+
+    (void)body;
+    (void)len;
+    if (cb)
+        cb(c->arg, rc, NULL);
+}
+
 static void
 op_post(struct chat_platform *p, const struct chat_target *to,
         const struct chat_msg *msg, chat_posted_fn *cb, void *arg)
 {
-    slack_api(sl(p), "chat.postMessage", slack_post_body(to->room, msg, NULL),
-              0, posted_done, cb, arg);
+    if (to->flags & CHAT_POST_EPHEMERAL) {
+        if (!to->user) {
+            if (cb)
+                cb(arg, BOT_EINVAL, NULL);
+            return;
+        }
+        slack_api(sl(p), "chat.postEphemeral",
+                  slack_ephemeral_body(to->room, to->user, msg,
+                                       to->thread_id),
+                  0, ephemeral_done, cb, arg);
+        return;
+    }
+    /* the key rides as metadata: find_sent looks for it after a crash */
+    slack_api(sl(p), "chat.postMessage",
+              slack_post_body(to->room, msg, to->thread_id, to->key), 0,
+              posted_done, cb, arg);
+}
+
+static void
+dm_done(struct webapi_call *c, int rc, const char *body, size_t len)
+{
+    static const char *const paths[] = {"channel.id"};
+    chat_room_fn *cb = c->cb;
+    char *id = NULL, *err = NULL;
+    int ok;
+
+    if (!rc && slack_result(body, len, &ok, &err, paths, &id, 1) == BOT_OK &&
+        !id)
+        rc = BOT_EPROTO;
+    if (cb)
+        cb(c->arg, rc, rc ? NULL : id, NULL);
+    bot_free(id);
+    bot_free(err);
+}
+
+static void
+op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
+           void *arg)
+{
+    const char *const pairs[] = {"users", user, NULL};
+
+    slack_api(sl(p), "conversations.open", slack_json_body(pairs), 0,
+              dm_done, cb, arg);
+}
+
+static void
+op_update(struct chat_platform *p, const char *room, const char *msg_id,
+          const struct chat_msg *msg, chat_done_fn *cb, void *arg)
+{
+    slack_api(sl(p), "chat.update", slack_update_body(room, msg_id, msg), 0,
+              done_done, cb, arg);
+}
+
+/*
+ * emoji_name - Slack names reactions, the core gives the character: the
+ * few pmbot uses, and the configured timeline emoji. NULL for others.
+ */
+static const char *
+emoji_name(const struct slack *s, const char *emoji)
+{
+    static const struct {
+        const char *ch, *name;
+    } table[] = {
+        {"\u2705", "white_check_mark"}, {"\U0001F4CC", "pushpin"},
+        {"\U0001F440", "eyes"},         {"\u274C", "x"},
+        {"\U0001F44D", "+1"},           {"\u26A0", "warning"},
+        {"\U0001F6A8", "rotating_light"}};
+    size_t n = strlen(emoji);
+
+    /* U+FE0F (emoji presentation) changes no name */
+    if (n > 3 && !strcmp(emoji + n - 3, "\xEF\xB8\x8F"))
+        n -= 3;
+    if (s->cfg->timeline_emoji && s->cfg->timeline_emoji_name &&
+        strlen(s->cfg->timeline_emoji) == n &&
+        !memcmp(s->cfg->timeline_emoji, emoji, n))
+        return s->cfg->timeline_emoji_name;
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strlen(table[i].ch) == n && !memcmp(table[i].ch, emoji, n))
+            return table[i].name;
+    }
+    return NULL;
+}
+
+static void
+op_react(struct chat_platform *p, const char *room, const char *msg_id,
+         const char *emoji, chat_done_fn *cb, void *arg)
+{
+    const char *name = emoji_name(sl(p), emoji);
+    const char *const pairs[] = {"channel", room, "timestamp", msg_id,
+                                 "name",    name, NULL};
+
+    if (!name) {
+        log_warn("slack: no Slack name for the reaction %s", emoji);
+        if (cb)
+            cb(arg, BOT_EINVAL);
+        return;
+    }
+    slack_api(sl(p), "reactions.add", slack_json_body(pairs), 0, done_done,
+              cb, arg);
+}
+
+static void
+op_redact(struct chat_platform *p, const char *room, const char *msg_id,
+          chat_done_fn *cb, void *arg)
+{
+    const char *const pairs[] = {"channel", room, "ts", msg_id, NULL};
+
+    slack_api(sl(p), "chat.delete", slack_json_body(pairs), 0, done_done, cb,
+              arg);
+}
+
+static void
+op_find_sent(struct chat_platform *p, const char *room, const char *key,
+             chat_posted_fn *cb, void *arg)
+{
+    slack_find_sent(sl(p), room, key, cb, arg);
 }
 
 static void
@@ -433,17 +589,21 @@ upload_sent(struct webapi_call *c, int rc, const char *body, size_t len)
 {
     (void)body;
     (void)len;
+    if (!rc && (!c->extra || !c->extra2))
+        rc = BOT_ENOMEM;
     if (rc) {
         done_done(c, rc, NULL, 0);
         return;
     }
-    /* extra: "file_id\ntitle", extra2: channel */
-    char *nl = strchr(c->extra, '\n');
+    /* extra: "file_id\ntitle", extra2: "channel\nthread_ts" */
+    char *nl = strchr(c->extra, '\n'), *thread = strchr(c->extra2, '\n');
 
     *nl = '\0';
+    *thread++ = '\0';
     slack_api(c->ctx, "files.completeUploadExternal",
-              slack_upload_complete_body(c->extra, nl + 1, c->extra2), 0,
-              upload_completed, c->cb, c->arg);
+              slack_upload_complete_body(c->extra, nl + 1, c->extra2,
+                                         *thread ? thread : NULL),
+              0, upload_completed, c->cb, c->arg);
 }
 
 static void
@@ -458,6 +618,8 @@ upload_url(struct webapi_call *c, int rc, const char *body, size_t len)
     if (!rc)
         slack_result(body, len, &ok, &err, paths, v, 2);
     bot_free(err);
+    if (!rc && (!c->extra || !c->extra2))
+        rc = BOT_ENOMEM;
     if (rc || !v[0] || !v[1]) {
         done_done(c, rc ? rc : BOT_EPROTO, NULL, 0);
         bot_free(v[0]);
@@ -489,7 +651,6 @@ op_upload(struct chat_platform *p, const struct chat_target *to,
           const char *filename, const char *title, const char *content,
           size_t len, chat_done_fn *cb, void *arg)
 {
-    const char *room = to->room;
     struct slack *s = sl(p);
     struct strbuf form, carry;
     char *fn = http_url_escape(filename), num[32];
@@ -505,8 +666,14 @@ op_upload(struct chat_platform *p, const struct chat_target *to,
     c = slack_api(s, "files.getUploadURLExternal", strbuf_steal(&form), 1,
                   upload_url, cb, arg);
     if (c) {
-        c->extra = bot_strdup(room);
+        struct strbuf where;
+
+        strbuf_init(&where, 0);
+        strbuf_printf(&where, "%s\n%s", to->room,
+                      to->thread_id ? to->thread_id : "");
+        c->extra = strbuf_steal(&where);
         c->extra2 = strbuf_steal(&carry);
+        strbuf_cleanup(&where);
     }
     strbuf_cleanup(&form);
     strbuf_cleanup(&carry);
@@ -564,14 +731,19 @@ op_connected(struct chat_platform *p, const char **why)
 static const struct chat_platform_ops slack_ops = {
     .name = "slack",
     .cmd_prefix = '/',
-    .caps = CHAT_CAN_PRIVATE,
+    .caps = CHAT_CAN_EPHEMERAL | CHAT_CAN_THREAD | CHAT_CAN_PRIVATE,
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,
     .post = op_post,
+    .open_dm = op_open_dm,
+    .update = op_update,
+    .react = op_react,
+    .redact = op_redact,
     .fetch_message = op_fetch_message,
     .pin = op_pin,
     .upload = op_upload,
+    .find_sent = op_find_sent,
     .parse_user = op_parse_user,
     .connected = op_connected,
     .destroy = op_destroy,

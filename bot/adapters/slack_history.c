@@ -1,6 +1,10 @@
 /*
  * slack_history.c - messages fetched from Slack's history, and find_sent.
  *
+ * find_sent reads the channel's newest FIND_SENT_PAGE messages with their
+ * metadata (include_all_metadata) for the bot's own message carrying an
+ * idempotency key (slack_post_body puts it there).
+ *
  * Messages pmbot must fetch wait per channel, and one conversations.history
  * call asks for all of them at once (oldest..latest of the batch): a burst
  * of 📌 on unseen messages costs a call per hundred, not one each, which
@@ -17,6 +21,7 @@
 
 #define FETCH_BATCH 100 /* messages asked for in one call */
 #define FETCH_PAGE  "200" /* the page the call reads them from */
+#define FIND_SENT_PAGE "100" /* how far back find_sent looks */
 
 struct fetch {
     struct fetch *next;
@@ -76,7 +81,7 @@ fetched_one(struct webapi_call *c, int rc, const char *body, size_t len)
     if (!rc)
         rc = slack_find_message(body, len, c->extra2, &m);
     if (rc) {
-        cb(c->arg, rc == BOT_EIO ? BOT_ENOTFOUND : rc, NULL);
+        cb(c->arg, rc, NULL); /* thread_not_found: BOT_ENOTFOUND */
         return;
     }
     deliver_found(c->ctx, c->extra, &m, cb, c->arg);
@@ -191,7 +196,7 @@ fetched_batch(struct webapi_call *c, int rc, const char *body, size_t len)
     if (!rc)
         rc = slack_find_messages(body, len, ts, n, found, &has_more, oldest,
                                  sizeof(oldest));
-    else if (n > 1 && rc == BOT_EIO)
+    else if (n > 1)
         alone = per_ts_error(body, len);
     while (*below_tail)
         below_tail = &(*below_tail)->next;
@@ -340,4 +345,37 @@ slack_history_free(struct slack *s)
 {
     while (s->rooms)
         room_free(s, s->rooms); /* their calls were cancelled */
+}
+
+static void
+found_sent(struct webapi_call *c, int rc, const char *body, size_t len)
+{
+    struct slack *s = c->ctx;
+    chat_posted_fn *cb = c->cb;
+    char *ts = NULL;
+
+    if (!rc && !c->extra)
+        rc = BOT_ENOMEM;
+    if (!rc)
+        rc = slack_find_keyed(body, len, c->extra, s->self_user, s->self_bot,
+                              &ts);
+    cb(c->arg, rc, ts);
+    bot_free(ts);
+}
+
+void
+slack_find_sent(struct slack *s, const char *room, const char *key,
+                chat_posted_fn *cb, void *arg)
+{
+    const char *const pairs[] = {"channel", room,
+                                 "limit",   FIND_SENT_PAGE,
+                                 "include_all_metadata", "true",
+                                 NULL};
+
+    if (!key || !*key) {
+        cb(arg, BOT_EINVAL, NULL);
+        return;
+    }
+    slack_api_get(s, "conversations.history", pairs, found_sent, cb, arg,
+                  bot_strdup(key));
 }
