@@ -104,6 +104,9 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_SUPPORT) $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
 
+# test_slack_ops starts the loopback Slack (not linked in: order only)
+build/asan/tests/test_slack_ops: | build/asan/fake_slack
+
 # library objects for the fuzz targets: instrumented, without libFuzzer's main
 build/fuzz/%.o: %.c | deps
 	@mkdir -p $(dir $@)
