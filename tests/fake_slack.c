@@ -2101,7 +2101,7 @@ ctl_message(struct fake *f, json_t *a, json_t *reply)
     const char *thread = arg_str(a, "thread_ts");
     char tsbuf[32], cm[32], eid[32];
     static const char *const passthrough[] = {"blocks", "bot_id", "subtype",
-                                              "files"};
+                                              "files", "metadata"};
     const struct envelope *e;
     json_t *msg;
     int64_t us;

@@ -193,8 +193,6 @@ setup(void **state)
 {
     struct world *w = calloc(1, sizeof(*w));
     char url[96];
-    int up = 0;
-    double end;
 
     start_fake(w);
     assert_int_equal(config_defaults(&w->cfg), BOT_OK);
@@ -214,16 +212,32 @@ setup(void **state)
     bot_set_platform(w->b, w->p);
     assert_int_equal(loop_timer_new(w->loop, on_tick, w, &w->tick), BOT_OK);
     loop_timer_start(w->tick, 20, 20);
-    slack_start(w->p);
-    /* connected: auth.test has said who the bot is */
-    end = now_s() + 10;
-    while (!(up = connected(w)) && now_s() < end)
-        loop_run_once(w->loop);
-    assert_true(up);
     json_decref(ctl(w, "channel",
                     "{\"id\":\"CT1\",\"name\":\"ops\","
                     "\"members\":[\"UBOT\",\"U2\",\"U9\"]}"));
     *state = w;
+    return 0;
+}
+
+/* start - slack_start, then wait until connected: auth.test has said who
+ * the bot is */
+static void
+start(struct world *w)
+{
+    double end = now_s() + 10;
+    int up;
+
+    slack_start(w->p);
+    while (!(up = connected(w)) && now_s() < end)
+        loop_run_once(w->loop);
+    assert_true(up);
+}
+
+static int
+setup_started(void **state)
+{
+    setup(state);
+    start(*state);
     return 0;
 }
 
@@ -360,6 +374,43 @@ find_sent__the_keyed_post_is_found_an_unknown_key_is_not(void **state)
     assert_true(run(w, &g.done, 10));
     assert_int_equal(g.rc, BOT_ENOTFOUND);
     assert_string_equal(g.id, "");
+}
+
+static void
+find_sent__waits_for_who_the_bot_is_and_skips_other_apps(void **state)
+{
+    struct world *w = *state;
+    struct chat_target to = {.room = "CT1", .key = "pmbot-7"};
+    struct res r, f = {0};
+    json_t *c;
+
+    start(w);
+    r = post(w, &to, "ours");
+    assert_int_equal(r.rc, BOT_OK);
+    /* a newer message of another app carrying the same key */
+    json_decref(ctl(w, "message",
+                    "{\"channel\":\"CT1\",\"user\":\"U9\",\"bot_id\":"
+                    "\"B9\",\"text\":\"theirs\",\"deliver\":false,"
+                    "\"metadata\":{\"event_type\":\"pmbot_outbox\","
+                    "\"event_payload\":{\"key\":\"pmbot-7\"}}}"));
+    /* a restart: asked before auth.test, find_sent waits for it */
+    w->p->ops->destroy(w->p);
+    assert_int_equal(slack_new(w->loop, w->ws, &w->cfg, &w->p), BOT_OK);
+    bot_set_platform(w->b, w->p);
+    json_decref(ctl(w, "reset_log", "{}"));
+    w->p->ops->find_sent(w->p, "CT1", "pmbot-7", posted, &f);
+    /* time enough for an answer, had it been asked */
+    assert_false(run(w, &f.done, 0.3));
+    c = calls(w, "conversations.history");
+    assert_int_equal(json_array_size(c), 0);
+    json_decref(c);
+    start(w);
+    assert_true(run(w, &f.done, 10));
+    assert_int_equal(f.rc, BOT_OK);
+    assert_string_equal(f.id, r.id);
+    c = calls(w, "auth.test");
+    assert_int_equal(json_array_size(c), 1);
+    json_decref(c);
 }
 
 static void
@@ -609,9 +660,12 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_started, teardown)
         T(caps__ephemeral_thread_private_and_the_new_ops),
         T(find_sent__the_keyed_post_is_found_an_unknown_key_is_not),
+        cmocka_unit_test_setup_teardown(
+            find_sent__waits_for_who_the_bot_is_and_skips_other_apps, setup,
+            teardown),
         T(post__in_a_thread),
         T(post__ephemeral_goes_to_one_user_and_has_no_id),
         T(open_dm__answers_the_dm_channel),

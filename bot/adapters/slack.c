@@ -764,6 +764,7 @@ slack_new(struct loop *loop, struct ws_ctx *ws, const struct config *cfg,
     p->ops = &slack_ops;
     p->priv = s;
     s->ws = ws;
+    s->authing = 1; /* who the bot is: auth.test, once started */
     s->desc = (struct webapi_desc){.name = "slack",
                                    .base_url = cfg->slack_api_url,
                                    .token = cfg->slack_bot_token,

@@ -3,7 +3,8 @@
  *
  * find_sent reads the channel's newest FIND_SENT_PAGE messages with their
  * metadata (include_all_metadata) for the bot's own message carrying an
- * idempotency key (slack_post_body puts it there).
+ * idempotency key (slack_post_body puts it there). Asked before auth.test
+ * has said who the bot is, it waits for that answer.
  *
  * Messages pmbot must fetch wait per channel, and one conversations.history
  * call asks for all of them at once (oldest..latest of the batch): a burst
@@ -37,6 +38,15 @@ struct slack_room {
     struct fetch *below; /* missed below a full page: asked next, alone */
     int busy;            /* its history call is out */
     int delivering;      /* in fetched_batch's callbacks: keep the room */
+};
+
+/* a find_sent waiting for auth.test: pmbot's own messages are known by
+ * its ids */
+struct slack_find {
+    struct slack_find *next;
+    char *room, *key;
+    chat_posted_fn *cb;
+    void *arg;
 };
 
 static void
@@ -324,6 +334,15 @@ slack_fetch(struct slack *s, const char *room, const char *msg_id,
 void
 slack_history_cancel(struct slack *s)
 {
+    struct slack_find *w;
+
+    while ((w = s->finds)) {
+        s->finds = w->next;
+        w->cb(w->arg, BOT_ECANCELED, NULL);
+        bot_free(w->room);
+        bot_free(w->key);
+        bot_free(w);
+    }
     for (struct slack_room *r = s->rooms; r; r = r->next) {
         struct fetch **lists[] = {&r->below, &r->wait};
 
@@ -363,19 +382,58 @@ found_sent(struct webapi_call *c, int rc, const char *body, size_t len)
     bot_free(ts);
 }
 
-void
-slack_find_sent(struct slack *s, const char *room, const char *key,
-                chat_posted_fn *cb, void *arg)
+static void
+find_send(struct slack *s, const char *room, const char *key,
+          chat_posted_fn *cb, void *arg)
 {
     const char *const pairs[] = {"channel", room,
                                  "limit",   FIND_SENT_PAGE,
                                  "include_all_metadata", "true",
                                  NULL};
 
+    slack_api_get(s, "conversations.history", pairs, found_sent, cb, arg,
+                  bot_strdup(key));
+}
+
+void
+slack_find_sent(struct slack *s, const char *room, const char *key,
+                chat_posted_fn *cb, void *arg)
+{
+    struct slack_find *f, **pp;
+
     if (!key || !*key) {
         cb(arg, BOT_EINVAL, NULL);
         return;
     }
-    slack_api_get(s, "conversations.history", pairs, found_sent, cb, arg,
-                  bot_strdup(key));
+    if (!s->authing) {
+        find_send(s, room, key, cb, arg);
+        return;
+    }
+    f = bot_calloc(1, sizeof(*f));
+    if (!f || !(f->room = bot_strdup(room)) || !(f->key = bot_strdup(key))) {
+        if (f)
+            bot_free(f->room);
+        bot_free(f);
+        cb(arg, BOT_ENOMEM, NULL);
+        return;
+    }
+    f->cb = cb;
+    f->arg = arg;
+    for (pp = &s->finds; *pp; pp = &(*pp)->next)
+        ; /* in the order asked */
+    *pp = f;
+}
+
+void
+slack_history_authed(struct slack *s)
+{
+    struct slack_find *f;
+
+    while ((f = s->finds)) {
+        s->finds = f->next;
+        find_send(s, f->room, f->key, f->cb, f->arg);
+        bot_free(f->room);
+        bot_free(f->key);
+        bot_free(f);
+    }
 }

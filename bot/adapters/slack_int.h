@@ -20,6 +20,7 @@ struct config;
 struct loop;
 struct loop_timer;
 struct slack_env;
+struct slack_find;
 struct slack_room;
 struct slack_sock;
 struct ws_ctx;
@@ -46,6 +47,7 @@ struct slack {
     int paused; /* reading stopped: too many envelopes in progress */
     /* history (slack_history.c): channels with messages to fetch */
     struct slack_room *rooms;
+    struct slack_find *finds; /* find_sent waiting for auth.test */
     int destroying; /* op_destroy: no new calls */
     /* slack.c */
     char warned[SLACK_WARNED][64]; /* final errors already logged */
@@ -81,6 +83,9 @@ void slack_fetch(struct slack *s, const char *room, const char *msg_id,
                  chat_fetched_fn *cb, void *arg);
 void slack_find_sent(struct slack *s, const char *room, const char *key,
                      chat_posted_fn *cb, void *arg);
+/* slack_history_authed - auth.test answered (or failed for good): the
+ * find_sent calls waiting for it go out. */
+void slack_history_authed(struct slack *s);
 /* slack_history_cancel - every waiting fetch gets BOT_ECANCELED; then,
  * once the queue is freed, slack_history_free releases the rooms. */
 void slack_history_cancel(struct slack *s);

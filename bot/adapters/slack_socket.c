@@ -420,6 +420,8 @@ authed(struct webapi_call *c, int rc, const char *body, size_t len)
         bot_free(v[1]);
         if (final) {
             s->stopped = 1;
+            s->authing = 0;
+            slack_history_authed(s); /* they fail like every call now */
             return;
         }
         log_warn("slack: auth.test failed; trying again");
@@ -431,6 +433,7 @@ authed(struct webapi_call *c, int rc, const char *body, size_t len)
     bot_free(err);
     s->self_user = v[0];
     s->self_bot = v[1];
+    slack_history_authed(s);
     connect_socket(s);
 }
 
