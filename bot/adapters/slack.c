@@ -313,7 +313,7 @@ slack_learn_users(struct slack *s, const char *text)
             const char *const pairs[] = {"user", id, NULL};
 
             slack_api_get(s, "users.info", pairs, user_info_done, NULL, NULL,
-                    bot_strdup(id));
+                          bot_strdup(id));
         }
     }
 }

@@ -107,8 +107,8 @@ fetch_replies(struct slack *s, const char *room, const char *ts,
     const char *pairs[] = {"channel", room, "ts", ts, NULL};
     struct webapi_call *c;
 
-    c = slack_api_get(s, "conversations.replies", pairs, fetched_one, cb, arg,
-                bot_strdup(room));
+    c = slack_api_get(s, "conversations.replies", pairs, fetched_one, cb,
+                      arg, bot_strdup(room));
     if (c)
         c->extra2 = bot_strdup(ts);
 }
@@ -126,8 +126,8 @@ fetch_one(struct slack *s, const char *room, const char *ts,
                            "true",    "limit", "1",     NULL};
     struct webapi_call *c;
 
-    c = slack_api_get(s, "conversations.history", pairs, fetched_history, cb, arg,
-                bot_strdup(room));
+    c = slack_api_get(s, "conversations.history", pairs, fetched_history, cb,
+                      arg, bot_strdup(room));
     if (c)
         c->extra2 = bot_strdup(ts);
 }
@@ -286,15 +286,15 @@ fetch_next(struct slack *s, struct slack_room *r)
                                hi,        "inclusive", "true",
                                "limit",   "1",         NULL};
 
-        slack_api_get(s, "conversations.history", pairs, fetched_batch, r, batch,
-                NULL);
+        slack_api_get(s, "conversations.history", pairs, fetched_batch, r,
+                      batch, NULL);
     } else {
         const char *pairs[] = {"channel", r->channel, "oldest",    lo,
                                "latest",  hi,         "inclusive", "true",
                                "limit",   FETCH_PAGE, NULL};
 
-        slack_api_get(s, "conversations.history", pairs, fetched_batch, r, batch,
-                NULL);
+        slack_api_get(s, "conversations.history", pairs, fetched_batch, r,
+                      batch, NULL);
     }
 }
 

@@ -1439,7 +1439,8 @@ slack_find_keyed(const char *body, size_t len, const char *key,
     json_array_foreach(msgs, i, m) {
         json_t *meta = json_object_get(m, "metadata");
         const char *t = json_string_value(json_object_get(m, "ts"));
-        const char *et = json_string_value(json_object_get(meta, "event_type"));
+        const char *et =
+            json_string_value(json_object_get(meta, "event_type"));
         const char *k = json_string_value(
             at_path(meta, "event_payload.key"));
         const char *bot = json_string_value(json_object_get(m, "bot_id"));

@@ -193,7 +193,8 @@ user_changed(struct slack *s, struct slack_env *v, const char *data,
 }
 
 static void
-on_envelope(struct slack *s, struct slack_sock *k, const char *data, size_t len)
+on_envelope(struct slack *s, struct slack_sock *k, const char *data,
+            size_t len)
 {
     struct slack_env *v = bot_calloc(1, sizeof(*v));
 
@@ -442,7 +443,6 @@ start_auth(struct slack *s)
 {
     slack_api(s, "auth.test", bot_strdup("{}"), 0, authed, NULL, NULL);
 }
-
 
 void
 slack_socket_start(struct slack *s)
