@@ -36,7 +36,8 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/incident/review_clock.c bot/incident/report.c bot/alarm.c \
         bot/metrics.c bot/chunked.c bot/webhook.c \
         bot/adapters/console.c bot/adapters/slack_json.c \
-        bot/adapters/slack.c \
+        bot/adapters/slack.c bot/adapters/slack_history.c \
+        bot/adapters/slack_socket.c bot/webapi.c \
         commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \
         storage/store.c storage/migrate.c storage/store_incident.c \
         storage/store_action.c storage/store_user.c \
@@ -106,6 +107,9 @@ build/asan/pmbot: $(ASAN_OBJS) build/asan/bot/main.o
 build/asan/tests/%: build/asan/tests/%.o $(TEST_SUPPORT) $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SANITIZE) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
+
+# test_slack_ops starts the loopback Slack (not linked in: order only)
+build/asan/tests/test_slack_ops: | build/asan/fake_slack
 
 # library objects for the fuzz targets: instrumented, without libFuzzer's main
 build/fuzz/%.o: %.c | deps

@@ -47,6 +47,7 @@ struct slack_envelope {
     char *reaction;
     char *item_type;
     char *deleted_ts;
+    char *channel_type; /* message events: channel, group, im, mpim */
     /* slash_commands */
     char *command;
     char *response_url;
@@ -91,17 +92,31 @@ int slack_decode(struct strbuf *out, const char *text);
  * plain "@channel" (no link_names, no parse=full). */
 int slack_render(const struct chat_msg *m, struct strbuf *out);
 
-/* Builders (new JSON strings). */
+/* Builders (new JSON strings; NULL when out of memory). */
+
+/* The message metadata that carries an idempotency key:
+ * {"event_type":"pmbot_outbox","event_payload":{"key":"pmbot-42"}}. */
+#define SLACK_KEY_EVENT "pmbot_outbox"
+
+/* slack_post_body - chat.postMessage; thread_ts and key nullable (key:
+ * carried as metadata, for slack_find_keyed). */
 char *slack_post_body(const char *channel, const struct chat_msg *m,
-                      const char *thread_ts);
+                      const char *thread_ts, const char *key);
+/* slack_ephemeral_body - chat.postEphemeral: only user sees it. */
+char *slack_ephemeral_body(const char *channel, const char *user,
+                           const struct chat_msg *m, const char *thread_ts);
+/* slack_update_body - chat.update of the message ts. */
+char *slack_update_body(const char *channel, const char *ts,
+                        const struct chat_msg *m);
 char *slack_ack(const char *envelope_id);
 /* slack_reply_body - a slash command reply: ephemeral or in_channel. */
 char *slack_reply_body(const struct chat_msg *m, int in_channel);
 /* slack_json_body - {"k1":"v1",...} from NULL-terminated pairs. */
 char *slack_json_body(const char *const *pairs);
-/* slack_upload_complete_body - files.completeUploadExternal arguments. */
+/* slack_upload_complete_body - files.completeUploadExternal arguments;
+ * thread_ts nullable. */
 char *slack_upload_complete_body(const char *file_id, const char *title,
-                                 const char *channel);
+                                 const char *channel, const char *thread_ts);
 
 /* slack_status - the "ok" (1 only if true) and "error" (new or NULL) of a
  * Web API answer, without building a tree. BOT_EPROTO if the body is not
@@ -139,6 +154,14 @@ int slack_find_messages(const char *body, size_t len, const char *const *ts,
                         size_t n, struct slack_message *out, int *has_more,
                         char *oldest, size_t oldest_size);
 void slack_message_clear(struct slack_message *m);
+
+/* slack_find_keyed - the ts (new) of the message of a history answer that
+ * carries key in its metadata (SLACK_KEY_EVENT) and was posted by pmbot
+ * (bot_id self_bot or user self_user; either may be NULL, both NULL: any
+ * poster). BOT_ENOTFOUND when none does, BOT_EPROTO without "messages",
+ * BOT_ENOMEM. */
+int slack_find_keyed(const char *body, size_t len, const char *key,
+                     const char *self_user, const char *self_bot, char **ts);
 
 /* slack_user_of - the id and the name (profile.display_name, else
  * real_name, else name; new strings) of the user object of a users.info

@@ -160,6 +160,7 @@ struct fake {
     json_t *uploads;    /* file id -> upload record */
     json_t *files;      /* [completed upload] */
     json_t *responses;  /* [response_url POST] */
+    json_t *ephemerals; /* [chat.postEphemeral] */
     json_t *users;      /* user id -> fields overriding users.info */
     json_t *ratelimits; /* method -> {retry_after, count} */
     json_t *failures;   /* method -> {error, channel?, count} */
@@ -1219,6 +1220,15 @@ reactions_update(json_t *msg, const char *name, const char *user,
 
 /* ------------------------------------------------------------- Web API */
 
+static json_t *edit_event(struct fake *f, const char *chid, json_t *msg,
+                          const char *text, json_t *blocks,
+                          const char *editor);
+static json_t *delete_event(struct fake *f, const char *chid, size_t idx);
+static const struct envelope *react(struct fake *f, const char *chid,
+                                    const char *ts, const char *user,
+                                    const char *reaction, int removed,
+                                    char *eid, size_t n);
+
 /* Fills reply (which starts as {"ok":true}); returns NULL or a Slack error. */
 typedef const char *api_fn(struct fake *f, json_t *args, json_t *reply);
 
@@ -1405,12 +1415,166 @@ api_post_message(struct fake *f, json_t *args, json_t *reply)
         json_object_set_new(msg, "blocks", blocks);
     if (thread && *thread)
         json_object_set_new(msg, "thread_ts", json_string(thread));
+    if (json_object_get(args, "metadata")) {
+        json_t *meta = arg_json(args, "metadata");
+
+        if (!json_is_object(meta) ||
+            !json_is_string(json_object_get(meta, "event_type")) ||
+            !json_is_object(json_object_get(meta, "event_payload"))) {
+            json_decref(meta);
+            json_decref(msg);
+            return "invalid_metadata_format";
+        }
+        json_object_set_new(msg, "metadata", meta);
+    }
     msg = msg_store(f, id, msg);
     json_object_set_new(reply, "channel", json_string(id));
     json_object_set_new(reply, "ts", json_string(ts));
     json_object_set_new(reply, "message", json_deep_copy(msg));
     /* real Slack echoes the bot's own post; pmbot must ignore it */
     send_event(f, message_event(f, id, msg), NULL, 0);
+    return NULL;
+}
+
+/* find_target - the message ts in ch, for chat.update/delete and
+ * reactions.add (borrowed; *idx its place), or the Slack error in *err */
+static json_t *
+find_target(struct fake *f, json_t *ch, const char *ts, size_t *idx,
+            const char **err)
+{
+    json_t *m;
+    int64_t us;
+
+    *err = NULL;
+    if (!ch) {
+        *err = "channel_not_found";
+        return NULL;
+    }
+    if (!ts || !*ts) {
+        *err = "no_item_specified";
+        return NULL;
+    }
+    m = ts_parse(ts, &us) ? NULL
+                          : msg_find(json_object_get(f->messages,
+                                                     arg_str(ch, "id")),
+                                     us, idx);
+    if (!m)
+        *err = "message_not_found";
+    return m;
+}
+
+static int
+by_bot(const json_t *msg)
+{
+    const char *u = arg_str(msg, "user");
+
+    return u && !strcmp(u, BOT_USER);
+}
+
+static const char *
+api_post_ephemeral(struct fake *f, json_t *args, json_t *reply)
+{
+    json_t *ch = channel_resolve(f, arg_str(args, "channel"), 0);
+    const char *user = arg_str(args, "user"), *text = arg_str(args, "text");
+    const char *thread = arg_str(args, "thread_ts");
+    json_t *members, *rec;
+    char ts[32];
+    int64_t us;
+
+    if (!ch)
+        return "channel_not_found";
+    if (!user || !*user)
+        return "user_not_found";
+    members = json_object_get(ch, "members");
+    if (json_array_size(members) && !members_has(members, user))
+        return "user_not_in_channel";
+    if ((!text || !*text) && !json_array_size(json_object_get(args, "blocks")))
+        return "no_text";
+    if (thread && *thread && ts_parse(thread, &us))
+        return "invalid_thread_ts";
+    fresh_ts(f, ts, sizeof(ts));
+    rec = json_pack("{s:s,s:s,s:s,s:s,s:I}", "channel", arg_str(ch, "id"),
+                    "user", user, "text", text ? text : "", "message_ts", ts,
+                    "t", (json_int_t)since_start_ms(f));
+    if (thread && *thread)
+        json_object_set_new(rec, "thread_ts", json_string(thread));
+    json_array_append_new(f->ephemerals, rec);
+    json_object_set_new(reply, "message_ts", json_string(ts));
+    return NULL;
+}
+
+static const char *
+api_chat_update(struct fake *f, json_t *args, json_t *reply)
+{
+    json_t *ch = channel_resolve(f, arg_str(args, "channel"), 0);
+    const char *ts = arg_str(args, "ts"), *text = arg_str(args, "text");
+    const char *err, *chid;
+    json_t *msg = find_target(f, ch, ts, NULL, &err), *blocks = NULL;
+
+    if (!msg)
+        return err;
+    if (!by_bot(msg))
+        return "cant_update_message";
+    if (json_object_get(args, "blocks")) {
+        blocks = arg_json(args, "blocks");
+        if (!json_is_array(blocks)) {
+            json_decref(blocks);
+            return "invalid_blocks";
+        }
+    }
+    if ((!text || !*text) && !json_array_size(blocks)) {
+        json_decref(blocks);
+        return "no_text";
+    }
+    chid = arg_str(ch, "id");
+    /* Slack tells the channel, the bot included */
+    send_event(f, edit_event(f, chid, msg, text, blocks, BOT_USER), NULL, 0);
+    json_object_set_new(reply, "channel", json_string(chid));
+    json_object_set_new(reply, "ts", json_string(ts));
+    json_object_set_new(reply, "text", json_string(text ? text : ""));
+    json_object_set_new(reply, "message", json_deep_copy(msg));
+    return NULL;
+}
+
+static const char *
+api_chat_delete(struct fake *f, json_t *args, json_t *reply)
+{
+    json_t *ch = channel_resolve(f, arg_str(args, "channel"), 0);
+    const char *ts = arg_str(args, "ts"), *err, *chid;
+    size_t idx = 0;
+
+    if (!find_target(f, ch, ts, &idx, &err))
+        return err;
+    if (!by_bot(json_array_get(
+            json_object_get(f->messages, arg_str(ch, "id")), idx)))
+        return "cant_delete_message";
+    chid = arg_str(ch, "id");
+    json_object_set_new(reply, "channel", json_string(chid));
+    json_object_set_new(reply, "ts", json_string(ts));
+    send_event(f, delete_event(f, chid, idx), NULL, 0);
+    return NULL;
+}
+
+static const char *
+api_reactions_add(struct fake *f, json_t *args, json_t *reply)
+{
+    json_t *ch = channel_resolve(f, arg_str(args, "channel"), 0);
+    const char *ts = arg_str(args, "timestamp"), *name = arg_str(args, "name");
+    const char *err;
+    json_t *msg = find_target(f, ch, ts, NULL, &err), *r;
+    size_t i;
+
+    (void)reply;
+    if (!msg)
+        return err;
+    if (!name || !*name || strchr(name, ':'))
+        return "invalid_name";
+    json_array_foreach(json_object_get(msg, "reactions"), i, r) {
+        if (!strcmp(arg_str(r, "name"), name) &&
+            members_has(json_object_get(r, "users"), BOT_USER))
+            return "already_reacted";
+    }
+    react(f, arg_str(ch, "id"), ts, BOT_USER, name, 0, NULL, 0);
     return NULL;
 }
 
@@ -1480,6 +1644,7 @@ api_history(struct fake *f, json_t *args, json_t *reply)
     const char *oldest = arg_str(args, "oldest");
     const char *cursor = arg_str(args, "cursor");
     int incl = arg_bool(args, "inclusive", 0), incl_latest = incl;
+    int meta = arg_bool(args, "include_all_metadata", 0);
     long long limit = arg_int(args, "limit", 100);
     int64_t lat = INT64_MAX, old = -1, us;
     json_t *msgs, *out = json_array(), *m;
@@ -1541,7 +1706,15 @@ api_history(struct fake *f, json_t *args, json_t *reply)
             has_more = 1;
             break;
         }
-        json_array_append(out, m);
+        /* like Slack, metadata only to those who ask for it */
+        if (!meta && json_object_get(m, "metadata")) {
+            json_t *bare = json_copy(m);
+
+            json_object_del(bare, "metadata");
+            json_array_append_new(out, bare);
+        } else {
+            json_array_append(out, m);
+        }
     }
     if (from_oldest) {
         json_t *rev = json_array();
@@ -1729,6 +1902,10 @@ static const struct api_method {
     {"conversations.invite", 0, api_invite},
     {"conversations.setTopic", 0, api_set_topic},
     {"chat.postMessage", 0, api_post_message},
+    {"chat.postEphemeral", 0, api_post_ephemeral},
+    {"chat.update", 0, api_chat_update},
+    {"chat.delete", 0, api_chat_delete},
+    {"reactions.add", 0, api_reactions_add},
     {"pins.add", 0, api_pins_add},
     {"conversations.open", 0, api_conversations_open},
     {"conversations.history", 0, api_history},
@@ -1924,7 +2101,7 @@ ctl_message(struct fake *f, json_t *a, json_t *reply)
     const char *thread = arg_str(a, "thread_ts");
     char tsbuf[32], cm[32], eid[32];
     static const char *const passthrough[] = {"blocks", "bot_id", "subtype",
-                                              "files"};
+                                              "files", "metadata"};
     const struct envelope *e;
     json_t *msg;
     int64_t us;
@@ -1988,31 +2165,77 @@ ctl_find(struct fake *f, json_t *a, size_t *idx, const char **err)
     return m;
 }
 
+/* edit_event - msg (in chid) gets text (and blocks, taken, when not
+ * NULL), edited by editor; the message_changed event (new) */
+static json_t *
+edit_event(struct fake *f, const char *chid, json_t *msg, const char *text,
+           json_t *blocks, const char *editor)
+{
+    json_t *prev = json_deep_copy(msg);
+    char ts[32];
+
+    fresh_ts(f, ts, sizeof(ts));
+    json_object_set_new(msg, "text", json_string(text ? text : ""));
+    if (blocks)
+        json_object_set_new(msg, "blocks", blocks);
+    json_object_set_new(msg, "edited",
+                        json_pack("{s:s,s:s}", "user", editor, "ts", ts));
+    /* the event carries a snapshot, not our live record */
+    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:o,s:o}", "type",
+                     "message", "subtype", "message_changed", "hidden", 1,
+                     "channel", chid, "channel_type", channel_type(f, chid),
+                     "ts", ts, "event_ts", ts, "message", json_deep_copy(msg),
+                     "previous_message", prev);
+}
+
+/* delete_event - the message at idx of chid goes (and its pin); the
+ * message_deleted event (new) */
+static json_t *
+delete_event(struct fake *f, const char *chid, size_t idx)
+{
+    json_t *msgs = json_object_get(f->messages, chid);
+    json_t *msg = json_incref(json_array_get(msgs, idx));
+    json_t *ch, *pins, *p, *parent;
+    char ts[32];
+    size_t i;
+    int64_t pus;
+
+    json_array_remove(msgs, idx);
+    ch = channel_get(f, chid);
+    pins = json_object_get(ch, "pins");
+    json_array_foreach(pins, i, p) {
+        if (!strcmp(json_string_value(p), arg_str(msg, "ts"))) {
+            json_array_remove(pins, i);
+            break;
+        }
+    }
+    if (is_reply(msg) && !ts_parse(arg_str(msg, "thread_ts"), &pus)) {
+        parent = msg_find(msgs, pus, NULL);
+        if (parent)
+            json_object_set_new(
+                parent, "reply_count",
+                json_integer(arg_int(parent, "reply_count", 1) - 1));
+    }
+    fresh_ts(f, ts, sizeof(ts));
+    return json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:O,s:o}", "type",
+                     "message", "subtype", "message_deleted", "hidden", 1,
+                     "channel", chid, "channel_type", channel_type(f, chid),
+                     "ts", ts, "event_ts", ts, "deleted_ts",
+                     json_object_get(msg, "ts"), "previous_message", msg);
+}
+
 static const char *
 ctl_edit(struct fake *f, json_t *a, json_t *reply)
 {
     const char *err = NULL, *chid = arg_str(a, "channel");
-    const char *text = arg_str(a, "text");
-    json_t *msg = ctl_find(f, a, NULL, &err), *prev, *ev;
+    json_t *msg = ctl_find(f, a, NULL, &err), *ev;
     const struct envelope *e;
-    char ts[32], eid[32];
+    char eid[32];
 
     if (!msg)
         return err;
-    prev = json_deep_copy(msg);
-    fresh_ts(f, ts, sizeof(ts));
-    json_object_set_new(msg, "text", json_string(text ? text : ""));
-    json_object_set_new(msg, "edited",
-                        json_pack("{s:s,s:s}", "user",
-                                  arg_str(msg, "user") ? arg_str(msg, "user")
-                                                       : "U0USER",
-                                  "ts", ts));
-    /* the event carries a snapshot, not our live record */
-    ev = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:o,s:o}", "type",
-                   "message", "subtype", "message_changed", "hidden", 1,
-                   "channel", chid, "channel_type", channel_type(f, chid),
-                   "ts", ts, "event_ts", ts, "message", json_deep_copy(msg),
-                   "previous_message", prev);
+    ev = edit_event(f, chid, msg, arg_str(a, "text"), NULL,
+                    arg_str(msg, "user") ? arg_str(msg, "user") : "U0USER");
     if (arg_bool(a, "deliver", 1)) {
         e = send_event(f, ev, eid, sizeof(eid));
         reply_event(reply, e, eid);
@@ -2026,38 +2249,14 @@ static const char *
 ctl_delete(struct fake *f, json_t *a, json_t *reply)
 {
     const char *err = NULL, *chid = arg_str(a, "channel");
-    json_t *msg, *ch, *pins, *p, *ev, *parent;
     const struct envelope *e;
-    char ts[32], eid[32];
-    size_t idx = 0, i;
-    int64_t pus;
+    size_t idx = 0;
+    json_t *ev;
+    char eid[32];
 
-    msg = ctl_find(f, a, &idx, &err);
-    if (!msg)
+    if (!ctl_find(f, a, &idx, &err))
         return err;
-    json_incref(msg);
-    json_array_remove(json_object_get(f->messages, chid), idx);
-    ch = channel_get(f, chid);
-    pins = json_object_get(ch, "pins");
-    json_array_foreach(pins, i, p) {
-        if (!strcmp(json_string_value(p), arg_str(msg, "ts"))) {
-            json_array_remove(pins, i);
-            break;
-        }
-    }
-    if (is_reply(msg) && !ts_parse(arg_str(msg, "thread_ts"), &pus)) {
-        parent = msg_find(json_object_get(f->messages, chid), pus, NULL);
-        if (parent)
-            json_object_set_new(
-                parent, "reply_count",
-                json_integer(arg_int(parent, "reply_count", 1) - 1));
-    }
-    fresh_ts(f, ts, sizeof(ts));
-    ev = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:O,s:o}", "type",
-                   "message", "subtype", "message_deleted", "hidden", 1,
-                   "channel", chid, "channel_type", channel_type(f, chid),
-                   "ts", ts, "event_ts", ts, "deleted_ts",
-                   json_object_get(msg, "ts"), "previous_message", msg);
+    ev = delete_event(f, chid, idx);
     if (arg_bool(a, "deliver", 1)) {
         e = send_event(f, ev, eid, sizeof(eid));
         reply_event(reply, e, eid);
@@ -2404,6 +2603,7 @@ ctl_state(struct fake *f, json_t *a, json_t *reply)
                   f->files, "uploads", f->uploads, "responses", f->responses,
                   "ratelimits", f->ratelimits, "failures", f->failures,
                   "delays", f->delays, "users", f->users));
+    json_object_set(reply, "ephemerals", f->ephemerals);
     /* the wall clock at t = 0, so a client can place its own times */
     json_object_set_new(reply, "t0_epoch_us",
                         json_integer((json_int_t)(clock_us(CLOCK_REALTIME) -
@@ -2997,6 +3197,7 @@ fake_free(struct fake *f)
     json_decref(f->uploads);
     json_decref(f->files);
     json_decref(f->responses);
+    json_decref(f->ephemerals);
     json_decref(f->users);
     json_decref(f->ratelimits);
     json_decref(f->failures);
@@ -3071,6 +3272,7 @@ main(int argc, char **argv)
     f.uploads = json_object();
     f.files = json_array();
     f.responses = json_array();
+    f.ephemerals = json_array();
     f.users = json_object();
     f.ratelimits = json_object();
     f.failures = json_object();

@@ -888,7 +888,7 @@ slack_post_body__channel_text_and_one_section(void **state)
     chat_msg_bold(&m, "Incident declared");
     chat_msg_text(&m, " %s", "<!channel> & friends");
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     assert_string_equal(get_str(root, "channel"), "C123");
     assert_string_equal(get_str(root, "text"),
@@ -927,7 +927,7 @@ slack_post_body__long_message_split_into_sections(void **state)
     chat_msg_text(&m, "%s", big);
     assert_int_equal(m.err, BOT_OK);
     rendered = render(&m);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     assert_true(json_array_size(json_object_get(root, "blocks")) >= 3);
     joined = joined_sections(root);
@@ -956,12 +956,12 @@ slack_post_body__thread_ts_only_when_given(void **state)
     chat_msg_init(&m);
     chat_msg_text(&m, "reply");
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, "1355517523.000005");
+    body = slack_post_body("C123", &m, "1355517523.000005", NULL);
     root = parse_json(body);
     assert_string_equal(get_str(root, "thread_ts"), "1355517523.000005");
     json_decref(root);
     bot_free(body);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     assert_null(json_object_get(root, "thread_ts"));
     json_decref(root);
@@ -1594,7 +1594,7 @@ slack_post_body__sections_keep_links_whole(void **state)
     chat_msg_text(&m, "%s", pad);
     chat_msg_link(&m, "https://x.y/z", "label"); /* bytes 2990..3010 */
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     blocks = json_object_get(root, "blocks");
     for (size_t i = 0; i < json_array_size(blocks); i++) {
@@ -1622,7 +1622,7 @@ slack_post_body__sections_keep_escapes_whole(void **state)
     chat_msg_init(&m);
     chat_msg_text(&m, "%s & more", pad); /* "&amp;" at bytes 2999..3003 */
     assert_int_equal(m.err, BOT_OK);
-    body = slack_post_body("C123", &m, NULL);
+    body = slack_post_body("C123", &m, NULL, NULL);
     root = parse_json(body);
     blocks = json_object_get(root, "blocks");
     for (size_t i = 0; i < json_array_size(blocks); i++) {
@@ -1760,6 +1760,172 @@ slack_user_of__users_info_and_user_change(void **state)
     assert_int_equal(slack_user_of("[", 1, 0, &id, &name), BOT_EPROTO);
 }
 
+/* --- platform interface v2 --- */
+
+/* dm_event - is_dm of a message event in channel with channel_type ct
+ * (NULL: none) */
+static int
+dm_event(const char *channel, const char *ct)
+{
+    char body[512];
+    struct slack_envelope e;
+    struct strbuf sb;
+    struct chat_event ev;
+    int dm;
+
+    snprintf(body, sizeof(body),
+             "{\"type\":\"events_api\",\"envelope_id\":\"e1\","
+             "\"payload\":{\"event_id\":\"Ev1\",\"event\":{\"type\":"
+             "\"message\",\"channel\":\"%s\",%s%s%s\"user\":\"U1\","
+             "\"text\":\"done ACT-3\",\"ts\":\"1.2\"}}}",
+             channel, ct ? "\"channel_type\":\"" : "", ct ? ct : "",
+             ct ? "\"," : "");
+    strbuf_init(&sb, 0);
+    assert_int_equal(slack_envelope_parse(body, strlen(body), &e), BOT_OK);
+    assert_int_equal(slack_envelope_event(&e, SELF_USER, SELF_BOT, &sb, &ev),
+                     BOT_OK);
+    assert_int_equal(ev.kind, CHAT_EV_MESSAGE);
+    dm = ev.is_dm;
+    slack_envelope_clear(&e);
+    strbuf_cleanup(&sb);
+    return dm;
+}
+
+static void
+slack_envelope_event__channel_type_im_is_a_dm(void **state)
+{
+    (void)state;
+    assert_int_equal(dm_event("D123", "im"), 1);
+    assert_int_equal(dm_event("C123", "channel"), 0);
+    assert_int_equal(dm_event("G123", "group"), 0);
+    assert_int_equal(dm_event("C123", "mpim"), 0);
+    /* without channel_type, a DM's id says it */
+    assert_int_equal(dm_event("D123", NULL), 1);
+    assert_int_equal(dm_event("C123", NULL), 0);
+}
+
+static void
+slack_post_body__key_rides_as_metadata(void **state)
+{
+    struct chat_msg m;
+    char *body;
+    json_t *root, *meta;
+
+    (void)state;
+    chat_msg_init(&m);
+    chat_msg_text(&m, "reminder");
+    body = slack_post_body("C123", &m, NULL, "pmbot-42");
+    root = parse_json(body);
+    meta = json_object_get(root, "metadata");
+    assert_string_equal(get_str(meta, "event_type"), "pmbot_outbox");
+    assert_string_equal(get_str(json_object_get(meta, "event_payload"), "key"),
+                        "pmbot-42");
+    json_decref(root);
+    bot_free(body);
+    body = slack_post_body("C123", &m, NULL, NULL);
+    root = parse_json(body);
+    assert_null(json_object_get(root, "metadata"));
+    json_decref(root);
+    bot_free(body);
+    chat_msg_cleanup(&m);
+}
+
+static void
+slack_ephemeral_and_update_bodies(void **state)
+{
+    struct chat_msg m;
+    char *body;
+    json_t *root;
+
+    (void)state;
+    chat_msg_init(&m);
+    chat_msg_text(&m, "a <b> & c");
+    body = slack_ephemeral_body("C123", "U9", &m, "1.5");
+    root = parse_json(body);
+    assert_string_equal(get_str(root, "channel"), "C123");
+    assert_string_equal(get_str(root, "user"), "U9");
+    assert_string_equal(get_str(root, "thread_ts"), "1.5");
+    assert_string_equal(get_str(root, "text"), "a &lt;b&gt; &amp; c");
+    assert_non_null(json_object_get(root, "blocks"));
+    json_decref(root);
+    bot_free(body);
+    body = slack_update_body("C123", "1.6", &m);
+    root = parse_json(body);
+    assert_string_equal(get_str(root, "channel"), "C123");
+    assert_string_equal(get_str(root, "ts"), "1.6");
+    assert_string_equal(get_str(root, "text"), "a &lt;b&gt; &amp; c");
+    assert_null(json_object_get(root, "user"));
+    json_decref(root);
+    bot_free(body);
+    chat_msg_cleanup(&m);
+}
+
+static void
+slack_upload_complete_body__thread_ts_only_when_given(void **state)
+{
+    char *body = slack_upload_complete_body("F1", "Doc", "C1", "1.5");
+    json_t *root = parse_json(body);
+
+    (void)state;
+    assert_string_equal(get_str(root, "channel_id"), "C1");
+    assert_string_equal(get_str(root, "thread_ts"), "1.5");
+    json_decref(root);
+    bot_free(body);
+    body = slack_upload_complete_body("F1", "Doc", "C1", NULL);
+    root = parse_json(body);
+    assert_null(json_object_get(root, "thread_ts"));
+    json_decref(root);
+    bot_free(body);
+}
+
+static const char keyed_page[] =
+    "{\"ok\":true,\"messages\":["
+    /* another app copying the shape */
+    "{\"type\":\"message\",\"bot_id\":\"B9\",\"user\":\"U9\","
+    "\"ts\":\"3.0\",\"metadata\":{\"event_type\":\"pmbot_outbox\","
+    "\"event_payload\":{\"key\":\"pmbot-7\"}}},"
+    "{\"type\":\"message\",\"bot_id\":\"BBOT\",\"user\":\"UBOT\","
+    "\"ts\":\"2.0\",\"metadata\":{\"event_type\":\"other\","
+    "\"event_payload\":{\"key\":\"pmbot-7\"}}},"
+    "{\"type\":\"message\",\"bot_id\":\"BBOT\",\"user\":\"UBOT\","
+    "\"ts\":\"1.5\",\"metadata\":{\"event_type\":\"pmbot_outbox\","
+    "\"event_payload\":{\"key\":\"pmbot-70\"}}},"
+    "{\"type\":\"message\",\"bot_id\":\"BBOT\",\"user\":\"UBOT\","
+    "\"ts\":\"1.0\",\"metadata\":{\"event_type\":\"pmbot_outbox\","
+    "\"event_payload\":{\"key\":\"pmbot-7\"}}},"
+    "{\"type\":\"message\",\"user\":\"U1\",\"ts\":\"0.5\"}"
+    "],\"has_more\":false}";
+
+static void
+slack_find_keyed__the_bots_own_message_with_the_key(void **state)
+{
+    size_t n = strlen(keyed_page);
+    char *ts = NULL;
+
+    (void)state;
+    assert_int_equal(
+        slack_find_keyed(keyed_page, n, "pmbot-7", SELF_USER, SELF_BOT, &ts),
+        BOT_OK);
+    assert_string_equal(ts, "1.0");
+    bot_free(ts);
+    assert_int_equal(
+        slack_find_keyed(keyed_page, n, "pmbot-8", SELF_USER, SELF_BOT, &ts),
+        BOT_ENOTFOUND);
+    assert_null(ts);
+    /* who pmbot is not known yet: the newest with the key */
+    assert_int_equal(slack_find_keyed(keyed_page, n, "pmbot-7", NULL, NULL,
+                                      &ts),
+                     BOT_OK);
+    assert_string_equal(ts, "3.0");
+    bot_free(ts);
+    assert_int_equal(slack_find_keyed("{\"ok\":true}", 11, "pmbot-7",
+                                      SELF_USER, SELF_BOT, &ts),
+                     BOT_EPROTO);
+    assert_int_equal(slack_find_keyed("nope", 4, "pmbot-7", SELF_USER,
+                                      SELF_BOT, &ts),
+                     BOT_EPROTO);
+}
+
 int
 main(void)
 {
@@ -1814,6 +1980,12 @@ main(void)
         cmocka_unit_test(slack_post_body__channel_text_and_one_section),
         cmocka_unit_test(slack_post_body__long_message_split_into_sections),
         cmocka_unit_test(slack_post_body__thread_ts_only_when_given),
+        cmocka_unit_test(slack_envelope_event__channel_type_im_is_a_dm),
+        cmocka_unit_test(slack_post_body__key_rides_as_metadata),
+        cmocka_unit_test(slack_ephemeral_and_update_bodies),
+        cmocka_unit_test(
+            slack_upload_complete_body__thread_ts_only_when_given),
+        cmocka_unit_test(slack_find_keyed__the_bots_own_message_with_the_key),
         cmocka_unit_test(slack_reply_body__in_channel_or_ephemeral),
         cmocka_unit_test(slack_ack__envelope_id_only),
         cmocka_unit_test(slack_status__ok_and_error_at_the_top_only),

@@ -33,7 +33,7 @@ slack_envelope_clear(struct slack_envelope *e)
                        &e->user,        &e->bot_id,     &e->text,
                        &e->ts,          &e->thread_ts,  &e->reaction,
                        &e->item_type,   &e->deleted_ts, &e->command,
-                       &e->response_url};
+                       &e->response_url, &e->channel_type};
 
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         bot_free(*fields[i]);
@@ -58,7 +58,7 @@ enum slot {
     S_P_EVENT_ID, S_P_COMMAND, S_P_TEXT, S_P_USER_ID, S_P_CHANNEL_ID,
     S_P_RESPONSE_URL,
     S_E_TYPE, S_E_SUBTYPE, S_E_CHANNEL, S_E_USER, S_E_BOT_ID, S_E_TEXT,
-    S_E_TS, S_E_THREAD_TS, S_E_REACTION, S_E_DELETED_TS,
+    S_E_TS, S_E_THREAD_TS, S_E_REACTION, S_E_DELETED_TS, S_E_CHANNEL_TYPE,
     S_I_CHANNEL, S_I_TS, S_I_TYPE,
     S_M_TEXT, S_M_TS, S_M_THREAD_TS, S_M_USER, S_M_BOT_ID,
     NSLOTS
@@ -100,6 +100,7 @@ static const struct key keys[] = {
     K(C_EVENT, "thread_ts", S_E_THREAD_TS, C_NONE),
     K(C_EVENT, "reaction", S_E_REACTION, C_NONE),
     K(C_EVENT, "deleted_ts", S_E_DELETED_TS, C_NONE),
+    K(C_EVENT, "channel_type", S_E_CHANNEL_TYPE, C_NONE),
     K(C_EVENT, "item", -1, C_ITEM),
     K(C_EVENT, "message", -1, C_MSG),
     K(C_ITEM, "channel", S_I_CHANNEL, C_NONE),
@@ -375,6 +376,7 @@ slack_envelope_parse(const char *buf, size_t len, struct slack_envelope *out)
             out->thread_ts = take(&x, S_E_THREAD_TS);
             out->reaction = take(&x, S_E_REACTION);
             out->deleted_ts = take(&x, S_E_DELETED_TS);
+            out->channel_type = take(&x, S_E_CHANNEL_TYPE);
         }
         if (x.is_map[C_EVENT] && x.is_map[C_ITEM]) {
             over(&out->channel, &x, S_I_CHANNEL);
@@ -480,7 +482,9 @@ slack_envelope_event(const struct slack_envelope *e, const char *self_user,
     }
     ev->thread_id = e->thread_ts;
     ev->at = slack_ts_ms(e->ts);
-    ev->is_dm = e->channel[0] == 'D';
+    /* message.im says "im"; a DM's id starts with D where it does not */
+    ev->is_dm = e->channel_type ? !strcmp(e->channel_type, "im")
+                                : e->channel[0] == 'D';
     if (!st || !strcmp(st, "thread_broadcast") || !strcmp(st, "file_share") ||
         !strcmp(st, "me_message")) {
         if (e->bot_id || !e->ts)
@@ -760,9 +764,9 @@ dump(json_t *root)
     return d;
 }
 
-char *
-slack_post_body(const char *channel, const struct chat_msg *m,
-                const char *thread_ts)
+/* msg_root - {"channel", "text", "blocks"} of a message (new) */
+static json_t *
+msg_root(const char *channel, const struct chat_msg *m)
 {
     struct strbuf md, plain;
     json_t *root;
@@ -780,14 +784,57 @@ slack_post_body(const char *channel, const struct chat_msg *m,
     plain.len = safe_cut(plain.buf ? plain.buf : "", plain.len, 3900);
     if (plain.buf)
         plain.buf[plain.len] = '\0';
-    root = json_pack("{s:s, s:s, s:o, s:b}", "channel", channel, "text",
-                     strbuf_str(&plain), "blocks", blocks(strbuf_str(&md)),
-                     "unfurl_links", 0);
-    if (root && thread_ts)
-        json_object_set_new(root, "thread_ts", json_string(thread_ts));
+    root = json_pack("{s:s, s:s, s:o}", "channel", channel, "text",
+                     strbuf_str(&plain), "blocks", blocks(strbuf_str(&md)));
     strbuf_cleanup(&md);
     strbuf_cleanup(&plain);
+    return root;
+}
+
+/* set - root[k] = v (taken); a failure drops root, so dump gives NULL */
+static json_t *
+set(json_t *root, const char *k, json_t *v)
+{
+    if (root && (!v || json_object_set_new(root, k, v))) {
+        json_decref(root);
+        return NULL;
+    }
+    if (!root)
+        json_decref(v);
+    return root;
+}
+
+char *
+slack_post_body(const char *channel, const struct chat_msg *m,
+                const char *thread_ts, const char *key)
+{
+    json_t *root = set(msg_root(channel, m), "unfurl_links", json_false());
+
+    if (thread_ts)
+        root = set(root, "thread_ts", json_string(thread_ts));
+    if (key)
+        root = set(root, "metadata",
+                   json_pack("{s:s, s:{s:s}}", "event_type",
+                             SLACK_KEY_EVENT, "event_payload", "key", key));
     return dump(root);
+}
+
+char *
+slack_ephemeral_body(const char *channel, const char *user,
+                     const struct chat_msg *m, const char *thread_ts)
+{
+    json_t *root = set(msg_root(channel, m), "user", json_string(user));
+
+    if (thread_ts)
+        root = set(root, "thread_ts", json_string(thread_ts));
+    return dump(root);
+}
+
+char *
+slack_update_body(const char *channel, const char *ts,
+                  const struct chat_msg *m)
+{
+    return dump(set(msg_root(channel, m), "ts", json_string(ts)));
 }
 
 char *
@@ -826,10 +873,14 @@ slack_json_body(const char *const *pairs)
 
 char *
 slack_upload_complete_body(const char *file_id, const char *title,
-                           const char *channel)
+                           const char *channel, const char *thread_ts)
 {
-    return dump(json_pack("{s:[{s:s, s:s}], s:s}", "files", "id", file_id,
-                          "title", title, "channel_id", channel));
+    json_t *root = json_pack("{s:[{s:s, s:s}], s:s}", "files", "id", file_id,
+                             "title", title, "channel_id", channel);
+
+    if (thread_ts)
+        root = set(root, "thread_ts", json_string(thread_ts));
+    return dump(root);
 }
 
 static json_t *
@@ -1367,6 +1418,45 @@ slack_user_of(const char *body, size_t len, int envelope, char **id,
         *id = *name = NULL;
     }
 done:
+    json_decref(root);
+    return rc;
+}
+
+int
+slack_find_keyed(const char *body, size_t len, const char *key,
+                 const char *self_user, const char *self_bot, char **ts)
+{
+    json_t *root = json_loadb(body, len, 0, NULL), *msgs, *m;
+    size_t i;
+    int rc = BOT_ENOTFOUND;
+
+    *ts = NULL;
+    msgs = json_object_get(root, "messages");
+    if (!json_is_array(msgs)) {
+        json_decref(root);
+        return BOT_EPROTO;
+    }
+    json_array_foreach(msgs, i, m) {
+        json_t *meta = json_object_get(m, "metadata");
+        const char *t = json_string_value(json_object_get(m, "ts"));
+        const char *et =
+            json_string_value(json_object_get(meta, "event_type"));
+        const char *k = json_string_value(
+            at_path(meta, "event_payload.key"));
+        const char *bot = json_string_value(json_object_get(m, "bot_id"));
+        const char *user = json_string_value(json_object_get(m, "user"));
+
+        if (!t || !et || !k || strcmp(et, SLACK_KEY_EVENT) || strcmp(k, key))
+            continue;
+        /* pmbot's own message: another app may copy the shape */
+        if ((self_bot || self_user) &&
+            !(self_bot && bot && !strcmp(bot, self_bot)) &&
+            !(self_user && user && !strcmp(user, self_user)))
+            continue;
+        *ts = bot_strdup(t);
+        rc = *ts ? BOT_OK : BOT_ENOMEM;
+        break;
+    }
     json_decref(root);
     return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * fuzz_slack_history - a conversations.history / .replies page as
- * slack.c's batched fetch reads it. The input's first line is the list of
+ * slack_history.c's batched fetch reads it. The input's first line is the list of
  * ts looked for (blank-separated, at most FETCH_BATCH of them), the rest is
- * the page: so the fuzzer can make ts that the page holds.
+ * the page: so the fuzzer can make ts that the page holds. The first ts
+ * is also the key find_sent looks for (slack_find_keyed).
  */
 #define FUZZ_QUIET_INIT /* fuzz.h's LLVMFuzzerInitialize */
 #include "fuzz.h"
@@ -19,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *line = fuzz_line(&data, &size), *save = NULL, *w;
     const char *ts[MAX_TS];
     struct slack_message found[MAX_TS], one;
-    char oldest[32];
+    char oldest[32], *keyed = NULL;
     int has_more = 0;
     size_t n = 0;
 
@@ -41,6 +42,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!slack_find_message((const char *)data, size, n ? ts[0] : "1.0",
                             &one))
         slack_message_clear(&one);
+    if (!slack_find_keyed((const char *)data, size, n ? ts[0] : "pmbot-1",
+                          "UBOT", "BBOT", &keyed) &&
+        !keyed)
+        __builtin_trap(); /* found means a ts */
+    bot_free(keyed);
     bot_free(line);
     return 0;
 }
