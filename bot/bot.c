@@ -160,6 +160,19 @@ bot_set_platform(struct bot *b, struct chat_platform *p)
     return BOT_OK;
 }
 
+void
+bot_take_platform(struct bot *b, struct chat_platform *p)
+{
+    for (size_t i = 0; i < b->core.nplatforms; i++) {
+        if (b->platforms[i] == p) {
+            memmove(&b->platforms[i], &b->platforms[i + 1],
+                    (b->core.nplatforms - i - 1) * sizeof(*b->platforms));
+            b->core.nplatforms--;
+            return;
+        }
+    }
+}
+
 struct chat_platform *
 bot_alarm_platform(struct bot *b)
 {

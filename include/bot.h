@@ -79,6 +79,9 @@ void bot_destroy(struct bot *b);
  * are routed here, and incidents on it are served by it. */
 int bot_set_platform(struct bot *b, struct chat_platform *p);
 
+/* bot_take_platform - remove p from the bot (the caller destroys it). */
+void bot_take_platform(struct bot *b, struct chat_platform *p);
+
 /* bot_start - finish what a crash left undone (the outbox's pending rows,
  * channels not yet opened) and run the duties that fell due while
  * stopped. Nothing is sent before it. */

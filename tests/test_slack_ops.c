@@ -394,6 +394,7 @@ find_sent__waits_for_who_the_bot_is_and_skips_other_apps(void **state)
                     "\"metadata\":{\"event_type\":\"pmbot_outbox\","
                     "\"event_payload\":{\"key\":\"pmbot-7\"}}}"));
     /* a restart: asked before auth.test, find_sent waits for it */
+    bot_take_platform(w->b, w->p);
     w->p->ops->destroy(w->p);
     assert_int_equal(slack_new(w->loop, w->ws, &w->cfg, &w->p), BOT_OK);
     bot_set_platform(w->b, w->p);
