@@ -236,6 +236,7 @@ op_destroy(struct chat_platform *p)
     free(f->rooms);
     free(f->last_upload);
     free(f->pending_id);
+    free(f->sent_key);
     free(f);
     free(p);
 }
@@ -258,6 +259,30 @@ static const struct chat_platform_ops fake_ops = {
     .parse_user = op_parse_user,
     .destroy = op_destroy,
 };
+
+static void
+op_find_sent(struct chat_platform *p, const char *room, const char *key,
+             chat_posted_fn *cb, void *arg)
+{
+    struct fake_platform *f = fake_of(p);
+
+    (void)room;
+    f->nfinds++;
+    if (f->sent_key && !strcmp(f->sent_key, key))
+        cb(arg, BOT_OK, "m-found");
+    else
+        cb(arg, BOT_ENOTFOUND, NULL);
+}
+
+void
+fake_platform_sent_before(struct chat_platform *p, const char *key)
+{
+    struct fake_platform *f = fake_of(p);
+
+    free(f->sent_key);
+    f->sent_key = strdup(key);
+    f->ops.find_sent = op_find_sent;
+}
 
 struct chat_platform *
 fake_platform_new(void)

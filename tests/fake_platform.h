@@ -32,6 +32,8 @@ struct fake_platform {
     int last_open_flags;
     int fail_posts; /* the next this many posts fail with fail_rc (EIO) */
     int fail_rc;
+    char *sent_key; /* find_sent finds this key (fake_platform_sent_before) */
+    size_t nfinds;
     char *last_upload;
     int taken_names; /* open_channel answers BOT_EEXIST this many times */
     /* messages fetch_message can return */
@@ -54,6 +56,10 @@ void fake_platform_add_message(struct chat_platform *p, const char *room,
 
 /* fake_platform_fire - complete a deferred fetch. */
 void fake_platform_fire(struct chat_platform *p);
+
+/* fake_platform_sent_before - give the platform find_sent, which finds
+ * key as if a crash had sent it before. */
+void fake_platform_sent_before(struct chat_platform *p, const char *key);
 
 /* fake_last_post - the text of the newest post, or "" if none. */
 const char *fake_last_post(struct chat_platform *p);

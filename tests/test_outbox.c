@@ -1,0 +1,489 @@
+/*
+ * test_outbox.c - the unit of work, the durable outbox and its fallbacks,
+ * the scheduler's review clock, several platforms in one bot, and bare
+ * words in a DM.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "alarm.h"
+#include "bot.h"
+#include "config.h"
+#include "err.h"
+#include "fake_platform.h"
+#include "incident.h"
+#include "mem.h"
+#include "outbox.h"
+#include "store.h"
+#include "strbuf.h"
+#include "unit.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T0 1793507880000LL /* 2026-11-01T04:38:00Z */
+#define HOUR (3600 * 1000LL)
+
+struct world {
+    struct config cfg;
+    struct bot *b;
+    struct chat_platform *p;
+    char path[64];
+};
+
+static void
+open_world(struct world *w, int start)
+{
+    assert_int_equal(bot_new(&w->cfg, NULL, &w->b, NULL), BOT_OK);
+    w->p = fake_platform_new();
+    bot_set_platform(w->b, w->p);
+    w->b->core.fixed_now = T0;
+    if (start)
+        bot_start(w->b);
+}
+
+static int
+setup(void **state)
+{
+    struct world *w = calloc(1, sizeof(*w));
+
+    snprintf(w->path, sizeof(w->path), "/tmp/pmbot-outbox-%d.db",
+             (int)getpid());
+    unlink(w->path);
+    assert_int_equal(config_defaults(&w->cfg), BOT_OK);
+    bot_free(w->cfg.database);
+    w->cfg.database = bot_strdup(w->path);
+    open_world(w, 1);
+    *state = w;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct world *w = *state;
+    char more[80];
+
+    bot_destroy(w->b);
+    config_cleanup(&w->cfg);
+    unlink(w->path);
+    snprintf(more, sizeof(more), "%s-wal", w->path);
+    unlink(more);
+    snprintf(more, sizeof(more), "%s-shm", w->path);
+    unlink(more);
+    free(w);
+    return 0;
+}
+
+/* Rows a unit writes: two posts in one room with a pin of the first. */
+struct rows {
+    struct bot *b;
+    const char *room;
+    int fail; /* the work fails after writing */
+};
+
+static int
+write_rows(void *arg)
+{
+    struct rows *r = arg;
+    struct chat_target to = {.room = r->room};
+    struct chat_msg m;
+    int64_t first;
+    int rc;
+
+    chat_msg_init(&m);
+    chat_msg_text(&m, "first");
+    rc = outbox_post(r->b->core.outbox, "fake", &to, &m, &first);
+    chat_msg_cleanup(&m);
+    if (!rc)
+        rc = outbox_pin(r->b->core.outbox, "fake", r->room, first);
+    chat_msg_init(&m);
+    chat_msg_text(&m, "second");
+    if (!rc)
+        rc = outbox_post(r->b->core.outbox, "fake", &to, &m, NULL);
+    chat_msg_cleanup(&m);
+    return rc ? rc : r->fail;
+}
+
+static int
+run_rows(struct world *w, const char *room, int fail)
+{
+    struct rows r = {w->b, room, fail};
+    struct unit u = {0};
+
+    u.fn = write_rows;
+    u.arg = &r;
+    return unit_run(w->b->core.units, &u, NULL);
+}
+
+/* pending - outbox rows not yet done */
+static long
+pending(struct world *w)
+{
+    long n = 0;
+
+    assert_int_equal(store_outbox_count(w->b->store, &n), BOT_OK);
+    return n;
+}
+
+static void
+outbox__rolled_back_unit_leaves_no_row_and_sends_nothing(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    assert_int_equal(run_rows(w, "C1", BOT_EDB), BOT_EDB);
+    assert_int_equal(f->nposts, 0);
+    assert_int_equal(f->npins, 0);
+    assert_int_equal(pending(w), 0);
+}
+
+static void
+outbox__after_commit_in_order_and_a_pin_waits_for_its_post(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    assert_int_equal(f->nposts, 2);
+    assert_string_equal(f->posts[0].text, "first");
+    assert_string_equal(f->posts[1].text, "second");
+    assert_int_equal(f->npins, 1);
+    /* each row carries its id as the idempotency key */
+    assert_non_null(f->posts[0].key);
+    assert_int_equal(strncmp(f->posts[0].key, "pmbot-", 6), 0);
+    assert_string_not_equal(f->posts[0].key, f->posts[1].key);
+    assert_int_equal(pending(w), 0); /* all marked done */
+}
+
+static void
+outbox__transient_failure_backs_off_then_sends_once(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    f->fail_posts = 1; /* BOT_EIO: may work later */
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    assert_int_equal(f->nposts, 0);
+    assert_int_equal(f->npins, 0); /* its lane waits: order is kept */
+    assert_int_equal(pending(w), 3);
+    outbox_kick(w->b->core.outbox); /* too early: backing off */
+    assert_int_equal(f->nposts, 0);
+    w->b->core.fixed_now += 2000;
+    outbox_kick(w->b->core.outbox);
+    assert_int_equal(f->nposts, 2);
+    assert_string_equal(f->posts[0].text, "first");
+    assert_int_equal(f->npins, 1);
+    assert_int_equal(pending(w), 0);
+}
+
+static void
+outbox__final_failure_is_not_retried(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    f->fail_posts = 1;
+    f->fail_rc = BOT_EINVAL; /* channel_not_found and the like */
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    /* the first failed for good, so its pin has nothing to pin; the
+     * second post still goes */
+    assert_int_equal(f->nposts, 1);
+    assert_string_equal(f->posts[0].text, "second");
+    assert_int_equal(f->npins, 0);
+    w->b->core.fixed_now += 3600 * 1000;
+    outbox_kick(w->b->core.outbox);
+    assert_int_equal(f->nposts, 1);
+    assert_int_equal(pending(w), 0);
+}
+
+static void
+outbox__a_private_reply_becomes_a_dm_without_ephemeral(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    struct chat_target to = {.room = "C1", .user = "alice",
+                             .flags = CHAT_POST_EPHEMERAL};
+    struct chat_msg m;
+
+    chat_msg_init(&m);
+    chat_msg_text(&m, "only you");
+    outbox_send_now(w->b->core.outbox, w->p, &to, &m);
+    assert_int_equal(f->nposts, 1);
+    assert_string_equal(f->posts[0].room, "C1");
+    assert_int_equal(f->posts[0].flags & CHAT_POST_EPHEMERAL,
+                     CHAT_POST_EPHEMERAL);
+    assert_string_equal(f->posts[0].user, "alice");
+    assert_int_equal(f->ndms, 0);
+
+    f->ops.caps &= ~(unsigned)CHAT_CAN_EPHEMERAL; /* Matrix has none */
+    outbox_send_now(w->b->core.outbox, w->p, &to, &m);
+    chat_msg_cleanup(&m);
+    assert_int_equal(f->ndms, 1);
+    assert_int_equal(f->nposts, 2);
+    assert_string_equal(f->posts[1].room, "D-alice");
+    assert_int_equal(f->posts[1].flags & CHAT_POST_EPHEMERAL, 0);
+}
+
+static void
+outbox__a_thread_is_the_room_without_threads(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    struct chat_target to = {.room = "C1", .thread_id = "t1"};
+    struct chat_msg m;
+
+    chat_msg_init(&m);
+    chat_msg_text(&m, "in a thread");
+    outbox_send_now(w->b->core.outbox, w->p, &to, &m);
+    f->ops.caps &= ~(unsigned)CHAT_CAN_THREAD;
+    outbox_send_now(w->b->core.outbox, w->p, &to, &m);
+    chat_msg_cleanup(&m);
+    assert_int_equal(f->nposts, 2);
+    assert_string_equal(f->posts[0].thread, "t1");
+    assert_null(f->posts[1].thread);
+}
+
+/* restart - close the bot as a crash would leave the database, open it
+ * again (not started yet) */
+static void
+restart(struct world *w)
+{
+    bot_destroy(w->b);
+    open_world(w, 0);
+}
+
+static void
+outbox__rows_left_by_a_crash_are_sent_at_start(void **state)
+{
+    struct world *w = *state;
+
+    restart(w); /* a bot that never starts performs nothing */
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    assert_int_equal(fake_of(w->p)->nposts, 0);
+    assert_int_equal(pending(w), 3);
+    restart(w);
+    bot_start(w->b);
+    assert_int_equal(fake_of(w->p)->nposts, 2);
+    assert_string_equal(fake_of(w->p)->posts[0].text, "first");
+    assert_int_equal(fake_of(w->p)->npins, 1);
+    assert_int_equal(pending(w), 0);
+    bot_start(w->b); /* again: nothing twice */
+    assert_int_equal(fake_of(w->p)->nposts, 2);
+}
+
+static void
+outbox__a_post_found_after_a_crash_is_not_sent_again(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f;
+    char *msg_id = NULL;
+    int st = 0;
+
+    restart(w);
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    restart(w);
+    f = fake_of(w->p);
+    /* the crash came after the platform took row 1, before its mark */
+    fake_platform_sent_before(w->p, "pmbot-1");
+    bot_start(w->b);
+    assert_int_equal(f->nfinds, 2); /* both posts were looked for */
+    assert_int_equal(f->nposts, 1);
+    assert_string_equal(f->posts[0].text, "second");
+    assert_int_equal(f->npins, 1); /* the found message is pinned */
+    assert_int_equal(store_outbox_result(w->b->store, 1, &msg_id, &st),
+                     BOT_OK);
+    assert_int_equal(st, 1);
+    assert_string_equal(msg_id, "m-found");
+    bot_free(msg_id);
+    /* rows written after the start are new: no looking */
+    assert_int_equal(run_rows(w, "C2", BOT_OK), BOT_OK);
+    assert_int_equal(f->nfinds, 2);
+    assert_int_equal(f->nposts, 3);
+}
+
+static void
+say(struct world *w, struct chat_platform *p, const char *room,
+    const char *text, int is_dm)
+{
+    struct chat_event ev = {0};
+
+    ev.kind = CHAT_EV_MESSAGE;
+    ev.platform = p;
+    ev.room = room;
+    ev.user = "alice";
+    ev.text = text;
+    ev.is_dm = is_dm;
+    ev.at = bot_now_ms(w->b);
+    bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+static void
+platforms__each_incident_stays_on_its_platform(void **state)
+{
+    struct world *w = *state;
+    struct chat_platform *q = fake_platform_new();
+    struct fake_platform *f = fake_of(w->p), *g = fake_of(q);
+    struct alarm a = {.title = "DiskFull", .severity = -1,
+                      .dedup_key = "k"};
+    struct incident one, two;
+    const char *status;
+    int64_t id;
+
+    g->ops.name = "other";
+    bot_set_platform(w->b, q);
+    say(w, w->p, "general", "/incident start On the first", 0);
+    say(w, q, "lobby", "/incident start On the second", 0);
+    assert_int_equal(f->nrooms, 1);
+    assert_int_equal(g->nrooms, 1);
+    assert_string_equal(f->rooms[0], "inc-20261101-on-the-first");
+    assert_string_equal(g->rooms[0], "inc-20261101-on-the-second");
+    assert_int_equal(store_incident_get(w->b->store, 1, &one), BOT_OK);
+    assert_int_equal(store_incident_get(w->b->store, 2, &two), BOT_OK);
+    assert_string_equal(one.platform, "fake");
+    assert_string_equal(two.platform, "other");
+    store_incident_clear(&one);
+    store_incident_clear(&two);
+    /* the reply went where the command came from */
+    assert_non_null(strstr(fake_last_post(q), "INC-2"));
+
+    /* alarms open their channel on [pmbot] alarm_platform */
+    w->b->alarm_platform = "other";
+    assert_ptr_equal(bot_alarm_platform(w->b), q);
+    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(incident_take_alarm(w->b->incidents,
+                                         bot_alarm_platform(w->b)->ops->name,
+                                         &a, 2, &id, &status),
+                     BOT_OK);
+    assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
+    bot_start(w->b);
+    assert_int_equal(f->nrooms, 1);
+    assert_int_equal(g->nrooms, 2);
+    w->b->alarm_platform = "absent"; /* not connected: the first */
+    assert_ptr_equal(bot_alarm_platform(w->b), w->p);
+}
+
+static void
+dm__bare_words_are_commands(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    struct action a;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say(w, w->p, "C1", "/pm action Add an alert @bob 2026-11-20", 0);
+    say(w, w->p, "D-bob", "done ACT-1", 1);
+    assert_int_equal(store_action_get(w->b->store, 1, &a), BOT_OK);
+    assert_int_equal(a.status, ACTION_DONE);
+    store_action_clear(&a);
+    assert_string_equal(f->posts[f->nposts - 1].room, "D-bob");
+    assert_non_null(strstr(fake_last_post(w->p), "ACT-1 done"));
+    /* chatter in a DM is answered there, not ephemerally */
+    say(w, w->p, "D-bob", "hello?", 1);
+    assert_non_null(strstr(fake_last_post(w->p), "commands only"));
+    assert_int_equal(f->posts[f->nposts - 1].flags, 0);
+    say(w, w->p, "D-bob", "help", 1);
+    assert_non_null(strstr(fake_last_post(w->p), "pm done <ACT-n>"));
+}
+
+static size_t
+posts_with(struct fake_platform *f, const char *needle)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->nposts; i++)
+        n += strstr(f->posts[i].text, needle) != NULL;
+    return n;
+}
+
+static void
+review_clock__each_reminder_once(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    struct strbuf dry;
+    int ran;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say(w, w->p, "C1", "/incident resolve", 0);
+    assert_non_null(strstr(fake_last_post(w->p), "by 2026-11-03 04:38 UTC"));
+    /* nothing due yet */
+    assert_int_equal(bot_remind(w->b, T0 + 23 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+    /* a dry run says what, and changes nothing */
+    strbuf_init(&dry, 0);
+    assert_int_equal(bot_remind(w->b, T0 + 25 * HOUR, &dry, &ran), BOT_OK);
+    assert_int_equal(ran, 1);
+    assert_non_null(strstr(strbuf_str(&dry), "in 24 hours"));
+    assert_non_null(strstr(strbuf_str(&dry), "DM @alice"));
+    strbuf_cleanup(&dry);
+    assert_int_equal(posts_with(f, "is due by"), 0);
+    /* the 24-hour mark: the channel and the declarer, once */
+    assert_int_equal(bot_remind(w->b, T0 + 25 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 1);
+    assert_int_equal(posts_with(f, "in 24 hours"), 1);
+    assert_int_equal(posts_with(f, "has not started: run it in"), 1);
+    assert_int_equal(bot_remind(w->b, T0 + 26 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+    /* across a restart, and late: the 47-hour one once */
+    restart(w);
+    bot_start(w->b);
+    assert_int_equal(bot_remind(w->b, T0 + 50 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 1);
+    assert_int_equal(posts_with(fake_of(w->p), "in 1 hour,"), 1);
+    assert_int_equal(bot_remind(w->b, T0 + 51 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+}
+
+static void
+review_clock__a_started_review_is_not_nagged(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    sqlite3 *db;
+    int ran;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say(w, w->p, "C1", "/incident resolve", 0);
+    /* an answer: the review has started (the review's own writer comes
+     * with the review; another connection stands in for it) */
+    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO answers VALUES (1, 'what', 1,"
+                                  " 'it broke', 'alice', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(bot_remind(w->b, T0 + 48 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+    assert_int_equal(posts_with(f, "is due by"), 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(outbox__rolled_back_unit_leaves_no_row_and_sends_nothing),
+        T(outbox__after_commit_in_order_and_a_pin_waits_for_its_post),
+        T(outbox__transient_failure_backs_off_then_sends_once),
+        T(outbox__final_failure_is_not_retried),
+        T(outbox__a_private_reply_becomes_a_dm_without_ephemeral),
+        T(outbox__a_thread_is_the_room_without_threads),
+        T(outbox__rows_left_by_a_crash_are_sent_at_start),
+        T(outbox__a_post_found_after_a_crash_is_not_sent_again),
+        T(platforms__each_incident_stays_on_its_platform),
+        T(dm__bare_words_are_commands),
+        T(review_clock__each_reminder_once),
+        T(review_clock__a_started_review_is_not_nagged),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
