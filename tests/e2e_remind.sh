@@ -55,6 +55,13 @@ check "and the DM to the declarer" \
 check "and says it sent and recorded nothing" \
     grep -q '^1 reminder due (dry run: nothing sent or recorded)$' "$dir/dry.out"
 check "the dry run posts nothing" sh -c "! grep -q '<pmbot>' '$dir/dry.out'"
+PMBOT_NOW=2030-03-02T13:00:00Z "$pmbot" remind --dry-run >"$dir/drynow.out" 2>&1
+check "PMBOT_NOW sets the time as --now does" cmp -s "$dir/dry.out" "$dir/drynow.out"
+"$pmbot" remind --now 2030-03-02 >"$dir/bad.out" 2>&1
+check "a --now that is not RFC 3339 UTC exits 2" [ $? -eq 2 ]
+check "with a clear line" grep -q -- '--now is YYYY-MM-DDTHH:MM' "$dir/bad.out"
+PMBOT_NOW=tomorrow "$pmbot" remind >"$dir/bad2.out" 2>&1
+check "a bad PMBOT_NOW exits 2 too" [ $? -eq 2 ]
 check "after it both jobs are still due" \
     [ "$(db "select count(*) from jobs where state = 0")" = 2 ]
 check "and the outbox has no new row" [ "$(db 'select count(*) from outbox')" = "$outbox0" ]
