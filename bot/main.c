@@ -268,8 +268,10 @@ cmd_run(struct config *cfg, int shell)
         bot_checkpoint_in_background(b);
         bot_watch_health(b);
         bot_prune_in_background(b);
-        bot_watch_outbox(b);
     }
+    /* the shell holds the database too: it sends what `pmbot remind`
+     * wrote while it ran */
+    bot_watch_outbox(b);
     bot_schedule(b);
     bot_start(b);
     loop_run(loop);
@@ -426,6 +428,13 @@ cmd_remind(struct config *cfg, const struct opts *o)
         goto out;
     if (now)
         b->core.fixed_now = now;
+    /* the sender connects first: messages are phrased for the platform */
+    if (daemon)
+        rc = ws_ctx_new(loop, &ws)
+                 ? fail_setup("cannot start libwebsockets", NULL)
+                 : connect(cfg, loop, ws, b, -1, 0);
+    if (rc)
+        goto out;
     rc = bot_remind(b, bot_now_ms(b), NULL, &ran);
     if (rc) {
         rc = fail_setup("remind: a duty failed; see the log", NULL);
@@ -436,10 +445,6 @@ cmd_remind(struct config *cfg, const struct opts *o)
         printf("the running pmbot sends them\n");
         goto out;
     }
-    rc = ws_ctx_new(loop, &ws) ? fail_setup("cannot start libwebsockets", NULL)
-                               : connect(cfg, loop, ws, b, -1, 0);
-    if (rc)
-        goto out;
     w.b = b;
     w.loop = loop;
     w.deadline = loop_now_ms(loop) + 60000;

@@ -40,6 +40,18 @@ review_clock_start(struct incidents *in, int64_t incident_id, int64_t at)
     return rc;
 }
 
+/* cmd_prefix - how commands are typed on platform; sent by another
+ * process (`pmbot remind` beside a daemon) it may not be connected here */
+static char
+cmd_prefix(struct incidents *in, const char *platform)
+{
+    struct chat_platform *p = core_platform(in->c, platform);
+
+    if (p)
+        return p->ops->cmd_prefix;
+    return strcmp(platform, "slack") ? '!' : '/';
+}
+
 /* say - post m (taken) to `to`, or in a dry run describe it */
 static int
 say(struct incidents *in, const char *platform, const struct chat_target *to,
@@ -97,9 +109,7 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
         chat_msg_text(&m, ", ");
     }
     chat_msg_text(&m, "start it here with %cpm start.",
-                  core_platform(in->c, inc.platform)
-                      ? core_platform(in->c, inc.platform)->ops->cmd_prefix
-                      : '/');
+                  cmd_prefix(in, inc.platform));
     to.room = inc.channel;
     rc = say(in, inc.platform, &to, &m, dry);
     if (!rc && inc.declared_by) {
