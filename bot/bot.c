@@ -31,9 +31,10 @@ static void note_fault(void *arg);
 static void health_check(struct bot *b);
 
 static int
-review_duty(void *ctx, const struct job *j, struct strbuf *dry, int *skipped)
+review_duty(void *ctx, const struct job *j, int64_t now, struct strbuf *dry,
+            int *skipped)
 {
-    return review_clock_fire(ctx, j->subject, j->period, dry, skipped);
+    return review_clock_fire(ctx, j->subject, j->period, now, dry, skipped);
 }
 
 /* The scheduler's duties: kind -> what it does. */
@@ -132,6 +133,11 @@ bot_destroy(struct bot *b)
         b->platforms[i]->ops->destroy(b->platforms[i]);
     b->core.nplatforms = 0;
     bot_free(b->platforms);
+    /* what a cancelled callback committed, then no hook into what goes */
+    if (b->core.units) {
+        units_commit_now(b->core.units);
+        units_drop_hooks(b->core.units);
+    }
     scheduler_free(b->scheduler);
     bot_free(b->duties);
     incidents_free(b->incidents);

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "store.h"
 #include "strbuf.h"
+#include "timeutil.h"
 #include "unit.h"
 
 #include <jansson.h>
@@ -18,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PASS_ROWS 256      /* rows looked at per pass */
+#define PASS_LANES 512     /* lanes looked at per platform and pass */
+#define MARK_RETRY_MS 1000 /* a mark that failed is tried again */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 
@@ -34,13 +36,23 @@ struct flight {
     char *dm_room; /* the direct room open_dm gave */
     int verified;  /* find_sent asked (or not needed) */
     int cancelled; /* the outbox is gone */
+    /* once the platform answered: the row is sent (or failed) and only its
+     * mark is left; the lane stays busy until the mark is committed, so a
+     * mark that fails, or a group commit that fails, never sends twice */
+    int sent;
+    int marking;     /* a mark is in a unit, waiting for its commit */
+    int rc;          /* the platform's answer */
+    char *result;    /* the msg_id it made; nullable */
+    int64_t mark_at; /* the next try of a failed mark (outbox clock) */
 };
 
 struct outbox {
     struct core *c;
     struct flight *flying;
     int started, hold, fault;
-    int kicking, again;
+    int kicking;
+    int dirty; /* rows may be waiting: a pass is worth its queries */
+    int64_t (*clock)(void); /* retries: real time, not PMBOT_NOW */
     int64_t start_max; /* rows up to this id may have been sent already */
     struct loop_timer *timer;
     int64_t timer_at;
@@ -58,6 +70,8 @@ outbox_new(struct core *c, struct outbox **out)
     if (!o)
         return BOT_ENOMEM;
     o->c = c;
+    o->clock = timeutil_now_ms;
+    o->dirty = 1;
     if (fault && !strcmp(fault, "crash-before-send"))
         o->fault = FAULT_BEFORE_SEND;
     else if (fault && !strcmp(fault, "crash-after-send"))
@@ -70,6 +84,7 @@ static void
 flight_free(struct flight *f)
 {
     store_outbox_row_clear(&f->r);
+    bot_free(f->result);
     bot_free(f->lane);
     bot_free(f->dm_room);
     bot_free(f);
@@ -91,13 +106,27 @@ outbox_free(struct outbox *o)
 {
     if (!o)
         return;
-    /* callbacks still to come find their flight cancelled */
-    for (struct flight *f = o->flying; f; f = f->next)
-        f->cancelled = 1, f->o = NULL;
+    /* the platforms are gone: a flight in a platform call finds itself
+     * cancelled when its callback comes; one whose mark waits in a unit is
+     * freed when the unit drops it; the others go now. They all stay
+     * pending in the database. */
+    for (struct flight *f = o->flying, *next; f; f = next) {
+        next = f->next;
+        f->o = NULL;
+        f->cancelled = 1;
+        if (f->sent && !f->marking)
+            flight_free(f);
+    }
     o->flying = NULL;
     loop_timer_free(o->timer);
     loop_timer_free(o->watch);
     bot_free(o);
+}
+
+void
+outbox_set_clock(struct outbox *o, int64_t (*clock)(void))
+{
+    o->clock = clock;
 }
 
 void
@@ -185,6 +214,7 @@ outbox_msg_parse(const char *json, struct chat_msg *m)
 static int
 add(struct outbox *o, struct outbox_row *r, int64_t *id)
 {
+    o->dirty = 1; /* a rolled-back row costs one pass that finds nothing */
     return store_outbox_add(o->c->store, r, core_now_ms(o->c), id);
 }
 
@@ -315,13 +345,7 @@ outbox_redact(struct outbox *o, const char *platform, const char *room,
 
 /* --- marks --- */
 
-struct mark {
-    struct outbox *o;
-    int64_t id;
-    int rc;
-    const char *msg_id;
-    int attempts;
-};
+static void arm(struct outbox *o, int64_t at);
 
 static int64_t
 backoff(int attempts)
@@ -339,41 +363,101 @@ transient(int rc)
     return rc == BOT_EIO || rc == BOT_ETIMEDOUT || rc == BOT_ENOMEM;
 }
 
-static int
-do_mark(void *arg)
-{
-    struct mark *m = arg;
-    struct store *st = m->o->c->store;
-    int64_t now = core_now_ms(m->o->c);
-
-    if (!m->rc)
-        return store_outbox_done(st, m->id, m->msg_id, now);
-    if (transient(m->rc) && m->attempts < OUTBOX_MAX_ATTEMPTS)
-        return store_outbox_retry(st, m->id, m->attempts,
-                                  now + backoff(m->attempts));
-    return store_outbox_fail(st, m->id, now);
-}
-
 static const char *const kind_names[] = {
     "post", "upload", "pin", "invite", "topic", "edit", "reaction",
     "deletion"};
 
-/* finish - the platform answered row f: record it, free the lane */
+/* mark_done - the mark is committed: the lane is free */
 static void
-finish(struct flight *f, int rc, const char *msg_id)
+mark_done(void *arg)
 {
+    struct flight *f = arg;
     struct outbox *o = f->o;
-    struct mark m;
-    struct unit w = {0};
 
     if (f->cancelled || !o) {
         flight_free(f);
         return;
     }
     unlink_flight(o, f);
-    if (rc == BOT_ECANCELED || !f->r.id) {
-        /* shutting down: still pending, done at the next start */
+    flight_free(f);
+    o->dirty = 1;
+    outbox_kick(o);
+}
+
+/* mark_lost - the mark was rolled back (its unit, or the group commit,
+ * failed): try the mark again later; never the send */
+static void
+mark_lost(void *arg)
+{
+    struct flight *f = arg;
+
+    f->marking = 0;
+    if (f->cancelled || !f->o) {
         flight_free(f);
+        return;
+    }
+    f->mark_at = f->o->clock() + MARK_RETRY_MS;
+    log_warn("outbox: %s was sent but could not be marked; marking it "
+             "again in a second", f->key);
+    arm(f->o, f->mark_at);
+}
+
+static int
+do_mark(void *arg)
+{
+    struct flight *f = arg;
+    struct outbox *o = f->o;
+    struct store *st = o->c->store;
+    int64_t now = core_now_ms(o->c);
+    int attempts = f->r.attempts + 1, rc;
+
+    /* first: whatever fails below rolls the unit back and so drops it,
+     * which is how the flight learns its mark was lost */
+    rc = unit_after(o->c->units, mark_done, mark_lost, f);
+    if (rc)
+        return rc;
+    if (!f->rc)
+        rc = store_outbox_done(st, f->r.id, f->result, now);
+    else if (transient(f->rc) && attempts < OUTBOX_MAX_ATTEMPTS)
+        rc = store_outbox_retry(st, f->r.id, attempts,
+                                o->clock() + backoff(attempts));
+    else
+        rc = store_outbox_fail(st, f->r.id, now);
+    return rc;
+}
+
+/* mark - record the platform's answer for row f in a unit of its own; with
+ * group commit (a platform that acks) it shares the group's fsync */
+static void
+mark(struct flight *f)
+{
+    struct unit w = {0};
+
+    f->marking = 1;
+    w.fn = do_mark;
+    w.arg = f;
+    /* a failure has called mark_lost already (the unit dropped its item) */
+    (void)unit_run(f->o->c->units, &w, NULL);
+}
+
+/* finish - the platform answered row f */
+static void
+finish(struct flight *f, int rc, const char *msg_id)
+{
+    struct outbox *o = f->o;
+    int attempts = f->r.attempts + 1;
+
+    if (f->cancelled || !o) {
+        flight_free(f);
+        return;
+    }
+    if (rc == BOT_ECANCELED || !f->r.id) {
+        /* shutting down (still pending, done at the next start), or a
+         * send_now post: nothing to mark */
+        unlink_flight(o, f);
+        flight_free(f);
+        o->dirty = 1;
+        outbox_kick(o);
         return;
     }
     if (!rc && o->fault == FAULT_AFTER_SEND) {
@@ -381,12 +465,11 @@ finish(struct flight *f, int rc, const char *msg_id)
                  "its mark");
         raise(SIGKILL);
     }
-    m.o = o;
-    m.id = f->r.id;
-    m.rc = rc;
-    m.msg_id = msg_id;
-    m.attempts = f->r.attempts + 1;
-    if (rc && (!transient(rc) || m.attempts >= OUTBOX_MAX_ATTEMPTS))
+    f->sent = 1;
+    f->rc = rc;
+    if (!rc && msg_id && !(f->result = bot_strdup(msg_id)))
+        log_warn("outbox: %s: out of memory keeping its message id", f->key);
+    if (rc && (!transient(rc) || attempts >= OUTBOX_MAX_ATTEMPTS))
         log_warn("outbox: %s %s in %s on %s failed for good (%s)",
                  kind_names[f->r.kind], f->key,
                  f->r.room ? f->r.room : f->r.user, f->r.platform,
@@ -395,16 +478,8 @@ finish(struct flight *f, int rc, const char *msg_id)
         log_info("outbox: %s %s in %s: %s; trying again in %lld s",
                  kind_names[f->r.kind], f->key,
                  f->r.room ? f->r.room : f->r.user, bot_strerror(rc),
-                 (long long)(backoff(m.attempts) / 1000));
-    /* with group commit (a platform that acks) marks share its fsync; the
-     * terminal answers at once and marks at once */
-    w.fn = do_mark;
-    w.arg = &m;
-    if (unit_run(o->c->units, &w, NULL))
-        log_err("outbox: %s could not be marked; it may be sent again",
-                f->key);
-    flight_free(f);
-    outbox_kick(o);
+                 (long long)(backoff(attempts) / 1000));
+    mark(f);
 }
 
 static void
@@ -645,6 +720,7 @@ on_timer(void *arg)
     struct outbox *o = arg;
 
     o->timer_at = 0;
+    o->dirty = 1;
     outbox_kick(o);
 }
 
@@ -652,7 +728,7 @@ on_timer(void *arg)
 static void
 arm(struct outbox *o, int64_t at)
 {
-    int64_t now = core_now_ms(o->c);
+    int64_t now = o->clock();
 
     if (!at || !o->c->loop || (o->timer_at && o->timer_at <= at))
         return;
@@ -662,60 +738,77 @@ arm(struct outbox *o, int64_t at)
     loop_timer_start(o->timer, at > now ? (uint64_t)(at - now) : 0, 0);
 }
 
-/* pass - start every lane's first due row; 1 when some row waits for a
- * lane that is free later (a second pass may start it) */
+/* start - a head row of a free lane: into flight */
+static void
+start(struct outbox *o, struct outbox_row *r, char *lane)
+{
+    struct flight *f = bot_calloc(1, sizeof(*f));
+
+    if (!f) {
+        bot_free(lane);
+        return;
+    }
+    f->o = o;
+    f->lane = lane;
+    f->r = *r;
+    memset(r, 0, sizeof(*r)); /* the flight has its strings now */
+    snprintf(f->key, sizeof(f->key), "pmbot-%lld", (long long)f->r.id);
+    f->next = o->flying;
+    o->flying = f;
+    perform(f);
+}
+
+/* pass - start the head row of every free lane of every connected
+ * platform; marks that failed are tried again first */
 static void
 pass(struct outbox *o)
 {
-    struct outbox_row *rows = NULL;
-    char **seen = NULL;
-    size_t n = 0, nseen = 0;
-    int64_t now = core_now_ms(o->c), wake = 0;
+    int64_t now = o->clock(), wake = 0;
+    struct flight *f, *next;
 
-    if (store_outbox_pending(o->c->store, 0, PASS_ROWS, &rows, &n) || !n) {
-        store_outbox_list_free(rows, n);
-        return;
+    for (f = o->flying; f; f = next) {
+        next = f->next;
+        if (!f->sent || f->marking)
+            continue;
+        if (f->mark_at > now) {
+            if (!wake || f->mark_at < wake)
+                wake = f->mark_at;
+            continue;
+        }
+        mark(f);
     }
-    seen = bot_calloc(n, sizeof(*seen));
-    for (size_t i = 0; seen && i < n; i++) {
-        struct outbox_row *r = &rows[i];
-        char *lane = lane_of(r);
-        struct flight *f;
-        int blocked = !lane || lane_busy(o, lane);
+    for (size_t k = 0; k < o->c->nplatforms; k++) {
+        struct outbox_row *rows = NULL;
+        size_t n = 0;
 
-        for (size_t k = 0; lane && !blocked && k < nseen; k++)
-            blocked = !strcmp(seen[k], lane);
-        if (!lane)
-            continue;
-        seen[nseen++] = lane; /* a lane's later rows wait for this one */
-        if (blocked || !core_platform(o->c, r->platform))
-            continue;
-        if (r->next_at > now) {
-            if (!wake || r->next_at < wake)
-                wake = r->next_at;
-            continue;
-        }
-        if (o->fault == FAULT_BEFORE_SEND) {
-            log_warn("outbox: PMBOT_FAULT: killing pmbot before a send");
-            raise(SIGKILL);
-        }
-        f = bot_calloc(1, sizeof(*f));
-        if (!f || !(f->lane = bot_strdup(lane))) {
-            bot_free(f);
+        if (store_outbox_heads(o->c->store, o->c->platforms[k]->ops->name,
+                               PASS_LANES, &rows, &n)) {
+            o->dirty = 1;
+            arm(o, now + MARK_RETRY_MS); /* the store failed: later */
             break;
         }
-        f->o = o;
-        f->r = *r;
-        memset(r, 0, sizeof(*r)); /* the flight has its strings now */
-        snprintf(f->key, sizeof(f->key), "pmbot-%lld", (long long)f->r.id);
-        f->next = o->flying;
-        o->flying = f;
-        perform(f);
+        for (size_t i = 0; i < n; i++) {
+            struct outbox_row *r = &rows[i];
+            char *lane = lane_of(r);
+
+            if (!lane || lane_busy(o, lane)) {
+                bot_free(lane);
+                continue;
+            }
+            if (r->next_at > now) {
+                if (!wake || r->next_at < wake)
+                    wake = r->next_at;
+                bot_free(lane);
+                continue;
+            }
+            if (o->fault == FAULT_BEFORE_SEND) {
+                log_warn("outbox: PMBOT_FAULT: killing pmbot before a send");
+                raise(SIGKILL);
+            }
+            start(o, r, lane);
+        }
+        store_outbox_list_free(rows, n);
     }
-    for (size_t k = 0; k < nseen; k++)
-        bot_free(seen[k]);
-    bot_free(seen);
-    store_outbox_list_free(rows, n);
     arm(o, wake);
 }
 
@@ -726,24 +819,30 @@ outbox_kick(void *arg)
 
     if (!o->started || o->hold)
         return;
+    /* only committed rows and marks count: inside a transaction (a group
+     * still open) a pass would see what may yet be rolled back; the
+     * commit's hook kicks again */
+    if (!o->dirty || store_tx_depth(o->c->store))
+        return;
     /* a platform that answers at once (the terminal) finishes rows inside
      * the pass: their marks ask for another, after this one */
-    if (o->kicking) {
-        o->again = 1;
+    if (o->kicking)
         return;
-    }
     o->kicking = 1;
     do {
-        o->again = 0;
+        o->dirty = 0;
         pass(o);
-    } while (o->again);
+    } while (o->dirty && !store_tx_depth(o->c->store));
     o->kicking = 0;
 }
 
 static void
 on_watch(void *arg)
 {
-    outbox_kick(arg);
+    struct outbox *o = arg;
+
+    o->dirty = 1; /* another process may have written rows */
+    outbox_kick(o);
 }
 
 int
@@ -764,6 +863,7 @@ outbox_start(struct outbox *o)
         o->start_max = INT64_MAX; /* look for everything rather than
                                       send anything twice */
     o->started = 1;
+    o->dirty = 1;
     outbox_kick(o);
 }
 

@@ -17,6 +17,9 @@
 
 #define BATCH 64
 #define MAX_WAIT_MS (3600 * 1000LL) /* look again at least hourly */
+#define MIN_WAIT_MS 100             /* never a busy loop on the timer */
+#define FAILED_WAIT_MS (60 * 1000LL)  /* a duty that failed tries again */
+#define UNKNOWN_WAIT_MS (3600 * 1000LL) /* a kind this pmbot lacks */
 
 struct scheduler {
     struct core *c;
@@ -67,6 +70,7 @@ struct firing {
     const struct duty *d;
     const struct job *j;
     int skipped;
+    int64_t now;
 };
 
 /* fire - the unit: claim the period, then the duty; lost to another
@@ -82,7 +86,35 @@ fire(void *arg)
     f->skipped = 1;
     if (rc || !claimed)
         return rc;
-    return f->d->fire(f->d->ctx, f->j, NULL, &f->skipped);
+    return f->d->fire(f->d->ctx, f->j, f->now, NULL, &f->skipped);
+}
+
+struct postpone {
+    struct store *st;
+    const struct job *j;
+    int64_t at;
+};
+
+static int
+do_postpone(void *arg)
+{
+    struct postpone *p = arg;
+
+    return store_job_postpone(p->st, p->j, p->at);
+}
+
+/* postpone - a job that cannot run now waits, so it is not run again at
+ * once (a busy loop) nor holds up the batch */
+static int
+postpone(struct scheduler *s, const struct job *j, int64_t at)
+{
+    struct postpone p = {s->c->store, j, at};
+    struct unit w = {0};
+
+    w.fn = do_postpone;
+    w.arg = &p;
+    w.flags = UNIT_ALONE;
+    return unit_run(s->c->units, &w, NULL);
 }
 
 int
@@ -99,26 +131,40 @@ scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry, int *ran)
     s->running = 1;
     rc = store_job_due(s->c->store, now, BATCH, &jobs, &n);
     for (size_t i = 0; !rc && i < n; i++) {
-        struct firing f = {s, duty_of(s, jobs[i].kind), &jobs[i], 1};
+        struct firing f = {s, duty_of(s, jobs[i].kind), &jobs[i], 1, now};
         struct unit w = {0};
+        int frc;
 
         if (!f.d) {
-            log_warn("scheduler: no duty %s; job left as it is",
-                     jobs[i].kind);
+            log_warn("scheduler: no duty %s (a newer pmbot's?); it waits an "
+                     "hour", jobs[i].kind);
+            if (!dry)
+                rc = postpone(s, &jobs[i], now + UNKNOWN_WAIT_MS);
             continue;
         }
         if (dry) {
-            rc = f.d->fire(f.d->ctx, &jobs[i], dry, &f.skipped);
+            frc = f.d->fire(f.d->ctx, &jobs[i], now, dry, &f.skipped);
         } else {
             w.fn = fire;
             w.arg = &f;
             w.flags = UNIT_ALONE; /* claimed and written before the next */
-            rc = unit_run(s->c->units, &w, NULL);
+            frc = unit_run(s->c->units, &w, NULL);
         }
+        if (frc && !dry) {
+            /* rolled back, claim included: it is due again, in a minute */
+            log_err("scheduler: %s for %lld (%s) failed (%s); trying again "
+                    "in a minute",
+                    jobs[i].kind, (long long)jobs[i].subject, jobs[i].period,
+                    bot_strerror(frc));
+            rc = postpone(s, &jobs[i], now + FAILED_WAIT_MS);
+            continue;
+        }
+        rc = frc;
         if (!rc && !f.skipped)
             count++;
     }
-    /* a full batch: more may be due */
+    /* a full batch: more may be due (each job of it was claimed or
+     * postponed, so the next batch holds others) */
     if (!rc && n == BATCH && !dry) {
         int more = 0;
 
@@ -168,8 +214,8 @@ scheduler_arm(void *arg)
         at = 0; /* none waits (or the look failed): look again later */
     now = core_now_ms(s->c);
     wait = at ? at - now : MAX_WAIT_MS;
-    if (wait < 0)
-        wait = 0;
+    if (wait < MIN_WAIT_MS)
+        wait = MIN_WAIT_MS;
     if (wait > MAX_WAIT_MS)
         wait = MAX_WAIT_MS; /* a clock moved by PMBOT_NOW, or NTP */
     if (s->armed_at && s->armed_at <= now + wait)

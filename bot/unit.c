@@ -104,6 +104,12 @@ units_on_commit(struct units *u, unit_hook_fn *fn, void *arg)
 }
 
 void
+units_drop_hooks(struct units *u)
+{
+    u->nhooks = 0;
+}
+
+void
 units_set_health(struct units *u, int (*gone)(void *), void (*fault)(void *),
                  void *arg)
 {

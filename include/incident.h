@@ -176,11 +176,14 @@ int action_split(const char *args,
  * and + 47 h for inc (resolved at `at`). */
 int review_clock_start(struct incidents *in, int64_t incident_id,
                        int64_t at);
-/* review_clock_fire - in tx, the job's period claimed: remind the channel
- * and the declarer, unless a review has started (or *skipped = 1). With
- * dry set, only describe to out what would be sent. */
+/* review_clock_fire - in tx, the job's period claimed, at `now`: remind
+ * the channel and the declarer, with the hours left; nothing (*skipped =
+ * 1) once a review has started, after the 48 hours, or when a later mark
+ * is due too (pmbot was down: that one says it). With dry set, only
+ * describe to dry what would be sent. */
 struct strbuf;
 int review_clock_fire(struct incidents *in, int64_t incident_id,
-                      const char *period, struct strbuf *dry, int *skipped);
+                      const char *period, int64_t now, struct strbuf *dry,
+                      int *skipped);
 
 #endif

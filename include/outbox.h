@@ -52,6 +52,9 @@ void outbox_start(struct outbox *o);
 /* outbox_kick - after a commit: perform what is due (the unit runner's
  * commit hook). */
 void outbox_kick(void *o);
+/* outbox_set_clock - the clock of retries (UTC ms; default the wall
+ * clock: PMBOT_NOW must not freeze a backoff). For tests. */
+void outbox_set_clock(struct outbox *o, int64_t (*clock)(void));
 /* outbox_hold - perform nothing while on (fault injection, dry runs). */
 void outbox_hold(struct outbox *o, int on);
 /* outbox_watch - look for rows every ms milliseconds as well: rows that

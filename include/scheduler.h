@@ -22,10 +22,10 @@ struct strbuf;
 struct scheduler;
 
 /* duty_fn - in tx, the period claimed (dry: not claimed, and the duty
- * only describes to dry what it would send). *skipped = 1 when there was
+ * only describes to dry what it would send); now is the pass's time. *skipped = 1 when there was
  * nothing to do (the review started meanwhile). */
-typedef int duty_fn(void *ctx, const struct job *j, struct strbuf *dry,
-                    int *skipped);
+typedef int duty_fn(void *ctx, const struct job *j, int64_t now,
+                    struct strbuf *dry, int *skipped);
 
 struct duty {
     const char *kind;

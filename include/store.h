@@ -346,10 +346,11 @@ struct outbox_row {
 /* store_outbox_add - a pending row (r->id is ignored); *id its id. */
 int store_outbox_add(struct store *s, const struct outbox_row *r,
                      int64_t created_at, int64_t *id);
-/* store_outbox_pending - up to limit pending rows with id > after, oldest
- * first (new rows; free with store_outbox_list_free). */
-int store_outbox_pending(struct store *s, int64_t after, int limit,
-                         struct outbox_row **out, size_t *n);
+/* store_outbox_heads - the oldest pending row of each lane (a room, or a
+ * user's DM) of platform, at most limit, oldest first (new rows; free with
+ * store_outbox_list_free): a lane waiting for a retry holds only itself. */
+int store_outbox_heads(struct store *s, const char *platform, int limit,
+                       struct outbox_row **out, size_t *n);
 /* store_outbox_done - performed; msg_id (nullable) is what it made. */
 int store_outbox_done(struct store *s, int64_t id, const char *msg_id,
                       int64_t at);
@@ -391,6 +392,8 @@ int store_job_due(struct store *s, int64_t now, int limit, struct job **out,
  * process or another). */
 int store_job_claim(struct store *s, const struct job *j, int64_t at,
                     int *claimed);
+/* store_job_postpone - a job that could not run waits until due_at. */
+int store_job_postpone(struct store *s, const struct job *j, int64_t due_at);
 /* store_job_next - the earliest due time of a waiting job; BOT_ENOTFOUND
  * when none waits. */
 int store_job_next(struct store *s, int64_t *due_at);

@@ -74,6 +74,10 @@ void units_set_group(struct units *u, int on);
 /* units_on_commit - add a commit hook (at most 8). */
 int units_on_commit(struct units *u, unit_hook_fn *fn, void *arg);
 
+/* units_drop_hooks - run no hook any more (shutdown: what they call is
+ * about to be freed). */
+void units_drop_hooks(struct units *u);
+
 /* units_set_health - gone(arg) after a group commit: nonzero means the file
  * committed into is no longer the database (nothing is acked); fault(arg)
  * after any failure, to look at the store's last error. Nullable. */

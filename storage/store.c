@@ -147,9 +147,12 @@ static const char *const sql[ST__COUNT] = {
                       " user, flags, ref, msg_id, body, extra, created_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
                       " ?11)",
-    [ST_OUTBOX_PENDING] = "SELECT " OUTBOX_COLS " FROM outbox"
-                          " WHERE state = 0 AND id > ?1 ORDER BY id"
-                          " LIMIT ?2",
+    /* the first pending row of each lane (a room, or a user's DM) */
+    [ST_OUTBOX_PENDING] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id IN"
+                          " (SELECT min(id) FROM outbox WHERE state = 0"
+                          " AND platform = ?1 GROUP BY"
+                          " coalesce(room, '@' || coalesce(user, '')))"
+                          " ORDER BY id LIMIT ?2",
     [ST_OUTBOX_DONE] = "UPDATE outbox SET state = 1, msg_id ="
                        " coalesce(?2, msg_id), done_at = ?3"
                        " WHERE id = ?1 AND state = 0",
@@ -171,6 +174,8 @@ static const char *const sql[ST__COUNT] = {
     [ST_JOB_CLAIM] = "UPDATE jobs SET state = 1, done_at = ?4"
                      " WHERE kind = ?1 AND subject = ?2 AND period = ?3"
                      " AND state = 0",
+    [ST_JOB_POSTPONE] = "UPDATE jobs SET due_at = ?4 WHERE kind = ?1"
+                        " AND subject = ?2 AND period = ?3 AND state = 0",
     [ST_JOB_NEXT] = "SELECT min(due_at) FROM jobs WHERE state = 0",
     [ST_REVIEW_STARTED] = "SELECT count(*) FROM answers"
                           " WHERE incident_id = ?1",

@@ -71,6 +71,7 @@ enum stmt_id {
     ST_JOB_ADD,
     ST_JOB_DUE,
     ST_JOB_CLAIM,
+    ST_JOB_POSTPONE,
     ST_JOB_NEXT,
     ST_REVIEW_STARTED,
     ST__COUNT

@@ -77,12 +77,12 @@ read_row(sqlite3_stmt *st, void *p)
 }
 
 int
-store_outbox_pending(struct store *s, int64_t after, int limit,
-                     struct outbox_row **out, size_t *n)
+store_outbox_heads(struct store *s, const char *platform, int limit,
+                   struct outbox_row **out, size_t *n)
 {
     sqlite3_stmt *st = store_stmt(s, ST_OUTBOX_PENDING);
 
-    sqlite3_bind_int64(st, 1, after);
+    store_bind_text(st, 1, platform);
     sqlite3_bind_int(st, 2, limit);
     return store_collect(s, st, sizeof(**out), read_row, clear_row,
                          (void **)out, n);
@@ -268,6 +268,18 @@ store_job_claim(struct store *s, const struct job *j, int64_t at,
     rc = store_done(s, st);
     *claimed = !rc && sqlite3_changes(s->db) == 1;
     return rc;
+}
+
+int
+store_job_postpone(struct store *s, const struct job *j, int64_t due_at)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_JOB_POSTPONE);
+
+    store_bind_text(st, 1, j->kind);
+    sqlite3_bind_int64(st, 2, j->subject);
+    store_bind_text(st, 3, j->period);
+    sqlite3_bind_int64(st, 4, due_at);
+    return store_done(s, st);
 }
 
 static int

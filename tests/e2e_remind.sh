@@ -21,7 +21,7 @@ lines() {
     shift
     cat "$@" | grep -cF -- "$pat"
 }
-r24chan="#$chan <pmbot> Review reminder: the blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC, in 24 hours, and has not started. @alice"
+r24chan="#$chan <pmbot> Review reminder: the blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC, in 23 hours, and has not started. @alice"
 r47chan="#$chan <pmbot> Review reminder: the blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC, in 1 hour, and has not started. @alice"
 rdm="@alice <pmbot> The blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC and has not started: run it in #$chan."
 
@@ -49,7 +49,7 @@ outbox0=$(db 'select count(*) from outbox')
 "$pmbot" remind --dry-run --now 2030-03-02T13:00:00Z >"$dir/dry.out" 2>"$dir/dry.err"
 check "remind --dry-run exits 0" [ $? -eq 0 ]
 check "the dry run prints the reminder for the channel" \
-    grep -qF "terminal #$chan: Review reminder: the blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC, in 24 hours" "$dir/dry.out"
+    grep -qF "terminal #$chan: Review reminder: the blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC, in 23 hours" "$dir/dry.out"
 check "and the DM to the declarer" \
     grep -qF "terminal DM @alice: The blameless review of INC-1 (Disk full on db-1) is due by 2030-03-03 12:00 UTC and has not started: run it in #$chan." "$dir/dry.out"
 check "and says it sent and recorded nothing" \
@@ -176,7 +176,7 @@ check "the daemon is up (its listener logged)" \
 check "remind with a daemon running leaves the sending to it" \
     sh -c "grep -q '^1 reminder due\$' '$dir/r5.out' && grep -q 'the running pmbot sends them' '$dir/r5.out' && ! grep -q '<pmbot>' '$dir/r5.out'"
 check "the daemon sends the channel's reminder" \
-    until_file 10 "INC-3 (Queue stuck) is due by 2030-05-03 09:00 UTC, in 24 hours" "$dir/daemon.out"
+    until_file 10 "INC-3 (Queue stuck) is due by 2030-05-03 09:00 UTC, in 23 hours" "$dir/daemon.out"
 check "and the DM" until_file 5 "@carol <pmbot> The blameless review of INC-3" "$dir/daemon.out"
 check "each once" \
     [ "$(lines 'blameless review of INC-3' "$dir/daemon.out")" = 2 ]
@@ -206,7 +206,7 @@ check "the shell is up" until_file 10 '* you are dave' "$dir/shell2.out"
 check "remind with a shell running leaves the sending to it" \
     grep -q 'the running pmbot sends them' "$dir/r6.out"
 check "the running shell sends the reminder it was left" \
-    until_file 6 "INC-4 (Shell holds the db) is due by 2030-06-03 09:00 UTC, in 24 hours" "$dir/shell2.out"
+    until_file 6 "INC-4 (Shell holds the db) is due by 2030-06-03 09:00 UTC, in 23 hours" "$dir/shell2.out"
 echo '/quit' >&3
 exec 3>&-
 wait "$bpid"

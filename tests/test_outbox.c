@@ -28,6 +28,15 @@
 #include <unistd.h>
 
 #define T0 1793507880000LL /* 2026-11-01T04:38:00Z */
+
+/* the outbox's retry clock, moved by the tests */
+static int64_t test_clock_ms = T0;
+
+static int64_t
+test_clock(void)
+{
+    return test_clock_ms;
+}
 #define HOUR (3600 * 1000LL)
 
 struct world {
@@ -44,6 +53,7 @@ open_world(struct world *w, int start)
     w->p = fake_platform_new();
     bot_set_platform(w->b, w->p);
     w->b->core.fixed_now = T0;
+    outbox_set_clock(w->b->core.outbox, test_clock);
     if (start)
         bot_start(w->b);
 }
@@ -175,8 +185,13 @@ outbox__transient_failure_backs_off_then_sends_once(void **state)
     assert_int_equal(pending(w), 3);
     outbox_kick(w->b->core.outbox); /* too early: backing off */
     assert_int_equal(f->nposts, 0);
-    w->b->core.fixed_now += 2000;
-    outbox_kick(w->b->core.outbox);
+    /* the retry's time is the outbox's clock, not PMBOT_NOW's: a frozen
+     * bot clock must not freeze a backoff */
+    w->b->core.fixed_now += 3600 * 1000;
+    outbox_start(w->b->core.outbox); /* a pass, as the retry timer's */
+    assert_int_equal(f->nposts, 0);
+    test_clock_ms += 2000;
+    outbox_start(w->b->core.outbox);
     assert_int_equal(f->nposts, 2);
     assert_string_equal(f->posts[0].text, "first");
     assert_int_equal(f->npins, 1);
@@ -197,8 +212,8 @@ outbox__final_failure_is_not_retried(void **state)
     assert_int_equal(f->nposts, 1);
     assert_string_equal(f->posts[0].text, "second");
     assert_int_equal(f->npins, 0);
-    w->b->core.fixed_now += 3600 * 1000;
-    outbox_kick(w->b->core.outbox);
+    test_clock_ms += 3600 * 1000;
+    outbox_start(w->b->core.outbox);
     assert_int_equal(f->nposts, 1);
     assert_int_equal(pending(w), 0);
 }
@@ -420,25 +435,51 @@ review_clock__each_reminder_once(void **state)
     strbuf_init(&dry, 0);
     assert_int_equal(bot_remind(w->b, T0 + 25 * HOUR, &dry, &ran), BOT_OK);
     assert_int_equal(ran, 1);
-    assert_non_null(strstr(strbuf_str(&dry), "in 24 hours"));
+    assert_non_null(strstr(strbuf_str(&dry), "in 23 hours"));
     assert_non_null(strstr(strbuf_str(&dry), "DM @alice"));
     strbuf_cleanup(&dry);
     assert_int_equal(posts_with(f, "is due by"), 0);
     /* the 24-hour mark: the channel and the declarer, once */
     assert_int_equal(bot_remind(w->b, T0 + 25 * HOUR, NULL, &ran), BOT_OK);
     assert_int_equal(ran, 1);
-    assert_int_equal(posts_with(f, "in 24 hours"), 1);
+    assert_int_equal(posts_with(f, "in 23 hours"), 1);
     assert_int_equal(posts_with(f, "has not started: run it in"), 1);
     assert_int_equal(bot_remind(w->b, T0 + 26 * HOUR, NULL, &ran), BOT_OK);
     assert_int_equal(ran, 0);
-    /* across a restart, and late: the 47-hour one once */
+    /* across a restart: the 47-hour one once */
     restart(w);
     bot_start(w->b);
-    assert_int_equal(bot_remind(w->b, T0 + 50 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(bot_remind(w->b, T0 + 47 * HOUR + HOUR / 2, NULL, &ran),
+                     BOT_OK);
     assert_int_equal(ran, 1);
     assert_int_equal(posts_with(fake_of(w->p), "in 1 hour,"), 1);
     assert_int_equal(bot_remind(w->b, T0 + 51 * HOUR, NULL, &ran), BOT_OK);
     assert_int_equal(ran, 0);
+}
+
+static void
+review_clock__late_says_it_once_and_never_after_the_deadline(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    int ran;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say(w, w->p, "C1", "/incident resolve", 0);
+    /* pmbot was down through the 24-hour mark: the 47-hour one says it,
+     * once (the channel and the DM), rather than both at once */
+    assert_int_equal(bot_remind(w->b, T0 + 47 * HOUR + HOUR / 2, NULL, &ran),
+                     BOT_OK);
+    assert_int_equal(ran, 1);
+    assert_int_equal(posts_with(f, "INC-1 (Database down) is due"), 2);
+    assert_int_equal(posts_with(f, "in 1 hour,"), 1);
+    /* down through both marks: after the 48 hours, nothing */
+    w->b->core.fixed_now = T0 + 100 * HOUR;
+    say(w, w->p, "general", "/incident start Cache down", 0);
+    say(w, w->p, "C2", "/incident resolve", 0);
+    assert_int_equal(bot_remind(w->b, T0 + 160 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+    assert_int_equal(posts_with(f, "INC-2 (Cache down) is due"), 0);
 }
 
 static void
@@ -465,6 +506,147 @@ review_clock__a_started_review_is_not_nagged(void **state)
     assert_int_equal(posts_with(f, "is due by"), 0);
 }
 
+
+static void
+sql(struct world *w, const char *q)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 2000);
+    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static long
+sql_long(struct world *w, const char *q)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long v = -1;
+
+    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void
+outbox__nothing_is_sent_before_its_commit(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    struct chat_target to = {.room = "C1"};
+    struct chat_msg m;
+
+    /* a row of a transaction still open (a group commit's) */
+    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    chat_msg_init(&m);
+    chat_msg_text(&m, "not yet");
+    assert_int_equal(outbox_post(w->b->core.outbox, "fake", &to, &m, NULL),
+                     BOT_OK);
+    chat_msg_cleanup(&m);
+    outbox_kick(w->b->core.outbox); /* a timer firing meanwhile */
+    assert_int_equal(f->nposts, 0);
+    store_tx_rollback(w->b->store);
+    outbox_kick(w->b->core.outbox);
+    assert_int_equal(f->nposts, 0); /* rolled back: never sent */
+}
+
+static void
+outbox__a_mark_that_fails_never_sends_twice(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    /* the disk refuses the mark (a trigger stands in for it) */
+    sql(w, "CREATE TRIGGER no_marks BEFORE UPDATE ON outbox"
+           " BEGIN SELECT RAISE(FAIL, 'disk full'); END");
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    assert_int_equal(f->nposts, 1);
+    outbox_start(w->b->core.outbox);
+    outbox_start(w->b->core.outbox);
+    assert_int_equal(f->nposts, 1); /* sent once; only the mark waits */
+    sql(w, "DROP TRIGGER no_marks");
+    test_clock_ms += 2000;
+    outbox_start(w->b->core.outbox);
+    assert_int_equal(f->nposts, 2);
+    assert_string_equal(f->posts[0].text, "first");
+    assert_string_equal(f->posts[1].text, "second");
+    assert_int_equal(f->npins, 1);
+    assert_int_equal(pending(w), 0);
+}
+
+/* many - a unit writing n posts in room */
+struct many {
+    struct bot *b;
+    const char *platform, *room;
+    int n;
+};
+
+static int
+write_many(void *arg)
+{
+    struct many *m = arg;
+    struct chat_target to = {.room = m->room};
+    struct chat_msg msg;
+    int rc = BOT_OK;
+
+    for (int i = 0; !rc && i < m->n; i++) {
+        chat_msg_init(&msg);
+        chat_msg_text(&msg, "%s %d", m->room, i);
+        rc = outbox_post(m->b->core.outbox, m->platform, &to, &msg, NULL);
+        chat_msg_cleanup(&msg);
+    }
+    return rc;
+}
+
+static void
+run_many(struct world *w, const char *platform, const char *room, int n)
+{
+    struct many m = {w->b, platform, room, n};
+    struct unit u = {0};
+
+    u.fn = write_many;
+    u.arg = &m;
+    assert_int_equal(unit_run(w->b->core.units, &u, NULL), BOT_OK);
+}
+
+static void
+outbox__a_waiting_lane_holds_up_no_other(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    run_many(w, "absent", "C9", 300); /* a platform not connected */
+    f->fail_posts = 1;
+    run_many(w, "fake", "C1", 300); /* its head backs off */
+    assert_int_equal(f->nposts, 0);
+    run_many(w, "fake", "C2", 1);
+    assert_int_equal(f->nposts, 1);
+    assert_string_equal(f->posts[0].text, "C2 0");
+}
+
+static void
+scheduler__a_job_it_cannot_run_waits(void **state)
+{
+    struct world *w = *state;
+    int ran;
+
+    sql(w, "INSERT INTO jobs (kind, subject, period, due_at)"
+           " VALUES ('bogus', 1, 'x', 0)");
+    assert_int_equal(bot_remind(w->b, T0, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+    /* postponed an hour, not run again at once: no busy loop */
+    assert_true(sql_long(w, "SELECT due_at FROM jobs WHERE kind = 'bogus'") >=
+                T0 + 3600 * 1000 - 1);
+    assert_int_equal(bot_remind(w->b, T0 + 1000, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -478,10 +660,15 @@ main(void)
         T(outbox__a_private_reply_becomes_a_dm_without_ephemeral),
         T(outbox__a_thread_is_the_room_without_threads),
         T(outbox__rows_left_by_a_crash_are_sent_at_start),
+        T(outbox__nothing_is_sent_before_its_commit),
+        T(outbox__a_mark_that_fails_never_sends_twice),
+        T(outbox__a_waiting_lane_holds_up_no_other),
+        T(scheduler__a_job_it_cannot_run_waits),
         T(outbox__a_post_found_after_a_crash_is_not_sent_again),
         T(platforms__each_incident_stays_on_its_platform),
         T(dm__bare_words_are_commands),
         T(review_clock__each_reminder_once),
+        T(review_clock__late_says_it_once_and_never_after_the_deadline),
         T(review_clock__a_started_review_is_not_nagged),
     };
 

@@ -20,11 +20,10 @@
 
 static const struct {
     const char *period;
-    int64_t after;  /* ms after resolution */
-    int left_hours; /* before the 48 are up */
+    int64_t after; /* ms after resolution */
 } marks[] = {
-    {"24h", 24 * 3600 * 1000LL, 24},
-    {"47h", 47 * 3600 * 1000LL, 1},
+    {"24h", 24 * 3600 * 1000LL},
+    {"47h", 47 * 3600 * 1000LL},
 };
 
 #define NMARKS (sizeof(marks) / sizeof(marks[0]))
@@ -73,15 +72,17 @@ say(struct incidents *in, const char *platform, const struct chat_target *to,
 
 int
 review_clock_fire(struct incidents *in, int64_t incident_id,
-                  const char *period, struct strbuf *dry, int *skipped)
+                  const char *period, int64_t now, struct strbuf *dry,
+                  int *skipped)
 {
     struct incident inc = {0};
     struct chat_target to = {0};
     char due[TIMEUTIL_BUFLEN];
     const char *name = NULL;
     struct chat_msg m;
+    int64_t left;
     size_t k;
-    int rc, started = 0;
+    int rc, started = 0, late, hours;
 
     *skipped = 1;
     for (k = 0; k < NMARKS && strcmp(marks[k].period, period); k++)
@@ -91,10 +92,18 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
         return BOT_OK; /* nothing left to remind of */
     if (!rc)
         rc = store_review_started(in->c->store, incident_id, &started);
-    if (rc || started || inc.state != INCIDENT_RESOLVED || !inc.channel) {
+    left = inc.resolved_at + REVIEW_DUE_MS - now;
+    /* late (pmbot was down): a later mark that is due says it instead, and
+     * once the 48 hours are up a reminder of them is noise */
+    late = k + 1 < NMARKS && now >= inc.resolved_at + marks[k + 1].after;
+    if (rc || started || inc.state != INCIDENT_RESOLVED || !inc.channel ||
+        late || left <= 0) {
         store_incident_clear(&inc);
         return rc;
     }
+    hours = (int)((left + 1800 * 1000LL) / (3600 * 1000LL));
+    if (hours < 1)
+        hours = 1;
     *skipped = 0;
     timeutil_fmt_minute(inc.resolved_at + REVIEW_DUE_MS, due);
     name = inc.channel_name ? inc.channel_name : inc.channel;
@@ -102,8 +111,8 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
     chat_msg_bold(&m, "Review reminder");
     chat_msg_text(&m, ": the blameless review of INC-%lld (%s) is due by %s "
                       "UTC, in %d hour%s, and has not started. ",
-                  (long long)inc.id, inc.title, due, marks[k].left_hours,
-                  marks[k].left_hours == 1 ? "" : "s");
+                  (long long)inc.id, inc.title, due, hours,
+                  hours == 1 ? "" : "s");
     if (inc.declared_by) {
         chat_msg_user(&m, inc.declared_by);
         chat_msg_text(&m, ", ");
