@@ -192,7 +192,7 @@ on_timer(void *arg)
 
     s->armed_at = 0;
     scheduler_run(s, core_now_ms(s->c), NULL, NULL);
-    scheduler_arm(s);
+    scheduler_arm(s); /* armed_at 0: it looks */
 }
 
 void
@@ -210,6 +210,11 @@ scheduler_arm(void *arg)
 
     if (!s->c->loop || s->running || !s->started)
         return;
+    /* after every commit: only one that scheduled a duty can change the
+     * earliest (the timer itself re-arms after running) */
+    if (s->armed_at && !s->c->jobs_added)
+        return;
+    s->c->jobs_added = 0;
     if (store_job_next(s->c->store, &at))
         at = 0; /* none waits (or the look failed): look again later */
     now = core_now_ms(s->c);

@@ -29,6 +29,8 @@ struct core {
     struct chat_platform **platforms;  /* connected, in configured order */
     size_t nplatforms;
     int64_t fixed_now;                 /* UTC ms; 0 = the wall clock */
+    int jobs_added;                    /* a duty scheduled: the scheduler
+                                          looks again after the commit */
 };
 
 /* core_now_ms - the bot's clock: PMBOT_NOW / --now / /clock, or the wall. */

@@ -36,6 +36,7 @@ review_clock_start(struct incidents *in, int64_t incident_id, int64_t at)
     for (size_t i = 0; !rc && i < NMARKS; i++)
         rc = store_job_add(in->c->store, "review-clock", incident_id,
                            marks[i].period, at + marks[i].after);
+    in->c->jobs_added = 1;
     return rc;
 }
 
