@@ -436,8 +436,11 @@ mark(struct flight *f)
     f->marking = 1;
     w.fn = do_mark;
     w.arg = f;
-    /* a failure has called mark_lost already (the unit dropped its item) */
-    (void)unit_run(f->o->c->units, &w, NULL);
+    /* a unit that failed after do_mark registered its item has dropped it
+     * (mark_lost ran); one that failed before (a BEGIN refused: another
+     * process held the lock) has not */
+    if (unit_run(f->o->c->units, &w, NULL) && f->marking)
+        mark_lost(f);
 }
 
 /* finish - the platform answered row f */
@@ -501,6 +504,10 @@ on_found(void *arg, int rc, const char *msg_id)
 
     if (f->cancelled) {
         flight_free(f);
+        return;
+    }
+    if (rc == BOT_ECANCELED) {
+        finish(f, rc, NULL); /* shutting down: still pending */
         return;
     }
     if (!rc) {
@@ -783,8 +790,8 @@ pass(struct outbox *o)
 
         if (store_outbox_heads(o->c->store, o->c->platforms[k]->ops->name,
                                PASS_LANES, &rows, &n)) {
-            o->dirty = 1;
-            arm(o, now + MARK_RETRY_MS); /* the store failed: later */
+            /* the store failed: its timer tries again, no sooner */
+            wake = now + MARK_RETRY_MS;
             break;
         }
         for (size_t i = 0; i < n; i++) {

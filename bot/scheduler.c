@@ -122,7 +122,7 @@ scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry, int *ran)
 {
     struct job *jobs = NULL;
     size_t n = 0;
-    int rc, count = 0;
+    int rc, count = 0, failed = 0;
 
     if (ran)
         *ran = 0;
@@ -156,6 +156,8 @@ scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry, int *ran)
                     "in a minute",
                     jobs[i].kind, (long long)jobs[i].subject, jobs[i].period,
                     bot_strerror(frc));
+            if (!failed)
+                failed = frc; /* said after the batch */
             rc = postpone(s, &jobs[i], now + FAILED_WAIT_MS);
             continue;
         }
@@ -173,7 +175,7 @@ scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry, int *ran)
         rc = scheduler_run(s, now, dry, &more);
         if (ran)
             *ran = count + more;
-        return rc;
+        return rc ? rc : failed;
     }
     store_job_list_free(jobs, n);
     s->running = 0;
@@ -182,7 +184,7 @@ scheduler_run(struct scheduler *s, int64_t now, struct strbuf *dry, int *ran)
     if (rc)
         log_err("scheduler: a duty failed (%s); it stays due and is tried "
                 "again", bot_strerror(rc));
-    return rc;
+    return rc ? rc : failed;
 }
 
 static void

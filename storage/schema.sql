@@ -140,7 +140,11 @@ CREATE TABLE outbox (
     done_at    INTEGER
 );
 
-CREATE INDEX outbox_pending ON outbox (id) WHERE state = 0;
+-- a lane is a room, or a user's DM: its first pending row is found by
+-- an index search per platform (storage/store.c ST_OUTBOX_PENDING)
+CREATE INDEX outbox_lanes ON outbox
+    (platform, coalesce(room, '@' || coalesce(user, '')), id)
+    WHERE state = 0;
 
 CREATE INDEX outbox_by_age ON outbox (done_at) WHERE state <> 0;
 

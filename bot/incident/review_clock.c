@@ -88,8 +88,10 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
     *skipped = 1;
     for (k = 0; k < NMARKS && strcmp(marks[k].period, period); k++)
         ;
+    if (k == NMARKS)
+        return BOT_OK; /* a period this pmbot never scheduled */
     rc = store_incident_get(in->c->store, incident_id, &inc);
-    if (rc == BOT_ENOTFOUND || k == NMARKS)
+    if (rc == BOT_ENOTFOUND)
         return BOT_OK; /* nothing left to remind of */
     if (!rc)
         rc = store_review_started(in->c->store, incident_id, &started);
@@ -103,17 +105,21 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
         return rc;
     }
     hours = (int)((left + 1800 * 1000LL) / (3600 * 1000LL));
-    if (hours < 1)
-        hours = 1;
     *skipped = 0;
     timeutil_fmt_minute(inc.resolved_at + REVIEW_DUE_MS, due);
     name = inc.channel_name ? inc.channel_name : inc.channel;
     chat_msg_init(&m);
     chat_msg_bold(&m, "Review reminder");
-    chat_msg_text(&m, ": the blameless review of INC-%lld (%s) is due by %s "
-                      "UTC, in %d hour%s, and has not started. ",
-                  (long long)inc.id, inc.title, due, hours,
-                  hours == 1 ? "" : "s");
+    if (hours >= 1)
+        chat_msg_text(&m, ": the blameless review of INC-%lld (%s) is due "
+                          "by %s UTC, in %d hour%s, and has not started. ",
+                      (long long)inc.id, inc.title, due, hours,
+                      hours == 1 ? "" : "s");
+    else
+        chat_msg_text(&m, ": the blameless review of INC-%lld (%s) is due "
+                          "by %s UTC, within the hour, and has not "
+                          "started. ",
+                      (long long)inc.id, inc.title, due);
     if (inc.declared_by) {
         chat_msg_user(&m, inc.declared_by);
         chat_msg_text(&m, ", ");
