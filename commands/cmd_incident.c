@@ -261,6 +261,61 @@ do_status(struct cmd *c)
     return incident_reply(&c->asker, &m);
 }
 
+static int
+do_role(struct cmd *c)
+{
+    const char *p = c->args;
+    char *word, *who = NULL;
+    struct chat_msg m;
+    int role, rc;
+
+    if (!*p) {
+        chat_msg_init(&m);
+        chat_msg_text(&m, "INC-%lld \xc2\xb7 ", (long long)c->inc.id);
+        rc = incident_roles_msg(c->in, c->inc.id, &m);
+        if (rc) {
+            chat_msg_cleanup(&m);
+            return rc;
+        }
+        return incident_reply(&c->asker, &m);
+    }
+    word = cmd_word(&p);
+    if (!word)
+        return BOT_ENOMEM;
+    rc = incident_parse_role(word, &role);
+    bot_free(word);
+    if (rc || !*p)
+        return cmd_refuse(c, "Roles are commander, scribe and comms: "
+                             "%cincident role <role> @user",
+                          c->prefix);
+    word = cmd_word(&p);
+    if (!word)
+        return BOT_ENOMEM;
+    rc = c->p->ops->parse_user(c->p, word, &who);
+    if (rc == BOT_EINVAL || (!rc && *p))
+        rc = cmd_refuse(c, "'%s' is not one user mention; write @user.",
+                        word);
+    bot_free(word);
+    if (!rc)
+        rc = incident_set_role(c->in, &c->inc, role, who, ROLE_HANDED);
+    if (rc == BOT_EEXIST) {
+        chat_msg_init(&m);
+        chat_msg_user(&m, who);
+        chat_msg_text(&m, " is already the %s of INC-%lld.",
+                      incident_role_name(role), (long long)c->inc.id);
+        incident_refuse(&c->asker, &m);
+        rc = BOT_EINVAL;
+    } else if (!rc) {
+        chat_msg_init(&m);
+        chat_msg_user(&m, who);
+        chat_msg_text(&m, " is now the %s of INC-%lld.",
+                      incident_role_name(role), (long long)c->inc.id);
+        rc = incident_reply(&c->asker, &m);
+    }
+    bot_free(who);
+    return rc;
+}
+
 const struct command_def cmd_incident_defs[] = {
     {"incident", "start", 1, 0, do_start, "start [sev<0-4>] <title>",
      "declare an incident: open its channel, invite responders, start the "
@@ -273,6 +328,9 @@ const struct command_def cmd_incident_defs[] = {
      "add a timeline entry at a UTC time of the incident's day"},
     {"incident", "invite", 1, 1, do_invite, "invite <@user...>",
      "invite people to the incident channel"},
+    {"incident", "role", 0, 1, do_role,
+     "role [commander|scribe|comms @user]",
+     "hand a role over (without arguments: who has which)"},
     {"incident", "resolve", 0, 1, do_resolve, "resolve",
      "mark resolved and start the 48-hour review clock"},
     {"incident", "status", 0, 0, do_status, "status",

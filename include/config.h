@@ -37,6 +37,7 @@ struct config {
     char *responders;     /* comma-separated user ids; nullable */
     char *responders_sev[5]; /* more, by severity 0..4; nullable */
     char *review_channel; /* nullable */
+    char *default_commander; /* user id; nullable */
     char *log_level;
     /* [slack] */
     char *slack_app_token; /* secret */

@@ -31,6 +31,7 @@
 struct core;
 struct incidents;
 struct alarm;
+struct strbuf;
 
 #define INCIDENT_TITLE_MAX 200
 #define ACTION_TEXT_MAX 1000
@@ -102,6 +103,29 @@ int incident_set_severity(struct incidents *in, const struct incident *inc,
 int incident_take_alarm(struct incidents *in, const char *platform,
                         const struct alarm *a, int default_severity,
                         int64_t *id, const char **status);
+
+/* incident_role_name - "commander", "scribe", "comms" (static); NULL out
+ * of range. incident_parse_role - the reverse, case-insensitive;
+ * BOT_EINVAL for another word. */
+const char *incident_role_name(int role);
+int incident_parse_role(const char *s, int *role);
+
+/* incident_set_role - in tx: user takes role of inc (how: enum role_how),
+ * with a timeline entry "Commander: @user". BOT_EEXIST when they have it
+ * already. */
+int incident_set_role(struct incidents *in, const struct incident *inc,
+                      int role, const char *user, int how);
+
+/* incident_first_responder - in tx: user wrote in the incident's channel;
+ * for an incident without a commander, or with only the configured
+ * default one, they become its commander. */
+int incident_first_responder(struct incidents *in, int64_t incident_id,
+                             const char *user);
+
+/* incident_roles_msg - append "Commander: @alice · Scribe: nobody · …"
+ * (each person a mention span) to m. */
+int incident_roles_msg(struct incidents *in, int64_t incident_id,
+                       struct chat_msg *m);
 
 /* incident_id_for_room - the id of the incident whose channel is room on
  * platform, from memory (loaded once from the store); BOT_ENOTFOUND. */
@@ -177,10 +201,10 @@ int action_split(const char *args,
 int review_clock_start(struct incidents *in, int64_t incident_id,
                        int64_t at);
 /* review_clock_fire - in tx, the job's period claimed, at `now`: remind
- * the channel and the declarer, with the hours left; nothing (*skipped =
- * 1) once a review has started, after the 48 hours, or when a later mark
- * is due too (pmbot was down: that one says it). With dry set, only
- * describe to dry what would be sent. */
+ * the channel and, in a DM, the commander (else the declarer), with the
+ * hours left; nothing (*skipped = 1) once a review has started, after the
+ * 48 hours, or when a later mark is due too (pmbot was down: that one
+ * says it). With dry set, only describe to dry what would be sent. */
 struct strbuf;
 int review_clock_fire(struct incidents *in, int64_t incident_id,
                       const char *period, int64_t now, struct strbuf *dry,

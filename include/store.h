@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -398,6 +398,26 @@ int store_job_postpone(struct store *s, const struct job *j, int64_t due_at);
  * when none waits. */
 int store_job_next(struct store *s, int64_t *due_at);
 void store_job_list_free(struct job *arr, size_t n);
+
+/* --- roles: who leads (commander), takes notes (scribe), talks to the
+ * outside (comms) --- */
+enum incident_role { ROLE_COMMANDER = 0, ROLE_SCRIBE, ROLE_COMMS, ROLE__N };
+
+/* how a role was given: it matters for the commander of an alarm, whom the
+ * first responder who writes replaces until someone is named */
+enum role_how { ROLE_DECLARED = 0, ROLE_DEFAULT, ROLE_FIRST, ROLE_HANDED };
+
+struct roles {
+    char *user[ROLE__N]; /* nullable: nobody yet */
+    int how[ROLE__N];    /* enum role_how */
+};
+
+/* store_role_set - role of incident_id is now user (how, since at). */
+int store_role_set(struct store *s, int64_t incident_id, int role,
+                   const char *user, int how, int64_t at);
+/* store_roles_get - every role of incident_id (new: store_roles_clear). */
+int store_roles_get(struct store *s, int64_t incident_id, struct roles *out);
+void store_roles_clear(struct roles *r);
 
 /* store_review_started - *started 1 once the review has an answer. */
 int store_review_started(struct store *s, int64_t incident_id, int *started);

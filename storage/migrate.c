@@ -146,6 +146,14 @@ static const char *const migrations[] = {
     " done_at INTEGER,"
     " PRIMARY KEY (kind, subject, period)) WITHOUT ROWID;"
     "CREATE INDEX jobs_due ON jobs (due_at) WHERE state = 0;",
+    /* 6 -> 7: the incident's roles */
+    "CREATE TABLE roles ("
+    " incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+    " role INTEGER NOT NULL CHECK (role BETWEEN 0 AND 2),"
+    " user TEXT NOT NULL,"
+    " how INTEGER NOT NULL CHECK (how BETWEEN 0 AND 3),"
+    " since INTEGER NOT NULL,"
+    " PRIMARY KEY (incident_id, role)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -160,3 +160,15 @@ CREATE TABLE jobs (
 ) WITHOUT ROWID;
 
 CREATE INDEX jobs_due ON jobs (due_at) WHERE state = 0;
+
+-- who leads (0 commander), takes notes (1 scribe), talks to the outside
+-- (2 comms); how: 0 declared it, 1 [pmbot] default_commander, 2 the first
+-- responder who wrote in the channel, 3 handed over with /incident role
+CREATE TABLE roles (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    role        INTEGER NOT NULL CHECK (role BETWEEN 0 AND 2),
+    user        TEXT    NOT NULL,
+    how         INTEGER NOT NULL CHECK (how BETWEEN 0 AND 3),
+    since       INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, role)
+) WITHOUT ROWID;

@@ -177,6 +177,12 @@ static const char *const sql[ST__COUNT] = {
     [ST_JOB_POSTPONE] = "UPDATE jobs SET due_at = ?4 WHERE kind = ?1"
                         " AND subject = ?2 AND period = ?3 AND state = 0",
     [ST_JOB_NEXT] = "SELECT min(due_at) FROM jobs WHERE state = 0",
+    [ST_ROLE_SET] = "INSERT INTO roles (incident_id, role, user, how, since)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE"
+                    " SET user = excluded.user, how = excluded.how,"
+                    " since = excluded.since",
+    [ST_ROLES_GET] = "SELECT role, user, how FROM roles"
+                     " WHERE incident_id = ?1",
     [ST_REVIEW_STARTED] = "SELECT count(*) FROM answers"
                           " WHERE incident_id = ?1",
 };

@@ -74,6 +74,8 @@ enum stmt_id {
     ST_JOB_POSTPONE,
     ST_JOB_NEXT,
     ST_REVIEW_STARTED,
+    ST_ROLE_SET,
+    ST_ROLES_GET,
     ST__COUNT
 };
 

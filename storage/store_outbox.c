@@ -310,3 +310,52 @@ store_review_started(struct store *s, int64_t incident_id, int *started)
     *started = n > 0;
     return rc;
 }
+
+/* --- roles --- */
+
+int
+store_role_set(struct store *s, int64_t incident_id, int role,
+               const char *user, int how, int64_t at)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_ROLE_SET);
+
+    sqlite3_bind_int64(st, 1, incident_id);
+    sqlite3_bind_int(st, 2, role);
+    store_bind_text(st, 3, user);
+    sqlite3_bind_int(st, 4, how);
+    sqlite3_bind_int64(st, 5, at);
+    return store_done(s, st);
+}
+
+void
+store_roles_clear(struct roles *r)
+{
+    for (int i = 0; i < ROLE__N; i++)
+        bot_free(r->user[i]);
+    memset(r, 0, sizeof(*r));
+}
+
+int
+store_roles_get(struct store *s, int64_t incident_id, struct roles *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_ROLES_GET);
+    int rc = BOT_OK, step;
+
+    memset(out, 0, sizeof(*out));
+    sqlite3_bind_int64(st, 1, incident_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int role = sqlite3_column_int(st, 0);
+
+        if (role < 0 || role >= ROLE__N)
+            continue;
+        bot_free(out->user[role]);
+        out->user[role] = store_col_text(st, 1, &rc);
+        out->how[role] = sqlite3_column_int(st, 2);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_fail(s, st, "roles");
+    sqlite3_reset(st);
+    if (rc)
+        store_roles_clear(out);
+    return rc;
+}

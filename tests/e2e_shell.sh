@@ -36,6 +36,9 @@ this one is chatter
 !incident note error rate back to 0.1%
 !incident at 04:05 first customer report | via support
 !incident sev 1
+!incident role scribe @bob
+!incident role scribe @bob
+!incident role chef @bob
 !pm action Add a canary stage to the deploy pipeline @bob 2026-11-20
 !pm action Page on 5xx ratio not count 2026-11-22
 !pm action Fix the runbook @carol 2026-02-30
@@ -56,6 +59,13 @@ check "the incident got its own room" \
 check "the declarer followed the invitation" \
     grep -q '^\* alice is now in #inc-20261101-payments-api-down-5xx-channel$' \
     "$dir/shell.out"
+check "a role is handed over and said" \
+    grep -q '@bob is now the scribe of INC-1\.' "$dir/shell.out"
+check "handing it to who has it is refused, privately" \
+    grep -q '(only @bob sees this) @bob is already the scribe of INC-1\.' \
+    "$dir/shell.out"
+check "an unknown role is refused with the list" \
+    grep -q 'Roles are commander, scribe and comms' "$dir/shell.out"
 check "an action without an assignee is refused with the reason" \
     grep -q 'Not added: an action needs an assignee' "$dir/shell.out"
 check "a date not on the calendar is refused with the reason" \
@@ -97,7 +107,7 @@ IN
 check "a restarted shell finds the incident by its room" \
     grep -q 'Noted on the INC-1 timeline at 05:10 UTC' "$dir/shell2.out"
 check "status after restart counts every entry" \
-    grep -q 'Timeline: 9 entries' "$dir/shell2.out"
+    grep -q 'Timeline: 10 entries' "$dir/shell2.out"
 PMBOT_NOW=2026-11-25T00:00:00Z "$pmbot" actions >"$dir/actions.out"
 check "pmbot actions lists the open ones" \
     grep -q '^ACT-1 *INC-1 *2026-11-20 *overdue *@bob *Add a canary' \

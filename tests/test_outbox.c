@@ -324,6 +324,26 @@ outbox__a_post_found_after_a_crash_is_not_sent_again(void **state)
 }
 
 static void
+say_as(struct world *w, struct chat_platform *p, const char *user,
+       const char *room, const char *text, int is_dm)
+{
+    struct chat_event ev = {0};
+    static int n;
+    char id[32];
+
+    snprintf(id, sizeof(id), "%d", ++n);
+    ev.kind = CHAT_EV_MESSAGE;
+    ev.platform = p;
+    ev.room = room;
+    ev.user = user;
+    ev.msg_id = id;
+    ev.text = text;
+    ev.is_dm = is_dm;
+    ev.at = bot_now_ms(w->b);
+    bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+static void
 say(struct world *w, struct chat_platform *p, const char *room,
     const char *text, int is_dm)
 {
@@ -647,6 +667,101 @@ scheduler__a_job_it_cannot_run_waits(void **state)
     assert_int_equal(ran, 0);
 }
 
+static size_t
+entries_with(struct world *w, int64_t id, const char *needle)
+{
+    struct timeline_entry *tl;
+    size_t n, k = 0;
+
+    assert_int_equal(store_timeline_list(w->b->store, id, &tl, &n), BOT_OK);
+    for (size_t i = 0; i < n; i++)
+        k += strstr(tl[i].text, needle) != NULL;
+    store_timeline_list_free(tl, n);
+    return k;
+}
+
+static void
+roles__the_declarer_leads_and_roles_are_handed_over(void **state)
+{
+    struct world *w = *state;
+    struct roles r;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    assert_int_equal(store_roles_get(w->b->store, 1, &r), BOT_OK);
+    assert_string_equal(r.user[ROLE_COMMANDER], "alice");
+    assert_null(r.user[ROLE_SCRIBE]);
+    store_roles_clear(&r);
+    say(w, w->p, "C1", "/incident role", 0);
+    assert_non_null(strstr(fake_last_post(w->p),
+                           "Commander: @alice \xc2\xb7 Scribe: nobody"));
+    say(w, w->p, "C1", "/incident role comms @carol", 0);
+    assert_non_null(strstr(fake_last_post(w->p),
+                           "@carol is now the comms of INC-1"));
+    assert_int_equal(entries_with(w, 1, "Comms: <@carol>"), 1);
+    say(w, w->p, "C1", "/incident role COMMANDER @bob", 0);
+    say(w, w->p, "C1", "/incident status", 0);
+    assert_non_null(strstr(fake_last_post(w->p),
+                           "Commander: @bob \xc2\xb7 Scribe: nobody "
+                           "\xc2\xb7 Comms: @carol"));
+    /* refused, nothing changed */
+    say(w, w->p, "C1", "/incident role chef @bob", 0);
+    assert_non_null(strstr(fake_last_post(w->p), "Roles are commander"));
+    say(w, w->p, "C1", "/incident role scribe bob", 0);
+    assert_non_null(strstr(fake_last_post(w->p), "not one user mention"));
+    say(w, w->p, "general", "/incident role scribe @bob", 0);
+    assert_non_null(strstr(fake_last_post(w->p), "works in an incident"));
+    assert_int_equal(store_roles_get(w->b->store, 1, &r), BOT_OK);
+    assert_null(r.user[ROLE_SCRIBE]);
+    store_roles_clear(&r);
+}
+
+static void
+roles__an_alarm_is_led_by_its_first_responder(void **state)
+{
+    struct world *w = *state;
+    struct alarm a = {.title = "DiskFull", .severity = -1,
+                      .dedup_key = "k"};
+    const char *status;
+    struct roles r;
+    int64_t id;
+
+    bot_free(w->cfg.default_commander);
+    w->cfg.default_commander = bot_strdup("oncall");
+    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(incident_take_alarm(w->b->incidents, "fake", &a, 2, &id,
+                                         &status),
+                     BOT_OK);
+    assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
+    bot_start(w->b);
+    assert_int_equal(store_roles_get(w->b->store, id, &r), BOT_OK);
+    assert_string_equal(r.user[ROLE_COMMANDER], "oncall");
+    assert_int_equal(r.how[ROLE_COMMANDER], ROLE_DEFAULT);
+    store_roles_clear(&r);
+    say_as(w, w->p, "bob", "C1", "looking at it", 0);
+    say_as(w, w->p, "carol", "C1", "me too", 0);
+    assert_int_equal(store_roles_get(w->b->store, id, &r), BOT_OK);
+    assert_string_equal(r.user[ROLE_COMMANDER], "bob");
+    store_roles_clear(&r);
+    assert_int_equal(entries_with(w, id, "Commander: <@bob>"), 1);
+    assert_int_equal(entries_with(w, id, "Commander"), 1);
+}
+
+static void
+roles__the_review_clock_reminds_the_commander(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    int ran;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say(w, w->p, "C1", "/incident role commander @carol", 0);
+    say(w, w->p, "C1", "/incident resolve", 0);
+    assert_int_equal(bot_remind(w->b, T0 + 25 * HOUR, NULL, &ran), BOT_OK);
+    assert_int_equal(ran, 1);
+    assert_string_equal(f->posts[f->nposts - 1].room, "D-carol");
+    assert_non_null(strstr(f->posts[f->nposts - 2].text, "@carol, start"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -670,6 +785,9 @@ main(void)
         T(review_clock__each_reminder_once),
         T(review_clock__late_says_it_once_and_never_after_the_deadline),
         T(review_clock__a_started_review_is_not_nagged),
+        T(roles__the_declarer_leads_and_roles_are_handed_over),
+        T(roles__an_alarm_is_led_by_its_first_responder),
+        T(roles__the_review_clock_reminds_the_commander),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,6 +50,7 @@ incidents_free(struct incidents *in)
     timeline_cancel_all(in);
     rooms_clear(in);
     bot_free(in->rooms);
+    bot_free(in->led);
     bot_free(in->opening);
     bot_free(in);
 }
@@ -224,6 +225,9 @@ incident_declare(struct incidents *in, const char *platform,
     inc.alarm_key = (char *)alarm_key;
     inc.declared_at = at;
     rc = store_incident_insert(in->c->store, &inc, &id);
+    if (!rc && user) /* whoever declares it leads it */
+        rc = store_role_set(in->c->store, id, ROLE_COMMANDER, user,
+                            ROLE_DECLARED, at);
     if (rc)
         return rc;
     in->channels_pending = 1;
@@ -390,6 +394,10 @@ incident_take_alarm(struct incidents *in, const char *platform,
     rc = inc.alarm_details ? store_incident_insert(in->c->store, &inc, id)
                            : BOT_ENOMEM;
     bot_free(inc.alarm_details);
+    if (!rc && in->c->cfg->default_commander)
+        rc = store_role_set(in->c->store, *id, ROLE_COMMANDER,
+                            in->c->cfg->default_commander, ROLE_DEFAULT,
+                            inc.declared_at);
     if (rc)
         return rc;
     in->channels_pending = 1;
@@ -404,6 +412,135 @@ incident_take_alarm(struct incidents *in, const char *platform,
         rc = alarm_entry(in, *id, "fired", a->title, a->starts_at);
     *status = "opened";
     return rc;
+}
+
+/* --- roles --- */
+
+static const char *const role_names[ROLE__N] = {"commander", "scribe",
+                                                "comms"};
+static const char *const role_titles[ROLE__N] = {"Commander", "Scribe",
+                                                 "Comms"};
+
+const char *
+incident_role_name(int role)
+{
+    return role >= 0 && role < ROLE__N ? role_names[role] : NULL;
+}
+
+int
+incident_parse_role(const char *s, int *role)
+{
+    for (int i = 0; i < ROLE__N; i++) {
+        if (!strcasecmp(s, role_names[i])) {
+            *role = i;
+            return BOT_OK;
+        }
+    }
+    return BOT_EINVAL;
+}
+
+static int
+led(const struct incidents *in, int64_t id)
+{
+    for (size_t i = 0; i < in->nled; i++) {
+        if (in->led[i] == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* remember_led - a commander someone chose: messages stop asking */
+static void
+remember_led(struct incidents *in, int64_t id)
+{
+    if (led(in, id))
+        return;
+    if (in->nled == in->capled) {
+        size_t nc = in->capled ? in->capled * 2 : 16;
+        int64_t *n = bot_realloc(in->led, nc * sizeof(*n));
+
+        if (!n)
+            return; /* only a cache: the store is asked again */
+        in->led = n;
+        in->capled = nc;
+    }
+    in->led[in->nled++] = id;
+}
+
+int
+incident_set_role(struct incidents *in, const struct incident *inc,
+                  int role, const char *user, int how)
+{
+    struct roles r;
+    struct strbuf sb;
+    int rc;
+
+    rc = store_roles_get(in->c->store, inc->id, &r);
+    if (rc)
+        return rc;
+    rc = r.user[role] && !strcmp(r.user[role], user) ? BOT_EEXIST : BOT_OK;
+    store_roles_clear(&r);
+    if (!rc)
+        rc = store_role_set(in->c->store, inc->id, role, user, how,
+                            core_now_ms(in->c));
+    if (rc)
+        return rc;
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "%s: <@%s>", role_titles[role], user);
+    rc = strbuf_error(&sb);
+    if (!rc)
+        rc = incident_add_entry(in, inc->id, core_now_ms(in->c),
+                                TIMELINE_AUTO, strbuf_str(&sb));
+    strbuf_cleanup(&sb);
+    return rc;
+}
+
+int
+incident_first_responder(struct incidents *in, int64_t incident_id,
+                         const char *user)
+{
+    struct incident inc = {0};
+    struct roles r;
+    int rc, take;
+
+    if (!user || led(in, incident_id))
+        return BOT_OK;
+    rc = store_roles_get(in->c->store, incident_id, &r);
+    if (rc)
+        return rc;
+    take = !r.user[ROLE_COMMANDER] || r.how[ROLE_COMMANDER] == ROLE_DEFAULT;
+    store_roles_clear(&r);
+    if (!take) {
+        remember_led(in, incident_id);
+        return BOT_OK;
+    }
+    rc = store_incident_get(in->c->store, incident_id, &inc);
+    if (!rc)
+        rc = incident_set_role(in, &inc, ROLE_COMMANDER, user, ROLE_FIRST);
+    store_incident_clear(&inc);
+    /* not cached yet: a rollback would leave the cache wrong; the next
+     * message finds the commander in the store */
+    return rc == BOT_EEXIST ? BOT_OK : rc;
+}
+
+int
+incident_roles_msg(struct incidents *in, int64_t incident_id,
+                   struct chat_msg *m)
+{
+    struct roles r;
+    int rc = store_roles_get(in->c->store, incident_id, &r);
+
+    if (rc)
+        return rc;
+    for (int i = 0; i < ROLE__N; i++) {
+        chat_msg_text(m, "%s%s: ", i ? " \xc2\xb7 " : "", role_titles[i]);
+        if (r.user[i])
+            chat_msg_user(m, r.user[i]);
+        else
+            chat_msg_text(m, "nobody");
+    }
+    store_roles_clear(&r);
+    return m->err;
 }
 
 /* --- the map of incident channels --- */
@@ -551,6 +688,10 @@ incident_summary(struct incidents *in, const struct incident *inc,
     }
     chat_msg_text(m, "Timeline: %zu %s \xc2\xb7 Open actions: %zu", ntl,
                   ntl == 1 ? "entry" : "entries", nact);
+    chat_msg_nl(m);
+    rc = incident_roles_msg(in, inc->id, m);
+    if (rc)
+        goto out;
     rc = m->err;
 out:
     store_timeline_list_free(tl, ntl);

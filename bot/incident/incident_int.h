@@ -33,6 +33,10 @@ struct incidents {
     struct room_ref *rooms;
     size_t nrooms, caprooms;
     int rooms_loaded;
+    /* incident.c: incidents known to have a commander someone chose (a
+     * message there need not ask again) */
+    int64_t *led;
+    size_t nled, capled;
     /* timeline.c: tags waiting for a fetched message */
     struct tagging *taggings;
 };

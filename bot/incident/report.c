@@ -283,6 +283,7 @@ report_actions(struct strbuf *out, const struct action *list, size_t n,
 
 struct doc {
     struct incident inc;
+    char *roles; /* "Commander: @Alice · Scribe: nobody · Comms: nobody" */
     struct timeline_entry *tl;
     size_t ntl;
     struct action *acts;
@@ -295,6 +296,7 @@ static void
 doc_free(struct doc *d)
 {
     store_incident_clear(&d->inc);
+    bot_free(d->roles);
     store_timeline_list_free(d->tl, d->ntl);
     store_action_list_free(d->acts, d->nacts);
     store_timeline_edits_free(d->edits, d->nedits);
@@ -376,12 +378,47 @@ by_name(struct store *s, const char *platform, char **text)
     return *text ? BOT_OK : BOT_ENOMEM;
 }
 
+/* roles_line - who had which role, with mentions (by_name shows them) */
+static int
+roles_line(struct store *s, int64_t id, char **out)
+{
+    static const char *const titles[ROLE__N] = {"Commander", "Scribe",
+                                                "Comms"};
+    struct strbuf sb;
+    struct roles r;
+    int rc = store_roles_get(s, id, &r);
+
+    *out = NULL;
+    if (rc == BOT_EDB)
+        return BOT_OK; /* a database older than roles: no line */
+    if (rc)
+        return rc;
+    strbuf_init(&sb, 0);
+    for (int i = 0; i < ROLE__N; i++) {
+        strbuf_printf(&sb, "%s%s: ", i ? " \xc2\xb7 " : "", titles[i]);
+        if (r.user[i])
+            strbuf_printf(&sb, "<@%s>", r.user[i]);
+        else
+            strbuf_puts(&sb, "nobody");
+    }
+    store_roles_clear(&r);
+    if (strbuf_error(&sb)) {
+        strbuf_cleanup(&sb);
+        return BOT_ENOMEM;
+    }
+    *out = strbuf_steal(&sb);
+    return BOT_OK;
+}
+
 /* names - every user text of the document by name, and each assignee */
 static int
 names(struct store *s, struct doc *d)
 {
     const char *pl = d->inc.platform ? d->inc.platform : "";
     int rc = by_name(s, pl, &d->inc.title);
+
+    if (!rc)
+        rc = by_name(s, pl, &d->roles);
 
     if (!rc)
         rc = by_name(s, pl, &d->inc.root_cause);
@@ -415,6 +452,8 @@ doc_load(struct store *s, int64_t id, struct doc *d)
         rc = store_action_list(s, id, 1, &d->acts, &d->nacts);
     if (!rc)
         rc = store_timeline_edits(s, id, &d->edits, &d->nedits);
+    if (!rc)
+        rc = roles_line(s, id, &d->roles);
     if (!rc)
         rc = names(s, d);
     if (rc)
@@ -561,6 +600,10 @@ report_render(struct store *s, int64_t incident_id, int format, int64_t now,
         strbuf_printf(&title, "Channel: #%s", d.inc.channel_name);
         w->para(out, strbuf_str(&title), 0);
         strbuf_cleanup(&title);
+    }
+    if (d.roles) {
+        strbuf_puts(out, w == &md ? "\n" : "");
+        w->para(out, d.roles, 0);
     }
     timeline_section(w, out, &d);
 

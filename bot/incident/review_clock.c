@@ -2,7 +2,7 @@
  * review_clock.c - the 48-hour review clock: the blameless review is held
  * within 48 hours of resolution. On resolve two jobs are scheduled; at
  * resolution + 24 h and + 47 h, if no review has started, the channel is
- * reminded and so is the declarer, in a DM. The scheduler claims each
+ * reminded and so is its commander (else the declarer), in a DM. The scheduler claims each
  * period once, so each reminder goes out at most once, whatever restarts
  * or concurrent `pmbot remind` runs do.
  */
@@ -81,6 +81,8 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
     char due[TIMEUTIL_BUFLEN];
     const char *name = NULL;
     struct chat_msg m;
+    struct roles r = {0};
+    char *lead = NULL;
     int64_t left;
     size_t k;
     int rc, started = 0, late, hours;
@@ -105,6 +107,16 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
         return rc;
     }
     hours = (int)((left + 1800 * 1000LL) / (3600 * 1000LL));
+    /* the commander runs the review: theirs is the reminder (the declarer
+     * when no one leads it) */
+    if (store_roles_get(in->c->store, incident_id, &r) == BOT_OK &&
+        r.user[ROLE_COMMANDER]) {
+        lead = r.user[ROLE_COMMANDER];
+        r.user[ROLE_COMMANDER] = NULL;
+    } else {
+        lead = inc.declared_by ? bot_strdup(inc.declared_by) : NULL;
+    }
+    store_roles_clear(&r);
     *skipped = 0;
     timeutil_fmt_minute(inc.resolved_at + REVIEW_DUE_MS, due);
     name = inc.channel_name ? inc.channel_name : inc.channel;
@@ -120,17 +132,17 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
                           "by %s UTC, within the hour, and has not "
                           "started. ",
                       (long long)inc.id, inc.title, due);
-    if (inc.declared_by) {
-        chat_msg_user(&m, inc.declared_by);
+    if (lead) {
+        chat_msg_user(&m, lead);
         chat_msg_text(&m, ", ");
     }
     chat_msg_text(&m, "start it here with %cpm start.",
                   cmd_prefix(in, inc.platform));
     to.room = inc.channel;
     rc = say(in, inc.platform, &to, &m, dry);
-    if (!rc && inc.declared_by) {
+    if (!rc && lead) {
         to.room = NULL;
-        to.user = inc.declared_by;
+        to.user = lead;
         chat_msg_init(&m);
         chat_msg_text(&m, "The blameless review of INC-%lld (%s) is due by "
                           "%s UTC and has not started: run it in ",
@@ -140,5 +152,6 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
         rc = say(in, inc.platform, &to, &m, dry);
     }
     store_incident_clear(&inc);
+    bot_free(lead);
     return rc;
 }

@@ -249,6 +249,7 @@ remember(struct work *w)
 {
     const struct chat_event *ev = w->ev;
     struct store_message m = {0};
+    int rc;
 
     m.room = (char *)ev->room;
     m.msg_id = (char *)ev->msg_id;
@@ -256,7 +257,11 @@ remember(struct work *w)
     m.text = (char *)(ev->text ? ev->text : "");
     m.thread_id = (char *)ev->thread_id;
     m.at = ev->at;
-    return store_message_put(w->in->c->store, w->p->ops->name, &m);
+    rc = store_message_put(w->in->c->store, w->p->ops->name, &m);
+    /* an alarm's incident is led by the first responder who writes */
+    if (!rc)
+        rc = incident_first_responder(w->in, w->incident_id, ev->user);
+    return rc;
 }
 
 static int
