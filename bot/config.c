@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mem.h"
 #include "platforms.h"
+#include "scrub.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -90,6 +91,9 @@ static const struct key keys[] = {
         "PMBOT_REVIEW_CHANNEL", 0, "channel for the monthly actions review"),
     STR("pmbot", "log_level", log_level, "info", "PMBOT_LOG_LEVEL", 0,
         "error, warn, info or debug"),
+    STR("review", "secret_patterns", secret_patterns, NULL, NULL, 0,
+        "more secrets to scrub from what is published: one extended "
+        "regular expression (alternatives with |)"),
     STR("slack", "app_token", slack_app_token, NULL, "SLACK_APP_TOKEN", 1,
         "xapp- app-level token (Socket Mode)"),
     STR("slack", "bot_token", slack_bot_token, NULL, "SLACK_BOT_TOKEN", 1,
@@ -397,6 +401,9 @@ config_validate(const struct config *cfg, char **why)
                       cfg->log_level ? cfg->log_level : "");
     if (!cfg->timeline_emoji || !cfg->timeline_emoji_name)
         return reason(why, "[pmbot] timeline_emoji: %s", "must not be empty");
+    if (scrub_configure(cfg->secret_patterns))
+        return reason(why, "[review] secret_patterns: %s",
+                      "not an extended regular expression");
     if (!cfg->channel_prefix || strlen(cfg->channel_prefix) > 20 ||
         strspn(cfg->channel_prefix, "abcdefghijklmnopqrstuvwxyz0123456789") !=
             strlen(cfg->channel_prefix))

@@ -38,6 +38,8 @@ struct config {
     char *responders_sev[5]; /* more, by severity 0..4; nullable */
     char *review_channel; /* nullable */
     char *default_commander; /* user id; nullable */
+    /* [review] */
+    char *secret_patterns; /* an extended regex; nullable (scrub.h) */
     char *log_level;
     /* [slack] */
     char *slack_app_token; /* secret */
@@ -72,7 +74,8 @@ int config_load(struct config *cfg, const char *path, char **why);
 /* config_validate - the values and cross-key checks (platform names, token
  * shapes, severity map, mappings), not whether credentials are present: the
  * offline commands need none, and platforms_choose (platforms.h) judges them
- * for `pmbot run`. BOT_EINVAL with a new reason in *why. */
+ * for `pmbot run`. BOT_EINVAL with a new reason in *why. It also hands
+ * [review] secret_patterns, once it compiles, to the scrubber (scrub.h). */
 int config_validate(const struct config *cfg, char **why);
 
 /* config_dump - the effective configuration as INI, secrets hidden. */

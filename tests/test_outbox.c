@@ -17,6 +17,7 @@
 #include "incident.h"
 #include "mem.h"
 #include "outbox.h"
+#include "report.h"
 #include "store.h"
 #include "strbuf.h"
 #include "unit.h"
@@ -762,6 +763,41 @@ roles__the_review_clock_reminds_the_commander(void **state)
     assert_non_null(strstr(f->posts[f->nposts - 2].text, "@carol, start"));
 }
 
+static void
+scrub__what_is_published_holds_no_secret_the_database_keeps_it(void **state)
+{
+    struct world *w = *state;
+    struct timeline_entry *tl;
+    struct strbuf doc;
+    size_t n;
+    int kept = 0;
+
+    say(w, w->p, "general", "/incident start Leak of xoxb-1234567890-abcdefghij",
+        0);
+    say(w, w->p, "C1", "/incident note rotated AKIAIOSFODNN7EXAMPLE, tx "
+                       "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be1"
+                       "6dfba1b22060 stays", 0);
+    /* the posted summary */
+    say(w, w->p, "C1", "/incident status", 0);
+    assert_null(strstr(fake_last_post(w->p), "xoxb-1234567890"));
+    assert_non_null(strstr(fake_last_post(w->p), "Leak of [redacted]"));
+    /* the document */
+    strbuf_init(&doc, 0);
+    assert_int_equal(report_render(w->b->store, 1, REPORT_MD,
+                                   bot_now_ms(w->b), &doc),
+                     BOT_OK);
+    assert_null(strstr(strbuf_str(&doc), "AKIAIOSFODNN7EXAMPLE"));
+    assert_null(strstr(strbuf_str(&doc), "xoxb-1234567890"));
+    assert_non_null(strstr(strbuf_str(&doc), "0x5c504ed432cb51138bcf09aa5e8a"));
+    strbuf_cleanup(&doc);
+    /* the database keeps what was said */
+    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    for (size_t i = 0; i < n; i++)
+        kept += strstr(tl[i].text, "AKIAIOSFODNN7EXAMPLE") != NULL;
+    store_timeline_list_free(tl, n);
+    assert_int_equal(kept, 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -788,6 +824,7 @@ main(void)
         T(roles__the_declarer_leads_and_roles_are_handed_over),
         T(roles__an_alarm_is_led_by_its_first_responder),
         T(roles__the_review_clock_reminds_the_commander),
+        T(scrub__what_is_published_holds_no_secret_the_database_keeps_it),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "outbox.h"
+#include "scrub.h"
 #include "strbuf.h"
 #include "timeutil.h"
 #include "unit.h"
@@ -318,6 +319,9 @@ record(void *arg)
     strbuf_cleanup(&sb);
     if (!rc)
         rc = store_incident_get(in->c->store, op->id, &inc);
+    /* the announcements are published: their title holds no secret */
+    if (!rc)
+        rc = scrub(&inc.title);
     if (!rc)
         rc = announce(op, &inc);
     store_incident_clear(&inc);
@@ -381,6 +385,9 @@ open_next(struct opening *op)
     int used = 1, rc;
 
     rc = store_incident_get(in->c->store, op->id, &inc);
+    /* a channel's name is published too: none made of a pasted secret */
+    if (!rc)
+        rc = scrub(&inc.title);
     while (!rc && used && op->attempt <= MAX_NAME_ATTEMPTS) {
         chat_channel_name(in->c->cfg->channel_prefix, inc.declared_at,
                           inc.title, op->attempt, op->name, sizeof(op->name));

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mem.h"
 #include "outbox.h"
+#include "scrub.h"
 #include "strbuf.h"
 #include "timeutil.h"
 #include "unit.h"
@@ -650,6 +651,7 @@ int
 incident_summary(struct incidents *in, const struct incident *inc,
                  struct chat_msg *m)
 {
+    char *title = NULL;
     char t[TIMEUTIL_BUFLEN], d[TIMEUTIL_BUFLEN];
     struct timeline_entry *tl = NULL;
     struct action *acts = NULL;
@@ -662,8 +664,14 @@ incident_summary(struct incidents *in, const struct incident *inc,
         rc = store_action_list(in->c->store, inc->id, 0, &acts, &nact);
     if (rc)
         goto out;
+    /* posted, so published: no pasted secret in it (scrub.h) */
+    title = bot_strdup(inc->title);
+    if (!title || (rc = scrub(&title))) {
+        rc = BOT_ENOMEM;
+        goto out;
+    }
     chat_msg_bold(m, "INC-%lld \xc2\xb7 %s \xc2\xb7 %s", (long long)inc->id,
-                  incident_sev_name(inc->severity), inc->title);
+                  incident_sev_name(inc->severity), title);
     chat_msg_nl(m);
     if (inc->state == INCIDENT_RESOLVED)
         chat_msg_text(m, "Status: resolved %s UTC, after %s",
@@ -694,6 +702,7 @@ incident_summary(struct incidents *in, const struct incident *inc,
         goto out;
     rc = m->err;
 out:
+    bot_free(title);
     store_timeline_list_free(tl, ntl);
     store_action_list_free(acts, nact);
     return rc;

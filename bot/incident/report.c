@@ -11,6 +11,7 @@
 #include "err.h"
 #include "incident.h"
 #include "mem.h"
+#include "scrub.h"
 #include "store.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -439,6 +440,25 @@ names(struct store *s, struct doc *d)
     return rc;
 }
 
+/* scrub_doc - no pasted secret in what is published (scrub.h) */
+static int
+scrub_doc(struct doc *d)
+{
+    int rc = scrub(&d->inc.title);
+
+    if (!rc)
+        rc = scrub(&d->inc.root_cause);
+    if (!rc)
+        rc = scrub(&d->inc.alarm_details);
+    for (size_t i = 0; !rc && i < d->ntl; i++)
+        rc = scrub(&d->tl[i].text);
+    for (size_t i = 0; !rc && i < d->nedits; i++)
+        rc = scrub(&d->edits[i].text);
+    for (size_t i = 0; !rc && i < d->nacts; i++)
+        rc = scrub(&d->acts[i].text);
+    return rc;
+}
+
 static int
 doc_load(struct store *s, int64_t id, struct doc *d)
 {
@@ -456,6 +476,8 @@ doc_load(struct store *s, int64_t id, struct doc *d)
         rc = roles_line(s, id, &d->roles);
     if (!rc)
         rc = names(s, d);
+    if (!rc)
+        rc = scrub_doc(d);
     if (rc)
         doc_free(d);
     return rc;

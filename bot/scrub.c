@@ -1,0 +1,154 @@
+/*
+ * scrub.c - the table of secret shapes and the scrubber (see scrub.h).
+ */
+#include "scrub.h"
+
+#include "err.h"
+#include "mem.h"
+#include "strbuf.h"
+
+#include <regex.h>
+#include <string.h>
+
+/* A key word before a shape that is innocent on its own. */
+#define KEYWORD                                                               \
+    "([Pp][Rr][Ii][Vv][Aa][Tt][Ee][ _-]?[Kk][Ee][Yy]|[Pp][Rr][Ii][Vv][Kk]"   \
+    "[Ee][Yy]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Pp][Kk]=|[Ss][Ii][Gg][Nn][Ii][Nn]"    \
+    "[Gg][ _-]?[Kk][Ee][Yy])"
+#define SEEDWORD                                                              \
+    "([Ss]eed[ _-]?(phrase|words)|[Mm]nemonic|[Rr]ecovery[ _-]?phrase)"
+#define WORD "[a-z]{3,8}"
+
+static const struct {
+    const char *name;
+    const char *re;
+    int group; /* the capture replaced; 0 = the whole match */
+} builtin[] = {
+    {"Slack token", "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
+    {"Slack app token", "xapp-[0-9]+-[A-Za-z0-9-]{10,}", 0},
+    {"Matrix access token", "syt_[A-Za-z0-9]+_[A-Za-z0-9]{10,}_[A-Za-z0-9]+",
+     0},
+    {"AWS access key id", "(AKIA|ASIA)[0-9A-Z]{16}", 0},
+    {"AWS secret key", "[Aa][Ww][Ss]_?[Ss]ecret_?[Aa]ccess_?[Kk]ey[\"' ]*"
+                       "[:=][\"' ]*([A-Za-z0-9/+=]{40})", 1},
+    {"GitHub token", "gh[pousr]_[A-Za-z0-9]{36,}", 0},
+    {"Google API key", "AIza[0-9A-Za-z_-]{35}", 0},
+    {"JWT", "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}",
+     0},
+    {"PEM private key", "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----[^-]*"
+                        "-----END ([A-Z0-9]+ )*PRIVATE KEY-----", 0},
+    {"password in a URL", "[A-Za-z][A-Za-z0-9+.-]*://[^/:@ \t\n]+:"
+                          "([^/@ \t\n]+)@", 1},
+    {"hex private key", KEYWORD "[^0-9A-Za-z]{0,12}(0x)?([0-9a-fA-F]{64})"
+                        "([^0-9a-fA-F]|$)", 3},
+    {"seed phrase", SEEDWORD "[^a-z]{0,12}((" WORD " ){23}" WORD "|(" WORD
+                    " ){11}" WORD ")([^a-z]|$)", 3},
+};
+
+#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+
+static regex_t compiled[NBUILTIN];
+static int ready;
+static regex_t user_re;
+static int user_set; /* scrub_configure gave one */
+
+static int
+prepare(void)
+{
+    if (ready)
+        return BOT_OK;
+    for (size_t i = 0; i < NBUILTIN; i++) {
+        if (regcomp(&compiled[i], builtin[i].re, REG_EXTENDED)) {
+            while (i > 0)
+                regfree(&compiled[--i]);
+            return BOT_ENOMEM; /* the table is ours: only memory fails */
+        }
+    }
+    ready = 1;
+    return BOT_OK;
+}
+
+void
+scrub_free(void)
+{
+    if (ready) {
+        for (size_t i = 0; i < NBUILTIN; i++)
+            regfree(&compiled[i]);
+        ready = 0;
+    }
+    if (user_set) {
+        regfree(&user_re);
+        user_set = 0;
+    }
+}
+
+int
+scrub_configure(const char *extra)
+{
+    regex_t re;
+
+    if (extra && *extra && regcomp(&re, extra, REG_EXTENDED))
+        return BOT_EINVAL;
+    if (user_set)
+        regfree(&user_re);
+    user_set = extra && *extra;
+    if (user_set)
+        user_re = re;
+    return BOT_OK;
+}
+
+/* one - every match of re in *text, its group replaced */
+static int
+one(char **text, const regex_t *re, int group)
+{
+    regmatch_t m[8];
+    struct strbuf sb;
+    const char *p = *text;
+    int hit = 0;
+
+    strbuf_init(&sb, 0);
+    while (*p && !regexec(re, p, 8, m, p == *text ? 0 : REG_NOTBOL)) {
+        regoff_t so = m[group].rm_so, eo = m[group].rm_eo;
+
+        if (so < 0 || eo <= so) {
+            /* an empty match: step over one byte */
+            eo = m[0].rm_eo > 0 ? m[0].rm_eo : 1;
+            strbuf_append(&sb, p, (size_t)eo);
+            p += eo;
+            continue;
+        }
+        strbuf_append(&sb, p, (size_t)so);
+        strbuf_puts(&sb, SCRUB_MARK);
+        /* go on after the group, so what the match only needed as
+         * context (a key word, a closing quote) is looked at again */
+        p += eo;
+        hit = 1;
+    }
+    if (!hit) {
+        strbuf_cleanup(&sb);
+        return BOT_OK;
+    }
+    strbuf_puts(&sb, p);
+    if (strbuf_error(&sb)) {
+        strbuf_cleanup(&sb);
+        return BOT_ENOMEM;
+    }
+    bot_free(*text);
+    *text = strbuf_steal(&sb);
+    return *text ? BOT_OK : BOT_ENOMEM;
+}
+
+int
+scrub(char **text)
+{
+    int rc;
+
+    if (!*text || !**text)
+        return BOT_OK;
+    rc = prepare();
+    for (size_t i = 0; !rc && i < NBUILTIN; i++)
+        rc = one(text, &compiled[i], builtin[i].group);
+    if (!rc && user_set)
+        rc = one(text, &user_re, 0);
+    return rc;
+}
