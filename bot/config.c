@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "alarm.h"
+#include "blame.h"
 
 #include "err.h"
 #include "log.h"
@@ -91,6 +92,9 @@ static const struct key keys[] = {
         "PMBOT_REVIEW_CHANNEL", 0, "channel for the monthly actions review"),
     STR("pmbot", "log_level", log_level, "info", "PMBOT_LOG_LEVEL", 0,
         "error, warn, info or debug"),
+    STR("review", "blame_patterns", blame_patterns, NULL, NULL, 0,
+        "more blaming words to answer privately: one extended regular "
+        "expression (alternatives with |), case-insensitive"),
     STR("review", "secret_patterns", secret_patterns, NULL, NULL, 0,
         "more secrets to scrub from what is published: one extended "
         "regular expression (alternatives with |)"),
@@ -401,6 +405,9 @@ config_validate(const struct config *cfg, char **why)
                       cfg->log_level ? cfg->log_level : "");
     if (!cfg->timeline_emoji || !cfg->timeline_emoji_name)
         return reason(why, "[pmbot] timeline_emoji: %s", "must not be empty");
+    if (blame_configure(cfg->blame_patterns))
+        return reason(why, "[review] blame_patterns: %s",
+                      "not an extended regular expression");
     if (scrub_configure(cfg->secret_patterns))
         return reason(why, "[review] secret_patterns: %s",
                       "not an extended regular expression");

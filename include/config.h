@@ -39,6 +39,7 @@ struct config {
     char *review_channel; /* nullable */
     char *default_commander; /* user id; nullable */
     /* [review] */
+    char *blame_patterns;  /* an extended regex; nullable (blame.h) */
     char *secret_patterns; /* an extended regex; nullable (scrub.h) */
     char *log_level;
     /* [slack] */
@@ -75,7 +76,8 @@ int config_load(struct config *cfg, const char *path, char **why);
  * shapes, severity map, mappings), not whether credentials are present: the
  * offline commands need none, and platforms_choose (platforms.h) judges them
  * for `pmbot run`. BOT_EINVAL with a new reason in *why. It also hands
- * [review] secret_patterns, once it compiles, to the scrubber (scrub.h). */
+ * [review] blame_patterns and secret_patterns, once they compile, to the
+ * blame finder (blame.h) and the scrubber (scrub.h). */
 int config_validate(const struct config *cfg, char **why);
 
 /* config_dump - the effective configuration as INI, secrets hidden. */

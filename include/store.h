@@ -219,9 +219,10 @@ void store_incident_list_free(struct incident *arr, size_t n);
 int store_timeline_add(struct store *s, const struct timeline_entry *e,
                        int64_t *id_out);
 /* store_timeline_tag - add e (with msg_room and msg_id) unless that message
- * is on the incident's timeline already; *id is the entry either way. */
+ * is on the incident's timeline already; *id is the entry either way, and
+ * *created (nullable) 1 when it is new. */
 int store_timeline_tag(struct store *s, const struct timeline_entry *e,
-                       int64_t *id);
+                       int64_t *id, int *created);
 /* store_tagger_add - user's 📌 is on the entry (once, however often). */
 int store_tagger_add(struct store *s, int64_t entry_id, const char *user);
 /* store_tagger_remove - user's 📌 is gone; *left = how many remain.

@@ -316,11 +316,13 @@ store_timeline_add(struct store *s, const struct timeline_entry *e,
 
 int
 store_timeline_tag(struct store *s, const struct timeline_entry *e,
-                   int64_t *id)
+                   int64_t *id, int *created)
 {
     sqlite3_stmt *st;
     int rc;
 
+    if (created)
+        *created = 0;
     if (!e->msg_room || !e->msg_id)
         return BOT_EINVAL;
     rc = timeline_insert(s, ST_TL_TAG, e);
@@ -328,6 +330,8 @@ store_timeline_tag(struct store *s, const struct timeline_entry *e,
         return rc;
     if (sqlite3_changes(s->db) > 0) {
         *id = sqlite3_last_insert_rowid(s->db);
+        if (created)
+            *created = 1;
         return BOT_OK;
     }
     /* on the timeline already: find it */

@@ -324,15 +324,17 @@ outbox__a_post_found_after_a_crash_is_not_sent_again(void **state)
     assert_int_equal(f->nposts, 3);
 }
 
+static int msg_seq; /* say_as's message ids: "1", "2", ... */
+
 static void
 say_as(struct world *w, struct chat_platform *p, const char *user,
        const char *room, const char *text, int is_dm)
 {
     struct chat_event ev = {0};
-    static int n;
+    int n = ++msg_seq;
     char id[32];
 
-    snprintf(id, sizeof(id), "%d", ++n);
+    snprintf(id, sizeof(id), "%d", n);
     ev.kind = CHAT_EV_MESSAGE;
     ev.platform = p;
     ev.room = room;
@@ -798,6 +800,57 @@ scrub__what_is_published_holds_no_secret_the_database_keeps_it(void **state)
     assert_int_equal(kept, 1);
 }
 
+static void
+pin(struct world *w, const char *user, const char *room, int msg)
+{
+    struct chat_event ev = {0};
+    char id[32];
+
+    snprintf(id, sizeof(id), "%d", msg);
+    ev.kind = CHAT_EV_REACTION_ADDED;
+    ev.platform = w->p;
+    ev.room = room;
+    ev.user = user;
+    ev.msg_id = id;
+    ev.reaction = "📌";
+    ev.at = bot_now_ms(w->b);
+    bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+static size_t
+nudges_to(struct fake_platform *f, const char *user)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->nposts; i++)
+        n += f->posts[i].user && !strcmp(f->posts[i].user, user) &&
+             (f->posts[i].flags & CHAT_POST_EPHEMERAL) &&
+             strstr(f->posts[i].text, "blameless review describes") != NULL;
+    return n;
+}
+
+static void
+blame__a_tagged_blaming_message_is_answered_privately_once(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    int blaming, harmless;
+
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say_as(w, w->p, "bob", "C1", "honestly it's carol's fault, careless", 0);
+    blaming = msg_seq;
+    say_as(w, w->p, "carol", "C1", "the deploy faulted at 04:20", 0);
+    harmless = msg_seq;
+    pin(w, "alice", "C1", blaming);
+    pin(w, "dave", "C1", blaming); /* a second 📌: no second word */
+    pin(w, "alice", "C1", harmless);
+    assert_int_equal(nudges_to(f, "bob"), 1);
+    assert_int_equal(nudges_to(f, "carol"), 0);
+    assert_string_equal(f->posts[f->nposts - 1].room, "C1");
+    /* recorded as written */
+    assert_int_equal(entries_with(w, 1, "carol's fault, careless"), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -825,6 +878,7 @@ main(void)
         T(roles__an_alarm_is_led_by_its_first_responder),
         T(roles__the_review_clock_reminds_the_commander),
         T(scrub__what_is_published_holds_no_secret_the_database_keeps_it),
+        T(blame__a_tagged_blaming_message_is_answered_privately_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,6 +112,9 @@ scrub__near_misses_stay(void **state)
     stays("we need to seed the cache with the hot keys before we open the "
           "traffic again tomorrow");
     stays("the private key rotation runbook was followed");
+    stays("the seed phrase is written on paper in the office safe");
+    stays("mnemonic: we keep it offline with the other two copies in "
+          "separate safes and never type it");
     stays("xoxb- tokens start like this");
     stays("see https://grafana.example/d/abc?from=now-1h for the graph");
     stays("mailto:oncall@example.com and ssh://git@github.com/acme/api");

@@ -6,11 +6,13 @@
  */
 #include "incident_int.h"
 
+#include "blame.h"
 #include "config.h"
 #include "core.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "outbox.h"
 #include "strbuf.h"
 #include "unit.h"
 
@@ -98,6 +100,30 @@ event_tx(struct incidents *in, struct chat_platform *p,
     return unit_run(in->c->units, &u, NULL);
 }
 
+/* nudge - in tx: the private word to whoever wrote a blaming message */
+static int
+nudge(struct work *w, const char *author)
+{
+    struct chat_target to = {0};
+    struct chat_msg m;
+    int rc;
+
+    to.room = w->ev->room;
+    to.user = author;
+    to.flags = CHAT_POST_EPHEMERAL;
+    chat_msg_init(&m);
+    chat_msg_text(&m, "Your message is on the timeline as you wrote it. A "
+                      "blameless review describes conditions and systems, "
+                      "not people: what made this possible (a missing "
+                      "check, an unclear runbook, an alert that did not "
+                      "fire)? You can edit the message to say so.");
+    rc = m.err ? m.err
+               : outbox_post(w->in->c->outbox, w->p->ops->name, &to, &m,
+                             NULL);
+    chat_msg_cleanup(&m);
+    return rc;
+}
+
 /* tag - in tx: record the message on the timeline once, at its own time,
  * and remember that the event's user put a 📌 on it. */
 static int
@@ -106,7 +132,7 @@ tag(struct work *w, const char *author, const char *text, int64_t at)
     struct store *st = w->in->c->store;
     struct timeline_entry e = {0};
     int64_t id;
-    int rc;
+    int rc, created;
 
     e.incident_id = w->incident_id;
     e.at = at;
@@ -117,9 +143,13 @@ tag(struct work *w, const char *author, const char *text, int64_t at)
     e.author = (char *)author;
     e.created_at = core_now_ms(w->in->c);
     /* tagged already (another 📌 on it): still one entry */
-    rc = store_timeline_tag(st, &e, &id);
+    rc = store_timeline_tag(st, &e, &id, &created);
     if (!rc && w->ev->user)
         rc = store_tagger_add(st, id, w->ev->user);
+    /* recorded as written; its author hears, privately and once, how a
+     * blameless review puts it */
+    if (!rc && created && author && blame_found(text))
+        rc = nudge(w, author);
     return rc;
 }
 
