@@ -420,6 +420,12 @@ int store_role_set(struct store *s, int64_t incident_id, int role,
 int store_roles_get(struct store *s, int64_t incident_id, struct roles *out);
 void store_roles_clear(struct roles *r);
 
+/* store_responders - up to limit distinct users who posted in incident_id's
+ * channel or tagged its timeline, sorted (new strings: an array of n,
+ * free each and the array with bot_free). */
+int store_responders(struct store *s, int64_t incident_id, int limit,
+                     char ***out, size_t *n);
+
 /* store_review_started - *started 1 once the review has an answer. */
 int store_review_started(struct store *s, int64_t incident_id, int *started);
 

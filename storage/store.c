@@ -181,6 +181,14 @@ static const char *const sql[ST__COUNT] = {
                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE"
                     " SET user = excluded.user, how = excluded.how,"
                     " since = excluded.since",
+    /* who posted in the channel or put a 📌 on its timeline */
+    [ST_RESPONDERS] = "SELECT user FROM messages m JOIN incidents i"
+                      " ON m.platform = i.platform AND m.room = i.channel"
+                      " WHERE i.id = ?1 AND m.user IS NOT NULL"
+                      " UNION SELECT tt.user FROM timeline_taggers tt"
+                      " JOIN timeline t ON t.id = tt.entry_id"
+                      " WHERE t.incident_id = ?1"
+                      " ORDER BY 1 LIMIT ?2",
     [ST_ROLES_GET] = "SELECT role, user, how FROM roles"
                      " WHERE incident_id = ?1",
     [ST_REVIEW_STARTED] = "SELECT count(*) FROM answers"

@@ -75,6 +75,7 @@ enum stmt_id {
     ST_JOB_NEXT,
     ST_REVIEW_STARTED,
     ST_ROLE_SET,
+    ST_RESPONDERS,
     ST_ROLES_GET,
     ST__COUNT
 };

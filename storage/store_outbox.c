@@ -359,3 +359,32 @@ store_roles_get(struct store *s, int64_t incident_id, struct roles *out)
         store_roles_clear(out);
     return rc;
 }
+
+static int
+read_user(sqlite3_stmt *st, void *p)
+{
+    int rc = BOT_OK;
+
+    *(char **)p = store_col_text(st, 0, &rc);
+    return rc;
+}
+
+static void
+clear_user(void *p)
+{
+    bot_free(*(char **)p);
+}
+
+int
+store_responders(struct store *s, int64_t incident_id, int limit,
+                 char ***out, size_t *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_RESPONDERS);
+
+    *out = NULL;
+    *n = 0;
+    sqlite3_bind_int64(st, 1, incident_id);
+    sqlite3_bind_int(st, 2, limit);
+    return store_collect(s, st, sizeof(char *), read_user, clear_user,
+                         (void **)out, n);
+}

@@ -851,6 +851,23 @@ blame__a_tagged_blaming_message_is_answered_privately_once(void **state)
     assert_int_equal(entries_with(w, 1, "carol's fault, careless"), 1);
 }
 
+static void
+review__the_key_responders_are_invited_when_it_is_resolved(void **state)
+{
+    struct world *w = *state;
+    say(w, w->p, "general", "/incident start Database down", 0);
+    say_as(w, w->p, "bob", "C1", "replica lag is 40 s", 0);
+    say_as(w, w->p, "carol", "C1", "failing over", 0);
+    say_as(w, w->p, "bob", "C1", "done", 0);
+    pin(w, "dave", "C1", msg_seq);
+    say(w, w->p, "C1", "/incident resolve", 0);
+    /* each once, sorted, whoever posted or tagged */
+    assert_int_equal(posts_with(fake_of(w->p),
+                                "Blameless review of INC-1 by 2026-11-03 "
+                                "04:38 UTC: @bob, @carol, @dave, you were"),
+                     1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -879,6 +896,7 @@ main(void)
         T(roles__the_review_clock_reminds_the_commander),
         T(scrub__what_is_published_holds_no_secret_the_database_keeps_it),
         T(blame__a_tagged_blaming_message_is_answered_privately_once),
+        T(review__the_key_responders_are_invited_when_it_is_resolved),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

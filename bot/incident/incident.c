@@ -245,6 +245,44 @@ incident_declare(struct incidents *in, const char *platform,
     return BOT_OK;
 }
 
+/* invite_to_review - in tx: the key responders (everyone who posted or
+ * tagged in the channel) are asked to the review, by when */
+static int
+invite_to_review(struct incidents *in, const struct incident *inc,
+                 int64_t at)
+{
+    struct chat_target to = {0};
+    char due[TIMEUTIL_BUFLEN];
+    struct chat_msg m;
+    char **who = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!inc->channel)
+        return BOT_OK;
+    rc = store_responders(in->c->store, inc->id, 50, &who, &n);
+    if (rc || !n) {
+        bot_free(who);
+        return rc;
+    }
+    chat_msg_init(&m);
+    chat_msg_text(&m, "Blameless review of INC-%lld by %s UTC: ",
+                  (long long)inc->id,
+                  timeutil_fmt_minute(at + REVIEW_DUE_MS, due));
+    for (size_t i = 0; i < n; i++) {
+        chat_msg_text(&m, i ? ", " : "");
+        chat_msg_user(&m, who[i]);
+        bot_free(who[i]);
+    }
+    bot_free(who);
+    chat_msg_text(&m, ", you were in the response: please join it.");
+    to.room = inc->channel;
+    rc = m.err ? m.err
+               : outbox_post(in->c->outbox, inc->platform, &to, &m, NULL);
+    chat_msg_cleanup(&m);
+    return rc;
+}
+
 int
 incident_resolve(struct incidents *in, const struct incident *inc,
                  int64_t at)
@@ -259,6 +297,8 @@ incident_resolve(struct incidents *in, const struct incident *inc,
                                 "Incident resolved");
     if (!rc)
         rc = review_clock_start(in, inc->id, at);
+    if (!rc)
+        rc = invite_to_review(in, inc, at);
     return rc;
 }
 
