@@ -206,6 +206,18 @@ incident_add_entry(struct incidents *in, int64_t incident_id, int64_t at,
     return store_timeline_add(in->c->store, &e, NULL);
 }
 
+/* auto_entry - in tx: sb (cleaned up) as an automatic timeline entry */
+static int
+auto_entry(struct incidents *in, int64_t id, int64_t at, struct strbuf *sb)
+{
+    int rc = strbuf_error(sb);
+
+    if (!rc)
+        rc = incident_add_entry(in, id, at, TIMELINE_AUTO, strbuf_str(sb));
+    strbuf_cleanup(sb);
+    return rc;
+}
+
 int
 incident_declare(struct incidents *in, const char *platform,
                  const char *title, int severity, const char *user,
@@ -235,10 +247,7 @@ incident_declare(struct incidents *in, const char *platform,
     strbuf_init(&sb, 0);
     strbuf_printf(&sb, "Incident declared (%s): %s",
                   incident_sev_name(severity), title);
-    rc = strbuf_error(&sb);
-    if (!rc)
-        rc = incident_add_entry(in, id, at, TIMELINE_AUTO, strbuf_str(&sb));
-    strbuf_cleanup(&sb);
+    rc = auto_entry(in, id, at, &sb);
     if (rc)
         return rc;
     *id_out = id;
@@ -318,12 +327,7 @@ incident_set_severity(struct incidents *in, const struct incident *inc,
     strbuf_printf(&sb, "Severity changed from %s to %s",
                   incident_sev_name(inc->severity),
                   incident_sev_name(severity));
-    rc = strbuf_error(&sb);
-    if (!rc)
-        rc = incident_add_entry(in, inc->id, core_now_ms(in->c),
-                                TIMELINE_AUTO, strbuf_str(&sb));
-    strbuf_cleanup(&sb);
-    return rc;
+    return auto_entry(in, inc->id, core_now_ms(in->c), &sb);
 }
 
 /*
@@ -339,7 +343,6 @@ alarm_entry(struct incidents *in, int64_t id, const char *verb, const char *titl
 {
     int64_t now = core_now_ms(in->c);
     struct strbuf sb;
-    int rc;
 
     if (at && !timeutil_plausible(at, now)) {
         char t[TIMEUTIL_BUFLEN];
@@ -351,12 +354,7 @@ alarm_entry(struct incidents *in, int64_t id, const char *verb, const char *titl
     }
     strbuf_init(&sb, 0);
     strbuf_printf(&sb, "Alarm %s: %s", verb, title);
-    rc = strbuf_error(&sb);
-    if (!rc)
-        rc = incident_add_entry(in, id, at ? at : now, TIMELINE_AUTO,
-                                strbuf_str(&sb));
-    strbuf_cleanup(&sb);
-    return rc;
+    return auto_entry(in, id, at ? at : now, &sb);
 }
 
 /* alarm_details - what the channel is told about the alarm */
@@ -528,12 +526,7 @@ incident_set_role(struct incidents *in, const struct incident *inc,
         return rc;
     strbuf_init(&sb, 0);
     strbuf_printf(&sb, "%s: <@%s>", role_titles[role], user);
-    rc = strbuf_error(&sb);
-    if (!rc)
-        rc = incident_add_entry(in, inc->id, core_now_ms(in->c),
-                                TIMELINE_AUTO, strbuf_str(&sb));
-    strbuf_cleanup(&sb);
-    return rc;
+    return auto_entry(in, inc->id, core_now_ms(in->c), &sb);
 }
 
 int
