@@ -30,7 +30,7 @@ SANITIZE := -O1 -g -fno-omit-frame-pointer \
 SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/platforms.c \
         bot/config.c bot/loop.c bot/chat.c bot/core.c bot/unit.c bot/outbox.c \
-        bot/scheduler.c bot/scrub.c bot/blame.c bot/bot.c bot/http.c bot/ws.c bot/tls.c \
+        bot/scheduler.c bot/pattern.c bot/scrub.c bot/blame.c bot/bot.c bot/http.c bot/ws.c bot/tls.c \
         bot/incident/incident.c bot/incident/channel.c \
         bot/incident/timeline.c bot/incident/actions.c \
         bot/incident/review_clock.c bot/incident/report.c bot/alarm.c \

@@ -5,6 +5,7 @@
 #include "blame.h"
 
 #include "err.h"
+#include "pattern.h"
 
 #include <regex.h>
 #include <stddef.h>
@@ -49,8 +50,7 @@ hinted(const char *text)
 
 static regex_t compiled[NBUILTIN];
 static int ready;
-static regex_t user_re;
-static int user_set;
+static struct pattern user;
 
 static int
 prepare(void)
@@ -72,17 +72,7 @@ prepare(void)
 int
 blame_configure(const char *extra)
 {
-    regex_t re;
-
-    if (extra && *extra &&
-        regcomp(&re, extra, REG_EXTENDED | REG_ICASE | REG_NOSUB))
-        return BOT_EINVAL;
-    if (user_set)
-        regfree(&user_re);
-    user_set = extra && *extra;
-    if (user_set)
-        user_re = re;
-    return BOT_OK;
+    return pattern_set(&user, extra, REG_ICASE | REG_NOSUB);
 }
 
 int
@@ -96,7 +86,7 @@ blame_found(const char *text)
                 return 1;
         }
     }
-    return user_set && !regexec(&user_re, text, 0, NULL, 0);
+    return user.set && !regexec(&user.re, text, 0, NULL, 0);
 }
 
 void
@@ -107,8 +97,5 @@ blame_free(void)
             regfree(&compiled[i]);
         ready = 0;
     }
-    if (user_set) {
-        regfree(&user_re);
-        user_set = 0;
-    }
+    pattern_clear(&user);
 }

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "mem.h"
+#include "pattern.h"
 #include "strbuf.h"
 
 #include <regex.h>
@@ -50,8 +51,7 @@ static const struct {
 
 static regex_t compiled[NBUILTIN];
 static int ready;
-static regex_t user_re;
-static int user_set; /* scrub_configure gave one */
+static struct pattern user; /* scrub_configure's */
 
 static int
 prepare(void)
@@ -77,25 +77,13 @@ scrub_free(void)
             regfree(&compiled[i]);
         ready = 0;
     }
-    if (user_set) {
-        regfree(&user_re);
-        user_set = 0;
-    }
+    pattern_clear(&user);
 }
 
 int
 scrub_configure(const char *extra)
 {
-    regex_t re;
-
-    if (extra && *extra && regcomp(&re, extra, REG_EXTENDED))
-        return BOT_EINVAL;
-    if (user_set)
-        regfree(&user_re);
-    user_set = extra && *extra;
-    if (user_set)
-        user_re = re;
-    return BOT_OK;
+    return pattern_set(&user, extra, 0);
 }
 
 /* seed_words - the length of the BIP-39-shaped phrase at p: 12, 15, 18,
@@ -186,7 +174,7 @@ scrub(char **text)
     rc = prepare();
     for (size_t i = 0; !rc && i < NBUILTIN; i++)
         rc = one(text, &compiled[i], builtin[i].group);
-    if (!rc && user_set)
-        rc = one(text, &user_re, 0);
+    if (!rc && user.set)
+        rc = one(text, &user.re, 0);
     return rc;
 }
