@@ -52,23 +52,22 @@ bot_open(const struct config *cfg, struct loop *loop, int mode,
 
     if (!b)
         return BOT_ENOMEM;
-    b->cfg = b->core.cfg = cfg;
+    b->core.cfg = cfg;
     b->core.loop = loop;
     if (mode == BOT_OPEN_READ)
-        rc = store_open_readonly(cfg->database, &b->store, why);
+        rc = store_open_readonly(cfg->database, &b->core.store, why);
     else if (mode == BOT_OPEN_DAEMON)
         rc = store_open_daemon(cfg->database, cfg->synchronous_full,
-                               &b->store, why);
+                               &b->core.store, why);
     else
-        rc = store_open(cfg->database, cfg->synchronous_full, &b->store,
+        rc = store_open(cfg->database, cfg->synchronous_full, &b->core.store,
                         why);
     if (rc) {
         bot_free(b);
         return rc;
     }
-    b->core.store = b->store;
     d = bot_malloc(sizeof(duties));
-    rc = d ? units_new(b->store, loop, &b->core.units) : BOT_ENOMEM;
+    rc = d ? units_new(b->core.store, loop, &b->core.units) : BOT_ENOMEM;
     if (!rc)
         rc = outbox_new(&b->core, &b->core.outbox);
     if (!rc)
@@ -143,7 +142,7 @@ bot_destroy(struct bot *b)
     incidents_free(b->incidents);
     outbox_free(b->core.outbox);
     units_free(b->core.units);
-    store_close(b->store);
+    store_close(b->core.store);
     bot_free(b);
 }
 
@@ -230,10 +229,10 @@ bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran)
         return scheduler_run(b->scheduler, now, NULL, ran);
     /* a dry run reads inside a transaction it then drops: nothing it
      * could touch is kept */
-    rc = store_tx_begin(b->store);
+    rc = store_tx_begin(b->core.store);
     if (!rc)
         rc = scheduler_run(b->scheduler, now, dry, ran);
-    store_tx_rollback(b->store);
+    store_tx_rollback(b->core.store);
     return rc;
 }
 
@@ -289,7 +288,7 @@ user_work(void *arg)
 {
     struct user_work *uw = arg;
 
-    return store_user_put(uw->b->store, uw->platform, uw->id, uw->name,
+    return store_user_put(uw->b->core.store, uw->platform, uw->id, uw->name,
                           bot_now_ms(uw->b));
 }
 
@@ -425,7 +424,7 @@ checkpoint_done(void *arg, int rc)
 static void
 start_checkpoint(struct bot *b)
 {
-    size_t n = strlen(b->cfg->database) + 1;
+    size_t n = strlen(b->core.cfg->database) + 1;
     struct ckpt *c;
 
     if (b->checkpointing)
@@ -434,7 +433,7 @@ start_checkpoint(struct bot *b)
     if (!c)
         return;
     c->b = b;
-    memcpy(c->path, b->cfg->database, n);
+    memcpy(c->path, b->core.cfg->database, n);
     if (loop_work(b->core.loop, checkpoint_work, checkpoint_done, c))
         bot_free(c);
     else
@@ -456,18 +455,18 @@ checkpoint_if_big(void *arg)
 
     /* a failing one (the disk is full) waits for the timer */
     if (b->ckpt_timer && !b->ckpt_failing &&
-        store_wal_frames(b->store) >= STORE_WAL_CHECKPOINT_FRAMES)
+        store_wal_frames(b->core.store) >= STORE_WAL_CHECKPOINT_FRAMES)
         start_checkpoint(b);
 }
 
 int
 bot_checkpoint_in_background(struct bot *b)
 {
-    if (!b->core.loop || !strcmp(b->cfg->database, ":memory:"))
+    if (!b->core.loop || !strcmp(b->core.cfg->database, ":memory:"))
         return BOT_OK;
     if (loop_timer_new(b->core.loop, on_checkpoint_timer, b, &b->ckpt_timer))
         return BOT_ENOMEM;
-    store_checkpoint_elsewhere(b->store);
+    store_checkpoint_elsewhere(b->core.store);
     loop_timer_start(b->ckpt_timer, 2000, 2000);
     return BOT_OK;
 }
@@ -501,15 +500,15 @@ prune_batch(void *arg)
     struct bot *b = p->b;
     int rc;
 
-    rc = store_prune_events(b->store, p->now - b->cfg->dedupe_days * DAY_MS,
+    rc = store_prune_events(b->core.store, p->now - b->core.cfg->dedupe_days * DAY_MS,
                             PRUNE_BATCH, &p->events);
     if (!rc)
-        rc = store_prune_outbox(b->store,
-                                p->now - b->cfg->dedupe_days * DAY_MS,
+        rc = store_prune_outbox(b->core.store,
+                                p->now - b->core.cfg->dedupe_days * DAY_MS,
                                 PRUNE_BATCH, &p->rows);
     if (!rc)
-        rc = store_prune_messages(b->store,
-                                  p->now - b->cfg->cache_days * DAY_MS,
+        rc = store_prune_messages(b->core.store,
+                                  p->now - b->core.cfg->cache_days * DAY_MS,
                                   PRUNE_BATCH, &p->messages);
     return rc;
 }
@@ -518,14 +517,10 @@ static void
 on_prune_timer(void *arg)
 {
     struct bot *b = arg;
-    int64_t now = bot_now_ms(b);
-    int events = 0, messages = 0, rc;
-
-    struct prune p = {b, now, 0, 0, 0};
+    struct prune p = {b, bot_now_ms(b), 0, 0, 0};
     struct unit w = {0};
+    int rc;
 
-    (void)events;
-    (void)messages;
     if (b->unhealthy || units_busy(b->core.units)) {
         loop_timer_start(b->prune_timer, PRUNE_EVERY_MS, 0);
         return;
@@ -534,17 +529,16 @@ on_prune_timer(void *arg)
     w.arg = &p;
     w.flags = UNIT_GROUPED;
     rc = unit_run(b->core.units, &w, NULL);
-    events = p.events;
-    messages = p.messages;
-    if (rc) {
+    if (rc)
         log_warn("bot: pruning failed (%s); trying again later",
                  bot_strerror(rc));
-    } else if (events || messages || p.rows) {
+    else if (p.events || p.messages || p.rows)
         log_debug("bot: pruned %d event ids, %d cached messages and %d "
-                  "outbox rows", events, messages, p.rows);
-    }
+                  "outbox rows", p.events, p.messages, p.rows);
+    /* a full batch means more is waiting */
     loop_timer_start(b->prune_timer,
-                     !rc && (events == PRUNE_BATCH || messages == PRUNE_BATCH ||
+                     !rc && (p.events == PRUNE_BATCH ||
+                             p.messages == PRUNE_BATCH ||
                              p.rows == PRUNE_BATCH)
                          ? PRUNE_SOON_MS
                          : PRUNE_EVERY_MS,
@@ -587,7 +581,7 @@ storage_gone(void *arg)
     struct bot *b = arg;
     const char *why;
 
-    if (!store_file_check(b->store, &why))
+    if (!store_file_check(b->core.store, &why))
         return 0;
     health_set(b, why);
     return 1;
@@ -598,7 +592,7 @@ static void
 note_fault(void *arg)
 {
     struct bot *b = arg;
-    const char *why = store_fault(b->store);
+    const char *why = store_fault(b->core.store);
 
     if (!why)
         return;
@@ -620,7 +614,7 @@ health_check(struct bot *b)
 
     if (storage_gone(b))
         return;
-    left = store_disk_free(b->store);
+    left = store_disk_free(b->core.store);
     if (left == 0) {
         b->faulted = 1;
         health_set(b, "disk full");
@@ -629,14 +623,14 @@ health_check(struct bot *b)
     if (b->faulted) {
         /* only a write that works clears a failed one */
         now = b->core.loop ? loop_now_ms(b->core.loop) : 0;
-        if (store_tx_depth(b->store) || (left > 0 && left < PROBE_MIN_FREE) ||
+        if (store_tx_depth(b->core.store) || (left > 0 && left < PROBE_MIN_FREE) ||
             (b->core.loop && b->last_probe_ms &&
              now - b->last_probe_ms < PROBE_EVERY_MS))
             return;
         b->last_probe_ms = now;
-        store_fault_clear(b->store);
-        if (store_write_probe(b->store)) {
-            const char *fault = store_fault(b->store);
+        store_fault_clear(b->core.store);
+        if (store_write_probe(b->core.store)) {
+            const char *fault = store_fault(b->core.store);
 
             health_set(b, fault ? fault : "database write failed");
             return;

@@ -302,7 +302,7 @@ cmd_report(const struct config *cfg, const struct opts *o)
     if (rc)
         return rc;
     /* by number or by channel name, whatever the platform */
-    rc = incident_lookup(b->store, o->incident, &inc);
+    rc = incident_lookup(b->core.store, o->incident, &inc);
     if (rc == BOT_ENOTFOUND) {
         fprintf(stderr, "pmbot: no incident %s\n", o->incident);
         bot_destroy(b);
@@ -310,7 +310,7 @@ cmd_report(const struct config *cfg, const struct opts *o)
     }
     strbuf_init(&out, 0);
     if (!rc)
-        rc = report_render(b->store, inc.id, format, bot_now_ms(b), &out);
+        rc = report_render(b->core.store, inc.id, format, bot_now_ms(b), &out);
     if (!rc)
         fwrite(out.buf, 1, out.len, stdout);
     else
@@ -334,7 +334,7 @@ cmd_actions(const struct config *cfg, const struct opts *o)
     rc = open_bot(cfg, NULL, BOT_OPEN_READ, &b);
     if (rc)
         return rc;
-    rc = store_action_list(b->store, 0, o->all, &list, &n);
+    rc = store_action_list(b->core.store, 0, o->all, &list, &n);
     if (rc) {
         bot_destroy(b);
         return fail_setup("database", NULL);

@@ -256,7 +256,7 @@ webhook_adopt(struct webhook *w, int fd)
     conn_append(w, c);
     w->nconns++;
     c->deadline = loop_now_ms(w->loop) +
-                  (uint64_t)w->b->cfg->body_timeout * 1000u;
+                  (uint64_t)w->b->core.cfg->body_timeout * 1000u;
     memset(&ad, 0, sizeof(ad));
     ad.vh = w->vh;
     ad.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
@@ -444,7 +444,7 @@ error(struct lws *wsi, struct req *r, int status, const char *why)
 static int
 route_of(struct webhook *w, const char *path, struct req *r)
 {
-    const struct config *cfg = w->b->cfg;
+    const struct config *cfg = w->b->core.cfg;
 
     if (!strcmp(path, "/healthz"))
         return ROUTE_HEALTHZ;
@@ -551,7 +551,7 @@ claim_signature(struct bot *b, const struct req *r, int signed_req,
     *used = 0;
     if (!signed_req)
         return BOT_OK;
-    rc = store_event_claim(b->store, SIG_DEDUPE, r->sig + 3, bot_now_ms(b),
+    rc = store_event_claim(b->core.store, SIG_DEDUPE, r->sig + 3, bot_now_ms(b),
                            &first);
     if (rc)
         return rc;
@@ -584,7 +584,7 @@ take_work(void *arg)
     rc = claim_signature(b, tw->r, tw->signed_req, &tw->replayed);
     if (!rc)
         rc = incident_take_alarm(b->incidents, tw->platform->ops->name,
-                                 tw->a, b->cfg->default_severity, &tw->id,
+                                 tw->a, b->core.cfg->default_severity, &tw->id,
                                  &tw->status);
     return rc;
 }
@@ -707,8 +707,8 @@ serve_get(struct lws *wsi, struct webhook *w, struct req *r)
     strbuf_init(&out, 0);
     metrics_render(&b->metrics, &out);
     timeutil_fmt_date(bot_now_ms(b), today);
-    store_incident_count_open(b->store, &open);
-    store_action_count_open(b->store, today, &acts, &overdue);
+    store_incident_count_open(b->core.store, &open);
+    store_action_count_open(b->core.store, today, &acts, &overdue);
     strbuf_printf(&out,
                   "# TYPE pmbot_incidents_open gauge\n"
                   "pmbot_incidents_open %ld\n"
@@ -811,7 +811,7 @@ on_request(struct lws *wsi, struct webhook *w, struct req *r,
 static int
 on_body_complete(struct lws *wsi, struct webhook *w, struct req *r)
 {
-    const char *token = w->b->cfg->webhook_token, *why = NULL;
+    const char *token = w->b->core.cfg->webhook_token, *why = NULL;
     int signed_req = 0;
 
     r->complete = 1;
@@ -1162,7 +1162,7 @@ webhook_new(struct bot *b, struct webhook **out, char **why)
     int rc;
 
     *why = NULL;
-    if (split_listen(b->cfg->webhook_listen, host, sizeof(host), port,
+    if (split_listen(b->core.cfg->webhook_listen, host, sizeof(host), port,
                      sizeof(port), &swhy)) {
         *why = bot_strdup(swhy);
         return BOT_EINVAL;
@@ -1173,7 +1173,7 @@ webhook_new(struct bot *b, struct webhook **out, char **why)
     w->b = b;
     w->loop = b->core.loop;
     w->spare_fd = -1;
-    if (alarm_severity_map_parse(b->cfg->severity_map, &w->sev, &swhy)) {
+    if (alarm_severity_map_parse(b->core.cfg->severity_map, &w->sev, &swhy)) {
         bot_free(w);
         *why = bot_strdup(swhy);
         return BOT_EINVAL;
@@ -1183,7 +1183,7 @@ webhook_new(struct bot *b, struct webhook **out, char **why)
         *why = bot_strdup("cannot start the listener");
         return BOT_EIO;
     }
-    rc = listen_on(w, host, port, !b->cfg->webhook_token, &swhy);
+    rc = listen_on(w, host, port, !b->core.cfg->webhook_token, &swhy);
     if (rc) {
         webhook_free(w);
         *why = bot_strdup(swhy);

@@ -34,9 +34,8 @@ struct strbuf;
 struct ckpt;
 
 struct bot {
-    struct core core;               /* what the domain modules share */
-    const struct config *cfg;       /* = core.cfg */
-    struct store *store;            /* = core.store, owned */
+    struct core core;               /* what the domain modules share; its
+                                       store is owned here */
     struct chat_platform **platforms; /* owned; core.platforms */
     size_t capplatforms;
     struct incidents *incidents;    /* owned */

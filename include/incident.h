@@ -108,6 +108,8 @@ int incident_take_alarm(struct incidents *in, const char *platform,
  * of range. incident_parse_role - the reverse, case-insensitive;
  * BOT_EINVAL for another word. */
 const char *incident_role_name(int role);
+/* incident_role_title - "Commander", "Scribe", "Comms" (static). */
+const char *incident_role_title(int role);
 int incident_parse_role(const char *s, int *role);
 
 /* incident_set_role - in tx: user takes role of inc (how: enum role_how),

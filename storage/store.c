@@ -273,6 +273,22 @@ store_one(struct store *s, sqlite3_stmt *st,
     return rc;
 }
 
+int
+store_read_i64(sqlite3_stmt *st, void *p)
+{
+    *(int64_t *)p = sqlite3_column_int64(st, 0);
+    return BOT_OK;
+}
+
+int
+store_read_text(sqlite3_stmt *st, void *p)
+{
+    int rc = BOT_OK;
+
+    *(char **)p = store_col_text(st, 0, &rc);
+    return rc;
+}
+
 /* store_update_one - run a bound UPDATE; BOT_ENOTFOUND if it touched no row. */
 int
 store_update_one(struct store *s, sqlite3_stmt *st)

@@ -487,3 +487,85 @@ store_timeline_edits(struct store *s, int64_t incident_id,
     return store_collect(s, st, sizeof(**out), read_edit, clear_edit_v,
                    (void **)out, n);
 }
+
+/* --- the review's start, roles, responders --- */
+
+int
+store_review_started(struct store *s, int64_t incident_id, int *started)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_REVIEW_STARTED);
+    int64_t n = 0;
+    int rc;
+
+    sqlite3_bind_int64(st, 1, incident_id);
+    rc = store_one(s, st, store_read_i64, &n, "review started");
+    *started = n > 0;
+    return rc;
+}
+
+int
+store_role_set(struct store *s, int64_t incident_id, int role,
+               const char *user, int how, int64_t at)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_ROLE_SET);
+
+    sqlite3_bind_int64(st, 1, incident_id);
+    sqlite3_bind_int(st, 2, role);
+    store_bind_text(st, 3, user);
+    sqlite3_bind_int(st, 4, how);
+    sqlite3_bind_int64(st, 5, at);
+    return store_done(s, st);
+}
+
+void
+store_roles_clear(struct roles *r)
+{
+    for (int i = 0; i < ROLE__N; i++)
+        bot_free(r->user[i]);
+    memset(r, 0, sizeof(*r));
+}
+
+int
+store_roles_get(struct store *s, int64_t incident_id, struct roles *out)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_ROLES_GET);
+    int rc = BOT_OK, step;
+
+    memset(out, 0, sizeof(*out));
+    sqlite3_bind_int64(st, 1, incident_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int role = sqlite3_column_int(st, 0);
+
+        if (role < 0 || role >= ROLE__N)
+            continue;
+        bot_free(out->user[role]);
+        out->user[role] = store_col_text(st, 1, &rc);
+        out->how[role] = sqlite3_column_int(st, 2);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_fail(s, st, "roles");
+    sqlite3_reset(st);
+    if (rc)
+        store_roles_clear(out);
+    return rc;
+}
+
+static void
+clear_user(void *p)
+{
+    bot_free(*(char **)p);
+}
+
+int
+store_responders(struct store *s, int64_t incident_id, int limit,
+                 char ***out, size_t *n)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_RESPONDERS);
+
+    *out = NULL;
+    *n = 0;
+    sqlite3_bind_int64(st, 1, incident_id);
+    sqlite3_bind_int(st, 2, limit);
+    return store_collect(s, st, sizeof(char *), store_read_text, clear_user,
+                         (void **)out, n);
+}

@@ -126,6 +126,12 @@ int store_one(struct store *s, sqlite3_stmt *st,
               int (*read)(sqlite3_stmt *, void *), void *out,
               const char *what);
 
+/* store_read_i64 - a store_one reader: column 0 into the int64_t at p. */
+int store_read_i64(sqlite3_stmt *st, void *p);
+/* store_read_text - a reader: a new copy of text column 0 into the char *
+ * at p (BOT_ENOMEM). */
+int store_read_text(sqlite3_stmt *st, void *p);
+
 /* store_update_one - run a bound UPDATE/DELETE; BOT_ENOTFOUND if it
  * touched no row. */
 int store_update_one(struct store *s, sqlite3_stmt *st);

@@ -157,17 +157,10 @@ store_outbox_result(struct store *s, int64_t id, char **msg_id, int *state)
     return store_one(s, st, read_result, &r, "outbox result");
 }
 
-static int
-read_i64(sqlite3_stmt *st, void *p)
-{
-    *(int64_t *)p = sqlite3_column_int64(st, 0);
-    return BOT_OK;
-}
-
 int
 store_outbox_max_id(struct store *s, int64_t *id)
 {
-    return store_one(s, store_stmt(s, ST_OUTBOX_MAX), read_i64, id,
+    return store_one(s, store_stmt(s, ST_OUTBOX_MAX), store_read_i64, id,
                      "outbox max");
 }
 
@@ -175,7 +168,7 @@ int
 store_outbox_count(struct store *s, long *n)
 {
     int64_t v = 0;
-    int rc = store_one(s, store_stmt(s, ST_OUTBOX_COUNT), read_i64, &v,
+    int rc = store_one(s, store_stmt(s, ST_OUTBOX_COUNT), store_read_i64, &v,
                        "outbox count");
 
     *n = (long)v;
@@ -296,95 +289,4 @@ store_job_next(struct store *s, int64_t *due_at)
 {
     return store_one(s, store_stmt(s, ST_JOB_NEXT), read_next, due_at,
                      "next job");
-}
-
-int
-store_review_started(struct store *s, int64_t incident_id, int *started)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_REVIEW_STARTED);
-    int64_t n = 0;
-    int rc;
-
-    sqlite3_bind_int64(st, 1, incident_id);
-    rc = store_one(s, st, read_i64, &n, "review started");
-    *started = n > 0;
-    return rc;
-}
-
-/* --- roles --- */
-
-int
-store_role_set(struct store *s, int64_t incident_id, int role,
-               const char *user, int how, int64_t at)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_ROLE_SET);
-
-    sqlite3_bind_int64(st, 1, incident_id);
-    sqlite3_bind_int(st, 2, role);
-    store_bind_text(st, 3, user);
-    sqlite3_bind_int(st, 4, how);
-    sqlite3_bind_int64(st, 5, at);
-    return store_done(s, st);
-}
-
-void
-store_roles_clear(struct roles *r)
-{
-    for (int i = 0; i < ROLE__N; i++)
-        bot_free(r->user[i]);
-    memset(r, 0, sizeof(*r));
-}
-
-int
-store_roles_get(struct store *s, int64_t incident_id, struct roles *out)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_ROLES_GET);
-    int rc = BOT_OK, step;
-
-    memset(out, 0, sizeof(*out));
-    sqlite3_bind_int64(st, 1, incident_id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int role = sqlite3_column_int(st, 0);
-
-        if (role < 0 || role >= ROLE__N)
-            continue;
-        bot_free(out->user[role]);
-        out->user[role] = store_col_text(st, 1, &rc);
-        out->how[role] = sqlite3_column_int(st, 2);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_fail(s, st, "roles");
-    sqlite3_reset(st);
-    if (rc)
-        store_roles_clear(out);
-    return rc;
-}
-
-static int
-read_user(sqlite3_stmt *st, void *p)
-{
-    int rc = BOT_OK;
-
-    *(char **)p = store_col_text(st, 0, &rc);
-    return rc;
-}
-
-static void
-clear_user(void *p)
-{
-    bot_free(*(char **)p);
-}
-
-int
-store_responders(struct store *s, int64_t incident_id, int limit,
-                 char ***out, size_t *n)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_RESPONDERS);
-
-    *out = NULL;
-    *n = 0;
-    sqlite3_bind_int64(st, 1, incident_id);
-    sqlite3_bind_int(st, 2, limit);
-    return store_collect(s, st, sizeof(char *), read_user, clear_user,
-                         (void **)out, n);
 }

@@ -19,15 +19,6 @@ store_user_put(struct store *s, const char *platform, const char *user_id,
     return store_done(s, st);
 }
 
-static int
-read_name(sqlite3_stmt *st, void *p)
-{
-    int rc = BOT_OK;
-
-    *(char **)p = store_col_text(st, 0, &rc);
-    return rc;
-}
-
 int
 store_user_name(struct store *s, const char *platform, const char *user_id,
                 char **name)
@@ -36,5 +27,5 @@ store_user_name(struct store *s, const char *platform, const char *user_id,
 
     store_bind_text(st, 1, platform);
     store_bind_text(st, 2, user_id);
-    return store_one(s, st, read_name, name, "user lookup");
+    return store_one(s, st, store_read_text, name, "user lookup");
 }

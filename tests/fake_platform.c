@@ -86,8 +86,27 @@ op_post(struct chat_platform *p, const struct chat_target *to,
     fp->flags = to->flags;
     strbuf_cleanup(&sb);
     snprintf(id, sizeof(id), "m%zu", f->nposts);
+    if (f->post_defer) {
+        f->post_defer = 0;
+        f->post_cb = cb;
+        f->post_arg = arg;
+        return;
+    }
     if (cb)
         cb(arg, BOT_OK, id);
+}
+
+void
+fake_platform_answer(struct chat_platform *p)
+{
+    struct fake_platform *f = fake_of(p);
+    chat_posted_fn *cb = f->post_cb;
+    char id[32];
+
+    f->post_cb = NULL;
+    snprintf(id, sizeof(id), "m%zu", f->nposts);
+    if (cb)
+        cb(f->post_arg, BOT_OK, id);
 }
 
 static void
@@ -217,6 +236,8 @@ op_destroy(struct chat_platform *p)
 
     if (f->pending_cb)
         f->pending_cb(f->pending_arg, BOT_ECANCELED, NULL);
+    if (f->post_cb)
+        f->post_cb(f->post_arg, BOT_ECANCELED, NULL);
     for (size_t i = 0; i < f->nposts; i++) {
         free(f->posts[i].room);
         free(f->posts[i].text);

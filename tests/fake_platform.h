@@ -33,6 +33,9 @@ struct fake_platform {
     int fail_posts; /* the next this many posts fail with fail_rc (EIO) */
     int fail_rc;
     char *sent_key; /* find_sent finds this key (fake_platform_sent_before) */
+    int post_defer; /* 1: the next post answers at fake_platform_answer */
+    chat_posted_fn *post_cb;
+    void *post_arg;
     size_t nfinds;
     char *last_upload;
     int taken_names; /* open_channel answers BOT_EEXIST this many times */
@@ -60,6 +63,9 @@ void fake_platform_fire(struct chat_platform *p);
 /* fake_platform_sent_before - give the platform find_sent, which finds
  * key as if a crash had sent it before. */
 void fake_platform_sent_before(struct chat_platform *p, const char *key);
+
+/* fake_platform_answer - the deferred post's answer: it was posted. */
+void fake_platform_answer(struct chat_platform *p);
 
 /* fake_last_post - the text of the newest post, or "" if none. */
 const char *fake_last_post(struct chat_platform *p);

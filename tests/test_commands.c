@@ -77,7 +77,7 @@ count_timeline(struct world *w, int64_t id)
     struct timeline_entry *tl;
     size_t n;
 
-    assert_int_equal(store_timeline_list(w->b->store, id, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, id, &tl, &n), BOT_OK);
     store_timeline_list_free(tl, n);
     return n;
 }
@@ -88,7 +88,7 @@ count_actions(struct world *w)
     struct action *a;
     size_t n;
 
-    assert_int_equal(store_action_list(w->b->store, 0, 1, &a, &n), BOT_OK);
+    assert_int_equal(store_action_list(w->b->core.store, 0, 1, &a, &n), BOT_OK);
     store_action_list_free(a, n);
     return n;
 }
@@ -179,7 +179,7 @@ incident_start__opens_channel_and_starts_timeline(void **state)
     start(w);
     assert_int_equal(f->nrooms, 1);
     assert_string_equal(f->rooms[0], "inc-20261101-database-down");
-    assert_int_equal(store_incident_get(w->b->store, 1, &in), BOT_OK);
+    assert_int_equal(store_incident_get(w->b->core.store, 1, &in), BOT_OK);
     assert_int_equal(in.severity, 1);
     assert_string_equal(in.channel, "C1");
     assert_string_equal(in.declared_by, "alice");
@@ -216,7 +216,7 @@ incident_start__empty_title_changes_nothing(void **state)
 
     say(w, "general", "/incident start sev1");
     say(w, "general", "/incident start    ");
-    assert_int_equal(store_incident_list(w->b->store, 0, 0, &list, &n),
+    assert_int_equal(store_incident_list(w->b->core.store, 0, 0, &list, &n),
                      BOT_OK);
     /* "sev1" alone is taken as the title; blank is refused */
     assert_int_equal(n, 1);
@@ -271,7 +271,7 @@ incident_at__backfills_on_the_incident_day(void **state)
     say(w, "C1", "/incident at 03:55 first page ignored");
     say(w, "C1", "/incident at 25:00 nope");
     say(w, "C1", "/incident at 23:00 in the future");
-    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, 1, &tl, &n), BOT_OK);
     assert_int_equal(n, 3);
     assert_string_equal(tl[0].text, "first page ignored");
     assert_int_equal(tl[0].kind, TIMELINE_BACKFILL);
@@ -391,7 +391,7 @@ reaction__tags_at_the_message_time_once(void **state)
           NULL);
     react(w, CHAT_EV_REACTION_ADDED, "general", "100.1", "pushpin", "Ev4",
           NULL, NULL);
-    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, 1, &tl, &n), BOT_OK);
     assert_int_equal(n, 3);
     assert_string_equal(tl[0].text, "lag is 300s");
     assert_int_equal(tl[0].at, T0 - 3600 * 1000);
@@ -484,7 +484,7 @@ reaction__redelivered_costs_no_second_fetch(void **state)
     react_by(w, CHAT_EV_REACTION_ADDED, "bob", "C1", "8.8", "pushpin", "Ev3",
              NULL, NULL);
     assert_int_equal(f->nfetches, 2);
-    assert_int_equal(store_message_remove(w->b->store, "fake", "C1", "8.8"),
+    assert_int_equal(store_message_remove(w->b->core.store, "fake", "C1", "8.8"),
                      BOT_OK); /* as if it had never been kept */
     react_by(w, CHAT_EV_REACTION_ADDED, "bob", "C1", "8.8", "pushpin", "Ev3",
              NULL, NULL);
@@ -556,7 +556,7 @@ message_changed_and_deleted__follow_the_tagged_entry(void **state)
     ev.msg_id = "5.5";
     ev.text = "v2 | with a pipe";
     bot_dispatch(w->b, &ev, NULL, NULL);
-    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, 1, &tl, &n), BOT_OK);
     assert_string_equal(tl[2].text, "v2 | with a pipe");
     store_timeline_list_free(tl, n);
     ev.kind = CHAT_EV_MESSAGE_DELETED;
@@ -577,7 +577,7 @@ bot_start__opens_channels_a_crash_left_unopened(void **state)
     in.severity = 2;
     in.platform = "fake";
     in.declared_at = T0;
-    assert_int_equal(store_incident_insert(w->b->store, &in, &id), BOT_OK);
+    assert_int_equal(store_incident_insert(w->b->core.store, &in, &id), BOT_OK);
     bot_start(w->b);
     bot_start(w->b); /* idempotent: it has its channel now */
     assert_int_equal(f->nrooms, 1);
@@ -599,7 +599,7 @@ commands__redelivered_command_runs_once(void **state)
     ev.event_id = "cmd-1";
     bot_dispatch(w->b, &ev, NULL, NULL);
     bot_dispatch(w->b, &ev, NULL, NULL);
-    assert_int_equal(store_incident_list(w->b->store, 0, 0, &list, &n),
+    assert_int_equal(store_incident_list(w->b->core.store, 0, 0, &list, &n),
                      BOT_OK);
     assert_int_equal(n, 1);
     store_incident_list_free(list, n);
@@ -662,7 +662,7 @@ incident_start__out_of_range_severity_is_refused(void **state)
     assert_non_null(strstr(fake_last_post(w->p), "Severity is sev0"));
     say(w, "general", "/incident start SEV-1 Database down");
     assert_non_null(strstr(fake_last_post(w->p), "not SEV-1"));
-    assert_int_equal(store_incident_list(w->b->store, 0, 0, &list, &n),
+    assert_int_equal(store_incident_list(w->b->core.store, 0, 0, &list, &n),
                      BOT_OK);
     assert_int_equal(n, 0);
     store_incident_list_free(list, n);
@@ -679,7 +679,7 @@ commands__zero_width_text_is_empty(void **state)
     say(w, "general", "/incident start sev1 \xe2\x80\x8b\xe2\x80\x8d"
                       "\xe2\x81\xa0\xe2\x80\xae");
     assert_non_null(strstr(fake_last_post(w->p), "The title is empty"));
-    assert_int_equal(store_incident_list(w->b->store, 0, 0, &list, &n),
+    assert_int_equal(store_incident_list(w->b->core.store, 0, 0, &list, &n),
                      BOT_OK);
     assert_int_equal(n, 0);
     store_incident_list_free(list, n);
@@ -701,11 +701,11 @@ commands__user_text_is_cleaned_before_it_is_kept(void **state)
     /* an RLO, an escape sequence, a BEL and a C1 CSI in the title */
     say(w, "general", "/incident start sev1 DB \xe2\x80\xae" "down\x1b[2J"
                       "\x07\xc2\x9bx");
-    assert_int_equal(store_incident_get(w->b->store, 1, &in), BOT_OK);
+    assert_int_equal(store_incident_get(w->b->core.store, 1, &in), BOT_OK);
     assert_string_equal(in.title, "DB down[2Jx");
     store_incident_clear(&in);
     say(w, "C1", "!pm action \x1b]0;x\x07\x1b[2J Fix it @bob 2026-12-05");
-    assert_int_equal(store_action_list(w->b->store, 0, 1, &acts, &n), BOT_OK);
+    assert_int_equal(store_action_list(w->b->core.store, 0, 1, &acts, &n), BOT_OK);
     assert_int_equal(n, 1);
     assert_string_equal(acts[0].text, "]0;x[2J Fix it");
     store_action_list_free(acts, n);
@@ -714,7 +714,7 @@ commands__user_text_is_cleaned_before_it_is_kept(void **state)
                               "rolled \xe2\x81\xa6" "back\x1b[0m", T0);
     react(w, CHAT_EV_REACTION_ADDED, "C1", "m1", "pushpin", "Ev1", NULL,
           NULL);
-    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, 1, &tl, &n), BOT_OK);
     for (size_t i = 0; i < n; i++) {
         if (tl[i].kind == TIMELINE_TAGGED)
             assert_string_equal(tl[i].text, "rolled back[0m");
@@ -740,13 +740,13 @@ incident_take_alarm__implausible_start_is_receipt_time(void **state)
     int64_t id;
     size_t n;
 
-    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_begin(w->b->core.store), BOT_OK);
     assert_int_equal(incident_take_alarm(w->b->incidents, "fake", &a, 2, &id,
                                          &status),
                      BOT_OK);
-    assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_commit(w->b->core.store), BOT_OK);
     assert_string_equal(status, "opened");
-    assert_int_equal(store_timeline_list(w->b->store, id, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, id, &tl, &n), BOT_OK);
     for (size_t i = 0; i < n; i++) {
         if (strstr(tl[i].text, "Unset") || strstr(tl[i].text, "Skewed"))
             assert_int_equal(tl[i].at, T0);

@@ -139,7 +139,7 @@ pending(struct world *w)
 {
     long n = 0;
 
-    assert_int_equal(store_outbox_count(w->b->store, &n), BOT_OK);
+    assert_int_equal(store_outbox_count(w->b->core.store, &n), BOT_OK);
     return n;
 }
 
@@ -313,7 +313,7 @@ outbox__a_post_found_after_a_crash_is_not_sent_again(void **state)
     assert_int_equal(f->nposts, 1);
     assert_string_equal(f->posts[0].text, "second");
     assert_int_equal(f->npins, 1); /* the found message is pinned */
-    assert_int_equal(store_outbox_result(w->b->store, 1, &msg_id, &st),
+    assert_int_equal(store_outbox_result(w->b->core.store, 1, &msg_id, &st),
                      BOT_OK);
     assert_int_equal(st, 1);
     assert_string_equal(msg_id, "m-found");
@@ -382,8 +382,8 @@ platforms__each_incident_stays_on_its_platform(void **state)
     assert_int_equal(g->nrooms, 1);
     assert_string_equal(f->rooms[0], "inc-20261101-on-the-first");
     assert_string_equal(g->rooms[0], "inc-20261101-on-the-second");
-    assert_int_equal(store_incident_get(w->b->store, 1, &one), BOT_OK);
-    assert_int_equal(store_incident_get(w->b->store, 2, &two), BOT_OK);
+    assert_int_equal(store_incident_get(w->b->core.store, 1, &one), BOT_OK);
+    assert_int_equal(store_incident_get(w->b->core.store, 2, &two), BOT_OK);
     assert_string_equal(one.platform, "fake");
     assert_string_equal(two.platform, "other");
     store_incident_clear(&one);
@@ -394,12 +394,12 @@ platforms__each_incident_stays_on_its_platform(void **state)
     /* alarms open their channel on [pmbot] alarm_platform */
     w->b->alarm_platform = "other";
     assert_ptr_equal(bot_alarm_platform(w->b), q);
-    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_begin(w->b->core.store), BOT_OK);
     assert_int_equal(incident_take_alarm(w->b->incidents,
                                          bot_alarm_platform(w->b)->ops->name,
                                          &a, 2, &id, &status),
                      BOT_OK);
-    assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_commit(w->b->core.store), BOT_OK);
     bot_start(w->b);
     assert_int_equal(f->nrooms, 1);
     assert_int_equal(g->nrooms, 2);
@@ -417,7 +417,7 @@ dm__bare_words_are_commands(void **state)
     say(w, w->p, "general", "/incident start Database down", 0);
     say(w, w->p, "C1", "/pm action Add an alert @bob 2026-11-20", 0);
     say(w, w->p, "D-bob", "done ACT-1", 1);
-    assert_int_equal(store_action_get(w->b->store, 1, &a), BOT_OK);
+    assert_int_equal(store_action_get(w->b->core.store, 1, &a), BOT_OK);
     assert_int_equal(a.status, ACTION_DONE);
     store_action_clear(&a);
     assert_string_equal(f->posts[f->nposts - 1].room, "D-bob");
@@ -566,7 +566,7 @@ outbox__nothing_is_sent_before_its_commit(void **state)
     struct chat_msg m;
 
     /* a row of a transaction still open (a group commit's) */
-    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_begin(w->b->core.store), BOT_OK);
     chat_msg_init(&m);
     chat_msg_text(&m, "not yet");
     assert_int_equal(outbox_post(w->b->core.outbox, "fake", &to, &m, NULL),
@@ -574,9 +574,37 @@ outbox__nothing_is_sent_before_its_commit(void **state)
     chat_msg_cleanup(&m);
     outbox_kick(w->b->core.outbox); /* a timer firing meanwhile */
     assert_int_equal(f->nposts, 0);
-    store_tx_rollback(w->b->store);
+    store_tx_rollback(w->b->core.store);
     outbox_kick(w->b->core.outbox);
     assert_int_equal(f->nposts, 0); /* rolled back: never sent */
+}
+
+static void
+outbox__a_mark_that_cannot_begin_is_retried_not_resent(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+    sqlite3 *db;
+
+    f->post_defer = 1;
+    assert_int_equal(run_rows(w, "C1", BOT_OK), BOT_OK);
+    assert_int_equal(f->nposts, 1);
+    /* another process holds the write lock while the platform answers:
+     * the mark's BEGIN gives up after the busy wait (about 5 s) */
+    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    fake_platform_answer(w->p);
+    outbox_start(w->b->core.outbox);
+    assert_int_equal(f->nposts, 1); /* its lane waits; nothing resent */
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    test_clock_ms += 2000;
+    outbox_start(w->b->core.outbox);
+    assert_int_equal(f->nposts, 2);
+    assert_string_equal(f->posts[1].text, "second");
+    assert_int_equal(f->npins, 1);
+    assert_int_equal(pending(w), 0);
 }
 
 static void
@@ -676,7 +704,7 @@ entries_with(struct world *w, int64_t id, const char *needle)
     struct timeline_entry *tl;
     size_t n, k = 0;
 
-    assert_int_equal(store_timeline_list(w->b->store, id, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, id, &tl, &n), BOT_OK);
     for (size_t i = 0; i < n; i++)
         k += strstr(tl[i].text, needle) != NULL;
     store_timeline_list_free(tl, n);
@@ -690,7 +718,7 @@ roles__the_declarer_leads_and_roles_are_handed_over(void **state)
     struct roles r;
 
     say(w, w->p, "general", "/incident start Database down", 0);
-    assert_int_equal(store_roles_get(w->b->store, 1, &r), BOT_OK);
+    assert_int_equal(store_roles_get(w->b->core.store, 1, &r), BOT_OK);
     assert_string_equal(r.user[ROLE_COMMANDER], "alice");
     assert_null(r.user[ROLE_SCRIBE]);
     store_roles_clear(&r);
@@ -713,7 +741,7 @@ roles__the_declarer_leads_and_roles_are_handed_over(void **state)
     assert_non_null(strstr(fake_last_post(w->p), "not one user mention"));
     say(w, w->p, "general", "/incident role scribe @bob", 0);
     assert_non_null(strstr(fake_last_post(w->p), "works in an incident"));
-    assert_int_equal(store_roles_get(w->b->store, 1, &r), BOT_OK);
+    assert_int_equal(store_roles_get(w->b->core.store, 1, &r), BOT_OK);
     assert_null(r.user[ROLE_SCRIBE]);
     store_roles_clear(&r);
 }
@@ -730,19 +758,19 @@ roles__an_alarm_is_led_by_its_first_responder(void **state)
 
     bot_free(w->cfg.default_commander);
     w->cfg.default_commander = bot_strdup("oncall");
-    assert_int_equal(store_tx_begin(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_begin(w->b->core.store), BOT_OK);
     assert_int_equal(incident_take_alarm(w->b->incidents, "fake", &a, 2, &id,
                                          &status),
                      BOT_OK);
-    assert_int_equal(store_tx_commit(w->b->store), BOT_OK);
+    assert_int_equal(store_tx_commit(w->b->core.store), BOT_OK);
     bot_start(w->b);
-    assert_int_equal(store_roles_get(w->b->store, id, &r), BOT_OK);
+    assert_int_equal(store_roles_get(w->b->core.store, id, &r), BOT_OK);
     assert_string_equal(r.user[ROLE_COMMANDER], "oncall");
     assert_int_equal(r.how[ROLE_COMMANDER], ROLE_DEFAULT);
     store_roles_clear(&r);
     say_as(w, w->p, "bob", "C1", "looking at it", 0);
     say_as(w, w->p, "carol", "C1", "me too", 0);
-    assert_int_equal(store_roles_get(w->b->store, id, &r), BOT_OK);
+    assert_int_equal(store_roles_get(w->b->core.store, id, &r), BOT_OK);
     assert_string_equal(r.user[ROLE_COMMANDER], "bob");
     store_roles_clear(&r);
     assert_int_equal(entries_with(w, id, "Commander: <@bob>"), 1);
@@ -785,7 +813,7 @@ scrub__what_is_published_holds_no_secret_the_database_keeps_it(void **state)
     assert_non_null(strstr(fake_last_post(w->p), "Leak of [redacted]"));
     /* the document */
     strbuf_init(&doc, 0);
-    assert_int_equal(report_render(w->b->store, 1, REPORT_MD,
+    assert_int_equal(report_render(w->b->core.store, 1, REPORT_MD,
                                    bot_now_ms(w->b), &doc),
                      BOT_OK);
     assert_null(strstr(strbuf_str(&doc), "AKIAIOSFODNN7EXAMPLE"));
@@ -793,7 +821,7 @@ scrub__what_is_published_holds_no_secret_the_database_keeps_it(void **state)
     assert_non_null(strstr(strbuf_str(&doc), "0x5c504ed432cb51138bcf09aa5e8a"));
     strbuf_cleanup(&doc);
     /* the database keeps what was said */
-    assert_int_equal(store_timeline_list(w->b->store, 1, &tl, &n), BOT_OK);
+    assert_int_equal(store_timeline_list(w->b->core.store, 1, &tl, &n), BOT_OK);
     for (size_t i = 0; i < n; i++)
         kept += strstr(tl[i].text, "AKIAIOSFODNN7EXAMPLE") != NULL;
     store_timeline_list_free(tl, n);
@@ -883,6 +911,7 @@ main(void)
         T(outbox__rows_left_by_a_crash_are_sent_at_start),
         T(outbox__nothing_is_sent_before_its_commit),
         T(outbox__a_mark_that_fails_never_sends_twice),
+        T(outbox__a_mark_that_cannot_begin_is_retried_not_resent),
         T(outbox__a_waiting_lane_holds_up_no_other),
         T(scheduler__a_job_it_cannot_run_waits),
         T(outbox__a_post_found_after_a_crash_is_not_sent_again),

@@ -297,7 +297,7 @@ slack_learn_users(struct slack *s, const char *text)
             known_user(s, m.id, m.idlen))
             continue;
         id = s->users[s->nusers - 1];
-        rc = store_user_name(b->store, s->p->ops->name, id, &name);
+        rc = store_user_name(b->core.store, s->p->ops->name, id, &name);
         bot_free(name);
         if (rc == BOT_ENOTFOUND) {
             const char *const pairs[] = {"user", id, NULL};

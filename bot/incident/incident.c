@@ -461,6 +461,12 @@ static const char *const role_titles[ROLE__N] = {"Commander", "Scribe",
                                                  "Comms"};
 
 const char *
+incident_role_title(int role)
+{
+    return role >= 0 && role < ROLE__N ? role_titles[role] : NULL;
+}
+
+const char *
 incident_role_name(int role)
 {
     return role >= 0 && role < ROLE__N ? role_names[role] : NULL;

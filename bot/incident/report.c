@@ -383,20 +383,17 @@ by_name(struct store *s, const char *platform, char **text)
 static int
 roles_line(struct store *s, int64_t id, char **out)
 {
-    static const char *const titles[ROLE__N] = {"Commander", "Scribe",
-                                                "Comms"};
     struct strbuf sb;
     struct roles r;
     int rc = store_roles_get(s, id, &r);
 
     *out = NULL;
-    if (rc == BOT_EDB)
-        return BOT_OK; /* a database older than roles: no line */
     if (rc)
         return rc;
     strbuf_init(&sb, 0);
     for (int i = 0; i < ROLE__N; i++) {
-        strbuf_printf(&sb, "%s%s: ", i ? " \xc2\xb7 " : "", titles[i]);
+        strbuf_printf(&sb, "%s%s: ", i ? " \xc2\xb7 " : "",
+                      incident_role_title(i));
         if (r.user[i])
             strbuf_printf(&sb, "<@%s>", r.user[i]);
         else
