@@ -33,7 +33,8 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/scheduler.c bot/pattern.c bot/scrub.c bot/blame.c bot/bot.c bot/http.c bot/ws.c bot/tls.c \
         bot/incident/incident.c bot/incident/channel.c \
         bot/incident/timeline.c bot/incident/actions.c \
-        bot/incident/review_clock.c bot/incident/report.c bot/alarm.c \
+        bot/incident/review_clock.c bot/incident/review.c \
+        bot/incident/review_rule.c bot/incident/report.c bot/alarm.c \
         bot/metrics.c bot/chunked.c bot/webhook.c \
         bot/adapters/console.c bot/adapters/slack_json.c \
         bot/adapters/slack.c bot/adapters/slack_history.c \
@@ -41,7 +42,7 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \
         storage/store.c storage/migrate.c storage/store_incident.c \
         storage/store_action.c storage/store_user.c \
-        storage/store_prune.c storage/store_outbox.c
+        storage/store_prune.c storage/store_outbox.c storage/store_review.c
 MAIN  := bot/main.c
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # fakes every unit test may link: real implementations, not mock scripts

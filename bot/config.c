@@ -90,6 +90,9 @@ static const struct key keys[] = {
         "commander of an alarm's incident until a responder writes"),
     STR("pmbot", "review_channel", review_channel, NULL,
         "PMBOT_REVIEW_CHANNEL", 0, "channel for the monthly actions review"),
+    STR("pmbot", "publish_channel", publish_channel, NULL,
+        "PMBOT_PUBLISH_CHANNEL", 0,
+        "room where /pm report also publishes the document"),
     STR("pmbot", "log_level", log_level, "info", "PMBOT_LOG_LEVEL", 0,
         "error, warn, info or debug"),
     STR("review", "blame_patterns", blame_patterns, NULL, NULL, 0,
@@ -98,6 +101,9 @@ static const struct key keys[] = {
     STR("review", "secret_patterns", secret_patterns, NULL, NULL, 0,
         "more secrets to scrub from what is published: one extended "
         "regular expression (alternatives with |)"),
+    INT("review", "review_gap", review_gap, "30", 1, 1440,
+        "minutes of silence in an open incident's timeline the review "
+        "points at"),
     STR("slack", "app_token", slack_app_token, NULL, "SLACK_APP_TOKEN", 1,
         "xapp- app-level token (Socket Mode)"),
     STR("slack", "bot_token", slack_bot_token, NULL, "SLACK_BOT_TOKEN", 1,

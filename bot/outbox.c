@@ -240,6 +240,24 @@ outbox_post(struct outbox *o, const char *platform,
 }
 
 int
+outbox_reply(struct outbox *o, const char *platform, const char *room,
+             int64_t parent, const struct chat_msg *m, int64_t *id)
+{
+    struct outbox_row r = {0};
+    int rc;
+
+    r.platform = (char *)platform;
+    r.kind = OUTBOX_POST;
+    r.room = (char *)room;
+    r.ref = parent;
+    rc = outbox_msg_json(m, &r.body);
+    if (!rc)
+        rc = add(o, &r, id);
+    bot_free(r.body);
+    return rc;
+}
+
+int
 outbox_upload(struct outbox *o, const char *platform,
               const struct chat_target *to, const char *filename,
               const char *title, const char *content, size_t len)
@@ -609,6 +627,15 @@ perform(struct flight *f)
     }
     switch (f->r.kind) {
     case OUTBOX_POST:
+        if (f->r.ref && !to.thread_id && chat_can(p, CHAT_CAN_THREAD)) {
+            /* a reply: in its parent's thread, once the parent is sent */
+            rc = target_msg(f);
+            if (rc == BOT_ETIMEDOUT) {
+                finish(f, rc, NULL);
+                return;
+            }
+            to.thread_id = rc ? NULL : f->r.msg_id;
+        }
         rc = outbox_msg_parse(f->r.body, &m);
         if (rc) {
             finish(f, BOT_EINVAL, NULL);

@@ -1,6 +1,6 @@
 /*
- * cmd_pm.c - /pm action|done|actions|report|start|help: the review and its
- * follow-up actions.
+ * cmd_pm.c - /pm start|layers|action|done|actions|report|help: the review
+ * and its follow-up actions.
  */
 #include "cmd_int.h"
 #include "command.h"
@@ -11,6 +11,7 @@
 #include "incident.h"
 #include "mem.h"
 #include "report.h"
+#include "review.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -129,8 +130,9 @@ do_report(struct cmd *c)
                        &doc);
     chat_msg_init(&m);
     if (!rc)
-        rc = incident_summary(c->in, inc, &m);
+        rc = review_summary(c->in, inc, &m);
     if (!rc) {
+        const char *also = c->core->cfg->publish_channel;
         struct chat_target to = {0};
 
         rc = incident_reply(&c->asker, &m);
@@ -141,6 +143,13 @@ do_report(struct cmd *c)
         if (!rc)
             rc = outbox_upload(c->core->outbox, c->p->ops->name, &to, name,
                                "Post-mortem", strbuf_str(&doc), doc.len);
+        /* and where the organisation keeps its post-mortems */
+        if (!rc && also && *also && strcmp(also, c->ev->room)) {
+            to.room = also;
+            to.thread_id = NULL;
+            rc = outbox_upload(c->core->outbox, c->p->ops->name, &to, name,
+                               "Post-mortem", strbuf_str(&doc), doc.len);
+        }
     }
     chat_msg_cleanup(&m);
     strbuf_cleanup(&doc);
@@ -150,12 +159,27 @@ do_report(struct cmd *c)
 }
 
 static int
+start(struct cmd *c, int layers)
+{
+    const char *why = NULL;
+    int rc = review_start(c->in, &c->asker, &c->inc, layers, &why);
+
+    if (rc == BOT_EINVAL)
+        return cmd_refuse(c, "Not started: %s (%cincident resolve).", why,
+                          c->prefix);
+    return rc;
+}
+
+static int
 do_start(struct cmd *c)
 {
-    return cmd_refuse(c, "The review questionnaire is not available yet. "
-                         "Meanwhile record follow-ups with %cpm action and "
-                         "write the document with %cpm report.",
-                      c->prefix, c->prefix);
+    return start(c, 0);
+}
+
+static int
+do_layers(struct cmd *c)
+{
+    return start(c, 1);
 }
 
 static int
@@ -167,6 +191,8 @@ do_help(struct cmd *c)
 const struct command_def cmd_pm_defs[] = {
     {"pm", "start", 0, 1, do_start, "start",
      "run the blameless review questionnaire in this channel"},
+    {"pm", "layers", 0, 1, do_layers, "layers",
+     "run only the security-layer analysis"},
     {"pm", "action", 1, 1, do_action, "action <text> @user <YYYY-MM-DD>",
      "add a follow-up action"},
     {"pm", "done", 1, 0, do_done, "done <ACT-n>", "mark an action complete"},

@@ -38,9 +38,11 @@ struct config {
     char *responders_sev[5]; /* more, by severity 0..4; nullable */
     char *review_channel; /* nullable */
     char *default_commander; /* user id; nullable */
+    char *publish_channel;   /* room the document is also published in */
     /* [review] */
     char *blame_patterns;  /* an extended regex; nullable (blame.h) */
     char *secret_patterns; /* an extended regex; nullable (scrub.h) */
+    int review_gap;        /* minutes of silence the review points at */
     char *log_level;
     /* [slack] */
     char *slack_app_token; /* secret */

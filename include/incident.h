@@ -180,6 +180,11 @@ int action_add(struct incidents *in, struct chat_platform *p,
                const struct incident *inc, const char *args,
                const char *by, int64_t *id, struct action *out,
                const char **why);
+/* action_create - in tx: an action of incident_id as given (the review's
+ * own: text, assignee and a due date already checked). */
+int action_create(struct incidents *in, int64_t incident_id,
+                  const char *text, const char *assignee,
+                  const char *due_date, const char *by, int64_t *id);
 /* action_done - in tx: complete ACT-n (ref "ACT-3" or "3") as `by`.
  * BOT_EINVAL (no such id), BOT_ENOTFOUND, BOT_EEXIST (done already); *out
  * the action (new) on success. */

@@ -68,6 +68,11 @@ int outbox_idle(const struct outbox *o);
 int outbox_post(struct outbox *o, const char *platform,
                 const struct chat_target *to, const struct chat_msg *m,
                 int64_t *id);
+/* outbox_reply - a post in the thread of the message row `parent` made
+ * (once it is sent; in the room itself where the platform has no threads
+ * or the parent made no message). */
+int outbox_reply(struct outbox *o, const char *platform, const char *room,
+                 int64_t parent, const struct chat_msg *m, int64_t *id);
 int outbox_upload(struct outbox *o, const char *platform,
                   const struct chat_target *to, const char *filename,
                   const char *title, const char *content, size_t len);

@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -426,7 +426,55 @@ void store_roles_clear(struct roles *r);
 int store_responders(struct store *s, int64_t incident_id, int limit,
                      char ***out, size_t *n);
 
-/* store_review_started - *started 1 once the review has an answer. */
+/* store_review_started - *started 1 once /pm start (or /pm layers) ran. */
 int store_review_started(struct store *s, int64_t incident_id, int *started);
+
+/* --- the blameless review (review.h): its state and answers --- */
+struct review_row {
+    int64_t incident_id;
+    int state;           /* enum review_state */
+    int step;            /* enum review_step */
+    int layers_only;     /* started with /pm layers */
+    int64_t thread_row;  /* outbox row of the parent message; 0 none */
+    int found;           /* enum review_found; -1 not answered */
+    int64_t applied;     /* mask of layers; -1 not answered */
+    unsigned caught;     /* layers answered yes */
+    unsigned asked;      /* layers answered */
+    unsigned skipped;    /* steps skipped (1 << step) */
+    int64_t accepted;    /* proposals accepted (mask); -1 not answered */
+    int64_t root_action; /* the action `unknown` made; 0 none */
+    char *started_by;    /* nullable */
+    int64_t started_at, updated_at;
+};
+/* store_review_get - BOT_ENOTFOUND when no review ever started (new:
+ * store_review_clear). */
+int store_review_get(struct store *s, int64_t incident_id,
+                     struct review_row *out);
+/* store_review_put - insert or replace the whole row. */
+int store_review_put(struct store *s, const struct review_row *r);
+void store_review_clear(struct review_row *r);
+
+struct answer {
+    int64_t seq; /* 1, 2, ... within the question */
+    char *text;
+    char *by; /* nullable */
+    int64_t at;
+};
+/* store_answer_add - one more answer to question; *seq (nullable) its
+ * number. */
+int store_answer_add(struct store *s, int64_t incident_id,
+                     const char *question, const char *text, const char *by,
+                     int64_t at, int64_t *seq);
+/* store_answer_set - replace answer seq; BOT_ENOTFOUND if there is none. */
+int store_answer_set(struct store *s, int64_t incident_id,
+                     const char *question, int64_t seq, const char *text,
+                     const char *by, int64_t at);
+/* store_answer_list - question's answers in order (new). */
+int store_answer_list(struct store *s, int64_t incident_id,
+                      const char *question, struct answer **out, size_t *n);
+void store_answer_list_free(struct answer *a, size_t n);
+/* store_incident_set_root_cause - text (nullable: unknown). */
+int store_incident_set_root_cause(struct store *s, int64_t id,
+                                  const char *text);
 
 #endif

@@ -154,6 +154,23 @@ static const char *const migrations[] = {
     " how INTEGER NOT NULL CHECK (how BETWEEN 0 AND 3),"
     " since INTEGER NOT NULL,"
     " PRIMARY KEY (incident_id, role)) WITHOUT ROWID;",
+    /* 7 -> 8: the blameless review's state */
+    "CREATE TABLE reviews ("
+    " incident_id INTEGER PRIMARY KEY REFERENCES incidents (id),"
+    " state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 2),"
+    " step INTEGER NOT NULL,"
+    " layers_only INTEGER NOT NULL DEFAULT 0,"
+    " thread_row INTEGER,"
+    " found INTEGER CHECK (found BETWEEN 0 AND 2),"
+    " applied INTEGER,"
+    " caught INTEGER NOT NULL DEFAULT 0,"
+    " asked INTEGER NOT NULL DEFAULT 0,"
+    " skipped INTEGER NOT NULL DEFAULT 0,"
+    " accepted INTEGER,"
+    " root_action INTEGER,"
+    " started_by TEXT,"
+    " started_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

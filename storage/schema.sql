@@ -172,3 +172,28 @@ CREATE TABLE roles (
     since       INTEGER NOT NULL,
     PRIMARY KEY (incident_id, role)
 ) WITHOUT ROWID;
+
+-- the blameless review (include/review.h): state 0 running, 1 stopped,
+-- 2 done; step an enum review_step; thread_row the outbox row of the
+-- parent message whose thread holds the questions; found NULL unanswered,
+-- 0 production, 1 pre-production, 2 earlier; applied, caught (answered
+-- yes), asked (answered) masks of the eight layers; skipped a mask of
+-- steps; accepted a mask of the verdict's proposals (NULL unanswered);
+-- root_action the action an `unknown` root cause made
+CREATE TABLE reviews (
+    incident_id INTEGER PRIMARY KEY REFERENCES incidents (id),
+    state       INTEGER NOT NULL CHECK (state BETWEEN 0 AND 2),
+    step        INTEGER NOT NULL,
+    layers_only INTEGER NOT NULL DEFAULT 0,
+    thread_row  INTEGER,
+    found       INTEGER CHECK (found BETWEEN 0 AND 2),
+    applied     INTEGER,
+    caught      INTEGER NOT NULL DEFAULT 0,
+    asked       INTEGER NOT NULL DEFAULT 0,
+    skipped     INTEGER NOT NULL DEFAULT 0,
+    accepted    INTEGER,
+    root_action INTEGER,
+    started_by  TEXT,
+    started_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);

@@ -191,8 +191,33 @@ static const char *const sql[ST__COUNT] = {
                       " ORDER BY 1 LIMIT ?2",
     [ST_ROLES_GET] = "SELECT role, user, how FROM roles"
                      " WHERE incident_id = ?1",
-    [ST_REVIEW_STARTED] = "SELECT count(*) FROM answers"
+    [ST_REVIEW_STARTED] = "SELECT count(*) FROM reviews"
                           " WHERE incident_id = ?1",
+    [ST_REVIEW_GET] = "SELECT incident_id, state, step, layers_only,"
+                      " coalesce(thread_row, 0), coalesce(found, -1),"
+                      " coalesce(applied, -1), caught, asked, skipped,"
+                      " coalesce(accepted, -1), coalesce(root_action, 0),"
+                      " started_by, started_at, updated_at"
+                      " FROM reviews WHERE incident_id = ?1",
+    [ST_REVIEW_PUT] = "INSERT OR REPLACE INTO reviews (incident_id, state,"
+                      " step, layers_only, thread_row, found, applied,"
+                      " caught, asked, skipped, accepted, root_action,"
+                      " started_by, started_at, updated_at) VALUES (?1, ?2,"
+                      " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                      " ?15)",
+    [ST_ANSWER_ADD] = "INSERT INTO answers (incident_id, question, seq,"
+                      " answer, answered_by, answered_at) SELECT ?1, ?2,"
+                      " coalesce(max(seq), 0) + 1, ?3, ?4, ?5 FROM answers"
+                      " WHERE incident_id = ?1 AND question = ?2"
+                      " RETURNING seq",
+    [ST_ANSWER_SET] = "UPDATE answers SET answer = ?4, answered_by = ?5,"
+                      " answered_at = ?6 WHERE incident_id = ?1"
+                      " AND question = ?2 AND seq = ?3",
+    [ST_ANSWER_LIST] = "SELECT seq, answer, answered_by, answered_at"
+                       " FROM answers WHERE incident_id = ?1"
+                       " AND question = ?2 ORDER BY seq",
+    [ST_INC_SET_ROOT] = "UPDATE incidents SET root_cause = ?2"
+                        " WHERE id = ?1",
 };
 
 sqlite3_stmt *

@@ -77,6 +77,12 @@ enum stmt_id {
     ST_ROLE_SET,
     ST_RESPONDERS,
     ST_ROLES_GET,
+    ST_REVIEW_GET,
+    ST_REVIEW_PUT,
+    ST_ANSWER_ADD,
+    ST_ANSWER_SET,
+    ST_ANSWER_LIST,
+    ST_INC_SET_ROOT,
     ST__COUNT
 };
 

@@ -447,7 +447,8 @@ op_destroy(struct chat_platform *p)
 static const struct chat_platform_ops console_ops = {
     .name = "terminal",
     .cmd_prefix = '!',
-    .caps = CHAT_CAN_EPHEMERAL | CHAT_CAN_THREAD | CHAT_CAN_PRIVATE,
+    /* no threads: nobody can reply in one at the prompt */
+    .caps = CHAT_CAN_EPHEMERAL | CHAT_CAN_PRIVATE,
     .open_channel = op_open_channel,
     .invite = op_invite,
     .set_topic = op_set_topic,

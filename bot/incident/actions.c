@@ -102,12 +102,27 @@ parse_user_cb(void *ctx, const char *token, char **user)
 }
 
 int
+action_create(struct incidents *in, int64_t incident_id, const char *text,
+              const char *assignee, const char *due_date, const char *by,
+              int64_t *id)
+{
+    struct action a = {0};
+
+    a.incident_id = incident_id;
+    a.text = (char *)text;
+    a.assignee = (char *)assignee;
+    a.due_date = (char *)due_date;
+    a.created_by = (char *)by;
+    a.created_at = core_now_ms(in->c);
+    return store_action_add(in->c->store, &a, id);
+}
+
+int
 action_add(struct incidents *in, struct chat_platform *p,
            const struct incident *inc, const char *args, const char *by,
            int64_t *id, struct action *out, const char **why)
 {
     char today[TIMEUTIL_BUFLEN];
-    struct action a = {0};
     char *text, *user, *date;
     int rc;
 
@@ -123,16 +138,7 @@ action_add(struct incidents *in, struct chat_platform *p,
     else if (strcmp(date, today) < 0)
         *why = "the target date is already past";
     else
-        rc = BOT_OK;
-    if (!rc) {
-        a.incident_id = inc->id;
-        a.text = text;
-        a.assignee = user;
-        a.due_date = date;
-        a.created_by = (char *)by;
-        a.created_at = core_now_ms(in->c);
-        rc = store_action_add(in->c->store, &a, id);
-    }
+        rc = action_create(in, inc->id, text, user, date, by, id);
     if (!rc && out)
         rc = store_action_get(in->c->store, *id, out);
     bot_free(text);

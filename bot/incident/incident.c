@@ -687,6 +687,24 @@ incident_lookup(struct store *st, const char *ref, struct incident *out)
 }
 
 int
+incident_nudge(struct incidents *in, const char *platform, const char *room,
+               const char *author, const char *text)
+{
+    struct chat_target to = {0};
+    struct chat_msg m;
+    int rc;
+
+    to.room = room;
+    to.user = author;
+    to.flags = CHAT_POST_EPHEMERAL;
+    chat_msg_init(&m);
+    chat_msg_text(&m, "%s", text);
+    rc = m.err ? m.err : outbox_post(in->c->outbox, platform, &to, &m, NULL);
+    chat_msg_cleanup(&m);
+    return rc;
+}
+
+int
 incident_summary(struct incidents *in, const struct incident *inc,
                  struct chat_msg *m)
 {

@@ -46,6 +46,10 @@ int incident_room_add(struct incidents *in, const char *platform,
                       const char *room, int64_t id);
 /* incident_rooms_stale - reload the map at the next lookup. */
 void incident_rooms_stale(struct incidents *in);
+/* incident_nudge - in tx: the private word (text) to author, in room on
+ * platform: an ephemeral message, or a DM where there is none. */
+int incident_nudge(struct incidents *in, const char *platform,
+                   const char *room, const char *author, const char *text);
 /* timeline_cancel_all - the taggings outlive nothing (incidents_free). */
 void timeline_cancel_all(struct incidents *in);
 

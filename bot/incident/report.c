@@ -7,6 +7,7 @@
  */
 #include "report.h"
 
+#include "review.h"
 #include "chat.h"
 #include "err.h"
 #include "incident.h"
@@ -26,8 +27,13 @@ struct writer {
     void (*table)(struct strbuf *o, const char *const *cells, size_t n,
                   int header);
     void (*table_end)(struct strbuf *o);
+    /* a bulleted list: item per entry (first opens it), then list_end */
+    void (*item)(struct strbuf *o, const char *text, int first);
+    void (*list_end)(struct strbuf *o);
     void (*end)(struct strbuf *o);
 };
+
+enum { PLAIN = 0, EMPHASIS = 1, STRONG = 2 }; /* para's emphasis */
 
 /* --- Markdown --- */
 
@@ -97,11 +103,20 @@ md_heading(struct strbuf *o, int level, const char *text)
 static void
 md_para(struct strbuf *o, const char *text, int emphasis)
 {
-    if (emphasis)
-        strbuf_putc(o, '_');
+    const char *mark = emphasis == STRONG ? "**" : emphasis ? "_" : "";
+
+    strbuf_puts(o, mark);
     report_md_escape(o, text);
-    if (emphasis)
-        strbuf_putc(o, '_');
+    strbuf_puts(o, mark);
+    strbuf_puts(o, "\n");
+}
+
+static void
+md_item(struct strbuf *o, const char *text, int first)
+{
+    (void)first;
+    strbuf_puts(o, "- ");
+    report_md_escape(o, text);
     strbuf_puts(o, "\n");
 }
 
@@ -129,8 +144,9 @@ md_nothing(struct strbuf *o)
     (void)o;
 }
 
-static const struct writer md = {md_begin, md_heading, md_para,
-                                 md_table, md_nothing, md_nothing};
+static const struct writer md = {md_begin,   md_heading, md_para,
+                                 md_table,   md_nothing, md_item,
+                                 md_nothing, md_nothing};
 
 /* --- HTML --- */
 
@@ -197,9 +213,27 @@ html_heading(struct strbuf *o, int level, const char *text)
 static void
 html_para(struct strbuf *o, const char *text, int emphasis)
 {
-    strbuf_puts(o, emphasis ? "<p><em>" : "<p>");
+    strbuf_puts(o, emphasis == STRONG ? "<p><strong>"
+                   : emphasis         ? "<p class=\"note\"><em>"
+                                      : "<p>");
     report_html_escape(o, text);
-    strbuf_puts(o, emphasis ? "</em></p>\n" : "</p>\n");
+    strbuf_puts(o, emphasis == STRONG ? "</strong></p>\n"
+                   : emphasis         ? "</em></p>\n"
+                                      : "</p>\n");
+}
+
+static void
+html_item(struct strbuf *o, const char *text, int first)
+{
+    strbuf_puts(o, first ? "<ul>\n<li>" : "<li>");
+    report_html_escape(o, text);
+    strbuf_puts(o, "</li>\n");
+}
+
+static void
+html_list_end(struct strbuf *o)
+{
+    strbuf_puts(o, "</ul>\n");
 }
 
 static void
@@ -229,8 +263,9 @@ html_end(struct strbuf *o)
     strbuf_puts(o, "</body></html>\n");
 }
 
-static const struct writer html = {html_begin, html_heading, html_para,
-                                   html_table, html_table_end, html_end};
+static const struct writer html = {html_begin, html_heading,   html_para,
+                                   html_table, html_table_end, html_item,
+                                   html_list_end, html_end};
 
 /* --- the actions listing --- */
 
@@ -291,6 +326,10 @@ struct doc {
     size_t nacts;
     struct timeline_edit *edits;
     size_t nedits;
+    struct review_row rev; /* has_rev: the review started */
+    int has_rev;
+    struct answer *well, *better;
+    size_t nwell, nbetter;
 };
 
 static void
@@ -301,6 +340,10 @@ doc_free(struct doc *d)
     store_timeline_list_free(d->tl, d->ntl);
     store_action_list_free(d->acts, d->nacts);
     store_timeline_edits_free(d->edits, d->nedits);
+    if (d->has_rev)
+        store_review_clear(&d->rev);
+    store_answer_list_free(d->well, d->nwell);
+    store_answer_list_free(d->better, d->nbetter);
 }
 
 /* user_name - the name the store has for a user id (new), or NULL */
@@ -424,6 +467,10 @@ names(struct store *s, struct doc *d)
         rc = by_name(s, pl, &d->tl[i].text);
     for (size_t i = 0; !rc && i < d->nedits; i++)
         rc = by_name(s, pl, &d->edits[i].text);
+    for (size_t i = 0; !rc && i < d->nwell; i++)
+        rc = by_name(s, pl, &d->well[i].text);
+    for (size_t i = 0; !rc && i < d->nbetter; i++)
+        rc = by_name(s, pl, &d->better[i].text);
     for (size_t i = 0; !rc && i < d->nacts; i++) {
         char *who = user_name(s, pl, d->acts[i].assignee,
                               strlen(d->acts[i].assignee));
@@ -451,6 +498,10 @@ scrub_doc(struct doc *d)
         rc = scrub(&d->tl[i].text);
     for (size_t i = 0; !rc && i < d->nedits; i++)
         rc = scrub(&d->edits[i].text);
+    for (size_t i = 0; !rc && i < d->nwell; i++)
+        rc = scrub(&d->well[i].text);
+    for (size_t i = 0; !rc && i < d->nbetter; i++)
+        rc = scrub(&d->better[i].text);
     for (size_t i = 0; !rc && i < d->nacts; i++)
         rc = scrub(&d->acts[i].text);
     return rc;
@@ -471,6 +522,17 @@ doc_load(struct store *s, int64_t id, struct doc *d)
         rc = store_timeline_edits(s, id, &d->edits, &d->nedits);
     if (!rc)
         rc = roles_line(s, id, &d->roles);
+    if (!rc) {
+        rc = store_review_get(s, id, &d->rev);
+        d->has_rev = !rc;
+        if (rc == BOT_ENOTFOUND)
+            rc = BOT_OK;
+    }
+    if (!rc)
+        rc = store_answer_list(s, id, "worked_well", &d->well, &d->nwell);
+    if (!rc)
+        rc = store_answer_list(s, id, "could_be_better", &d->better,
+                               &d->nbetter);
     if (!rc)
         rc = names(s, d);
     if (!rc)
@@ -569,6 +631,233 @@ actions_section(const struct writer *w, struct strbuf *o, const struct doc *d,
     strbuf_cleanup(&status);
 }
 
+static int
+skipped(const struct doc *d, int step)
+{
+    return d->has_rev && (d->rev.skipped & (1u << step));
+}
+
+/* layers_asked - the analysis belongs in this document */
+static int
+layers_asked(const struct doc *d)
+{
+    return d->inc.severity <= 1 || (d->has_rev && d->rev.layers_only);
+}
+
+static int
+layers_settled(const struct doc *d)
+{
+    struct review_verdict v;
+
+    return d->has_rev && (d->rev.found == REVIEW_FOUND_EARLIER ||
+                          review_row_verdict(&d->rev, &v));
+}
+
+/* missing_note - before the review is complete: what it still lacks */
+static void
+missing_note(const struct writer *w, struct strbuf *o, const struct doc *d)
+{
+    const char *miss[5];
+    size_t n = 0;
+    struct strbuf sb;
+
+    if (d->has_rev && d->rev.state == REVIEW_DONE)
+        return;
+    if (!d->inc.root_cause && !(d->has_rev && d->rev.root_action))
+        miss[n++] = "Root Cause";
+    if (!d->nwell)
+        miss[n++] = "Worked Well";
+    if (!d->nbetter)
+        miss[n++] = "Could Be Better";
+    if (!d->nacts)
+        miss[n++] = "Follow-Up Actions";
+    if (layers_asked(d) && !layers_settled(d))
+        miss[n++] = "Security Layers";
+    if (!n)
+        return;
+    strbuf_init(&sb, 0);
+    strbuf_puts(&sb, d->has_rev ? "The blameless review is not complete"
+                                : "The blameless review has not run yet");
+    strbuf_puts(&sb, "; still missing: ");
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(&sb, "%s%s", i ? ", " : "", miss[i]);
+    strbuf_puts(&sb, ".");
+    strbuf_puts(o, w == &md ? "\n" : "");
+    w->para(o, strbuf_str(&sb), EMPHASIS);
+    strbuf_cleanup(&sb);
+}
+
+static void
+root_section(const struct writer *w, struct strbuf *o, const struct doc *d)
+{
+    struct strbuf sb;
+
+    w->heading(o, 2, "2. Root Cause");
+    if (d->inc.root_cause) {
+        w->para(o, d->inc.root_cause, PLAIN);
+    } else if (d->has_rev && d->rev.root_action) {
+        strbuf_init(&sb, 0);
+        strbuf_printf(&sb,
+                      "Unknown at the review: ACT-%lld (Identify and "
+                      "document the root cause) finds it.",
+                      (long long)d->rev.root_action);
+        w->para(o, strbuf_str(&sb), EMPHASIS);
+        strbuf_cleanup(&sb);
+    } else if (skipped(d, REVIEW_ROOT)) {
+        w->para(o, "Skipped at the review.", EMPHASIS);
+    } else {
+        w->para(o,
+                "Not yet identified: the blameless review has not recorded "
+                "it.",
+                EMPHASIS);
+    }
+}
+
+static void
+list_section(const struct writer *w, struct strbuf *o, const struct doc *d,
+             const char *title, int step, const struct answer *a, size_t n)
+{
+    w->heading(o, 2, title);
+    for (size_t i = 0; i < n; i++)
+        w->item(o, a[i].text, i == 0);
+    if (n)
+        w->list_end(o);
+    else if (skipped(d, step))
+        w->para(o, "Skipped at the review.", EMPHASIS);
+    else if (d->has_rev && d->rev.step > step)
+        w->para(o, "Nothing was named at the review.", EMPHASIS);
+    else
+        w->para(o, "Not yet reviewed.", EMPHASIS);
+}
+
+static const char *
+yes_no(unsigned mask, int i)
+{
+    return mask & (1u << i) ? "yes" : "no";
+}
+
+static void
+verdict_part(const struct writer *w, struct strbuf *o,
+             const struct doc *d, const struct review_verdict *v)
+{
+    static const char *const found[] = {"production", "pre-production"};
+    static const char *const head[] = {"Layer", "Applied",
+                                       "Should / would it reasonably have "
+                                       "caught this bug?"};
+    unsigned applied = (unsigned)d->rev.applied;
+    char *props[REVIEW_MAX_PROPOSALS];
+    struct strbuf sb;
+    size_t n = 0;
+
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "Found in %s. A severe bug found there asks which "
+                       "layers were applied, and which of them should, or "
+                       "would, reasonably have caught it.",
+                  found[d->rev.found]);
+    w->para(o, strbuf_str(&sb), PLAIN);
+    strbuf_puts(o, w == &md ? "\n" : "");
+    w->table(o, head, 3, 1);
+    for (int i = 0; i < REVIEW_NLAYERS; i++) {
+        const char *row[3] = {review_layer_name(i), yes_no(applied, i),
+                              d->rev.asked & (1u << i)
+                                  ? yes_no(d->rev.caught, i)
+                                  : "not answered"};
+
+        w->table(o, row, 3, 0);
+    }
+    w->table_end(o);
+    strbuf_puts(o, w == &md ? "\n" : "");
+    strbuf_reset(&sb);
+    strbuf_puts(&sb, "Verdict: ");
+    if (v->kinds & REVIEW_UNDERPERFORMED) {
+        struct review_verdict only = *v;
+
+        only.kinds = REVIEW_UNDERPERFORMED;
+        review_verdict_name(&only, &sb);
+        w->para(o, strbuf_str(&sb), STRONG);
+        strbuf_puts(o, w == &md ? "\n" : "");
+        w->para(o,
+                "An applied layer should reasonably have caught this bug: "
+                "it underperformed, and the action is to strengthen it.",
+                PLAIN);
+    }
+    if (v->kinds & REVIEW_NOT_ENOUGH_LAYERS) {
+        strbuf_reset(&sb);
+        strbuf_puts(&sb, v->kinds & REVIEW_UNDERPERFORMED
+                             ? "And: Not enough layers"
+                             : "Verdict: Not enough layers");
+        strbuf_puts(o, w == &md && (v->kinds & REVIEW_UNDERPERFORMED)
+                           ? "\n"
+                           : "");
+        w->para(o, strbuf_str(&sb), STRONG);
+        strbuf_puts(o, w == &md ? "\n" : "");
+        w->para(o,
+                "A layer that was not applied would reasonably have caught "
+                "it: the risk or complexity was misclassified, so the "
+                "classification process must be strengthened.",
+                PLAIN);
+    }
+    if (v->kinds & REVIEW_NOT_DEMANDING) {
+        w->para(o, "Verdict: Requirements not demanding enough", STRONG);
+        strbuf_puts(o, w == &md ? "\n" : "");
+        w->para(o,
+                "Every layer that could reasonably catch it was applied and "
+                "performed: the requirements table is not demanding enough. "
+                "Shift it left, so the same risk and complexity get more "
+                "layers.",
+                PLAIN);
+    }
+    if (!review_proposals(v, props, &n) && n) {
+        strbuf_puts(o, w == &md ? "\n" : "");
+        w->para(o, "Proposed follow-up actions:", PLAIN);
+        strbuf_puts(o, w == &md ? "\n" : "");
+        for (size_t i = 0; i < n; i++) {
+            strbuf_reset(&sb);
+            strbuf_printf(&sb, "%s (%s)", props[i],
+                          d->rev.accepted < 0 ? "not answered yet"
+                          : d->rev.accepted & (1 << i)
+                              ? "accepted: a follow-up action"
+                              : "not taken");
+            w->item(o, strbuf_str(&sb), i == 0);
+        }
+        w->list_end(o);
+        review_proposals_free(props, n);
+    }
+    strbuf_cleanup(&sb);
+}
+
+static void
+layers_section(const struct writer *w, struct strbuf *o, const struct doc *d)
+{
+    struct review_verdict v;
+    struct strbuf sb;
+
+    w->heading(o, 2, "Security Layers");
+    if (d->has_rev && d->rev.found == REVIEW_FOUND_EARLIER) {
+        w->para(o,
+                "Found before the last pre-production layer: the layers did "
+                "their job. No verdict is needed.",
+                PLAIN);
+    } else if (d->has_rev && review_row_verdict(&d->rev, &v)) {
+        verdict_part(w, o, d, &v);
+    } else if (!layers_asked(d)) {
+        strbuf_init(&sb, 0);
+        strbuf_printf(&sb,
+                      "Not assessed: the analysis applies to SEV1 or worse, "
+                      "and this was %s (/pm layers runs it anyway).",
+                      incident_sev_name(d->inc.severity));
+        w->para(o, strbuf_str(&sb), EMPHASIS);
+        strbuf_cleanup(&sb);
+    } else if (skipped(d, REVIEW_FOUND_Q) || skipped(d, REVIEW_APPLIED_Q)) {
+        w->para(o, "Skipped at the review.", EMPHASIS);
+    } else {
+        w->para(o,
+                "Not yet assessed: the review asks which layers were applied "
+                "and which should reasonably have caught this bug.",
+                EMPHASIS);
+    }
+}
+
 static void
 edits_appendix(const struct writer *w, struct strbuf *o, const struct doc *d)
 {
@@ -624,31 +913,15 @@ report_render(struct store *s, int64_t incident_id, int format, int64_t now,
         strbuf_puts(out, w == &md ? "\n" : "");
         w->para(out, d.roles, 0);
     }
+
+    missing_note(w, out, &d);
     timeline_section(w, out, &d);
-
-    w->heading(out, 2, "2. Root Cause");
-    if (d.inc.root_cause)
-        w->para(out, d.inc.root_cause, 0);
-    else
-        w->para(out,
-                "Not yet identified: the blameless review has not recorded "
-                "it.",
-                1);
-    w->heading(out, 2, "3. Worked Well");
-    w->para(out, "Not yet reviewed.", 1);
-    w->heading(out, 2, "4. Could Be Better");
-    w->para(out, "Not yet reviewed.", 1);
+    root_section(w, out, &d);
+    list_section(w, out, &d, "3. Worked Well", REVIEW_WELL, d.well, d.nwell);
+    list_section(w, out, &d, "4. Could Be Better", REVIEW_BETTER, d.better,
+                 d.nbetter);
     actions_section(w, out, &d, now);
-
-    w->heading(out, 2, "Security Layers");
-    if (d.inc.severity <= 1)
-        w->para(out,
-                "Not yet assessed: the review asks which layers were applied "
-                "and which should reasonably have caught this bug.",
-                1);
-    else
-        w->para(out, "Not required: the analysis applies to SEV1 or worse.",
-                1);
+    layers_section(w, out, &d);
     edits_appendix(w, out, &d);
     w->end(out);
     doc_free(&d);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.h"
 #include "outbox.h"
+#include "review.h"
 #include "strbuf.h"
 #include "unit.h"
 
@@ -104,24 +105,13 @@ event_tx(struct incidents *in, struct chat_platform *p,
 static int
 nudge(struct work *w, const char *author)
 {
-    struct chat_target to = {0};
-    struct chat_msg m;
-    int rc;
-
-    to.room = w->ev->room;
-    to.user = author;
-    to.flags = CHAT_POST_EPHEMERAL;
-    chat_msg_init(&m);
-    chat_msg_text(&m, "Your message is on the timeline as you wrote it. A "
-                      "blameless review describes conditions and systems, "
-                      "not people: what made this possible (a missing "
-                      "check, an unclear runbook, an alert that did not "
-                      "fire)? You can edit the message to say so.");
-    rc = m.err ? m.err
-               : outbox_post(w->in->c->outbox, w->p->ops->name, &to, &m,
-                             NULL);
-    chat_msg_cleanup(&m);
-    return rc;
+    return incident_nudge(w->in, w->p->ops->name, w->ev->room, author,
+                          "Your message is on the timeline as you wrote "
+                          "it. A blameless review describes conditions and "
+                          "systems, not people: what made this possible (a "
+                          "missing check, an unclear runbook, an alert that "
+                          "did not fire)? You can edit the message to say "
+                          "so.");
 }
 
 /* tag - in tx: record the message on the timeline once, at its own time,
@@ -291,6 +281,8 @@ remember(struct work *w)
     /* an alarm's incident is led by the first responder who writes */
     if (!rc)
         rc = incident_first_responder(w->in, w->incident_id, ev->user);
+    if (!rc)
+        rc = review_hear(w->in, w->p, ev, w->incident_id, NULL);
     return rc;
 }
 
