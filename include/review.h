@@ -107,6 +107,9 @@ struct review_verdict {
  */
 struct review_verdict review_verdict(unsigned applied, unsigned caught);
 
+/* review_layer_list - append mask's layer names, "a, b and c", to out. */
+void review_layer_list(unsigned mask, struct strbuf *out);
+
 /* review_verdict_name - append "Underperformed: peer review, bug bounty",
  * "Not enough layers" or "Requirements not demanding enough" (both kinds:
  * the first, then "; " and the second) to out. */

@@ -136,8 +136,15 @@ check "a later remind sends nothing" \
 IN
 check "a second incident is resolved" \
     grep -q 'INC-2 resolved after 1h 0m' "$dir/inc2.out"
-db "insert into answers (incident_id, question, seq, answer, answered_by, answered_at)
-    values (2, 'summary', 1, 'the cache was cold', 'bob', $(( $(date -u -d 2030-04-01T10:00:00Z +%s) * 1000 )))"
+"$pmbot" shell >"$dir/start2.out" 2>&1 <<'IN'
+/as bob
+/join inc-20300401-cache-misses
+/clock 2030-04-01T10:00:00Z
+!pm start
+stop
+IN
+check "the review of the second incident starts" \
+    grep -q 'Blameless review of INC-2' "$dir/start2.out"
 "$pmbot" remind --dry-run --now 2030-04-02T10:00:00Z >"$dir/dry3.out" 2>&1
 check "the dry run has no reminder for a started review" \
     sh -c "grep -q '^0 reminders due' '$dir/dry3.out' && ! grep -q 'INC-2' '$dir/dry3.out'"

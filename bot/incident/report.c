@@ -661,7 +661,8 @@ missing_note(const struct writer *w, struct strbuf *o, const struct doc *d)
     size_t n = 0;
     struct strbuf sb;
 
-    if (d->has_rev && d->rev.state == REVIEW_DONE)
+    /* /pm layers alone asks none of the rest */
+    if (d->has_rev && d->rev.state == REVIEW_DONE && !d->rev.layers_only)
         return;
     if (!d->inc.root_cause && !(d->has_rev && d->rev.root_action))
         miss[n++] = "Root Cause";
@@ -742,8 +743,7 @@ verdict_part(const struct writer *w, struct strbuf *o,
 {
     static const char *const found[] = {"production", "pre-production"};
     static const char *const head[] = {"Layer", "Applied",
-                                       "Should / would it reasonably have "
-                                       "caught this bug?"};
+                                       "Should / would it have caught it?"};
     unsigned applied = (unsigned)d->rev.applied;
     char *props[REVIEW_MAX_PROPOSALS];
     struct strbuf sb;
@@ -776,10 +776,13 @@ verdict_part(const struct writer *w, struct strbuf *o,
         review_verdict_name(&only, &sb);
         w->para(o, strbuf_str(&sb), STRONG);
         strbuf_puts(o, w == &md ? "\n" : "");
-        w->para(o,
-                "An applied layer should reasonably have caught this bug: "
-                "it underperformed, and the action is to strengthen it.",
-                PLAIN);
+        strbuf_reset(&sb);
+        strbuf_puts(&sb, "Applied, and should reasonably have caught this "
+                         "bug: ");
+        review_layer_list(v->under, &sb);
+        strbuf_puts(&sb, ". It underperformed; the action is to strengthen "
+                         "it.");
+        w->para(o, strbuf_str(&sb), PLAIN);
     }
     if (v->kinds & REVIEW_NOT_ENOUGH_LAYERS) {
         strbuf_reset(&sb);
@@ -791,11 +794,12 @@ verdict_part(const struct writer *w, struct strbuf *o,
                            : "");
         w->para(o, strbuf_str(&sb), STRONG);
         strbuf_puts(o, w == &md ? "\n" : "");
-        w->para(o,
-                "A layer that was not applied would reasonably have caught "
-                "it: the risk or complexity was misclassified, so the "
-                "classification process must be strengthened.",
-                PLAIN);
+        strbuf_reset(&sb);
+        strbuf_puts(&sb, "Not applied, and would reasonably have caught it: ");
+        review_layer_list(v->missing, &sb);
+        strbuf_puts(&sb, ". The risk or complexity was misclassified, so the "
+                         "classification process must be strengthened.");
+        w->para(o, strbuf_str(&sb), PLAIN);
     }
     if (v->kinds & REVIEW_NOT_DEMANDING) {
         w->para(o, "Verdict: Requirements not demanding enough", STRONG);

@@ -280,8 +280,8 @@ verdict_msg(struct talk *t, struct chat_msg *m)
                      "in 14 days):");
     for (size_t i = 0; i < n; i++)
         chat_msg_text(m, "\n%zu. %s", i + 1, props[i]);
-    chat_msg_text(m, "\nReply `accept` (all), `accept 1 3` (some) or `next` "
-                     "(none).");
+    chat_msg_text(m, "\nReply `accept` (all), `accept` with their numbers "
+                     "(some, e.g. `accept 1`) or `next` (none).");
     review_proposals_free(props, n);
     strbuf_cleanup(&name);
     return m->err;

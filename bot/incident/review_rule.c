@@ -229,9 +229,8 @@ review_row_verdict(const struct review_row *r, struct review_verdict *v)
     return 1;
 }
 
-/* layer_list - "a, b and c" of mask */
-static void
-layer_list(unsigned mask, struct strbuf *out)
+void
+review_layer_list(unsigned mask, struct strbuf *out)
 {
     int n = 0, total = __builtin_popcount(mask);
 
@@ -250,7 +249,7 @@ review_verdict_name(const struct review_verdict *v, struct strbuf *out)
 {
     if (v->kinds & REVIEW_UNDERPERFORMED) {
         strbuf_puts(out, "Underperformed: ");
-        layer_list(v->under, out);
+        review_layer_list(v->under, out);
         if (v->kinds & REVIEW_NOT_ENOUGH_LAYERS)
             strbuf_puts(out, "; Not enough layers");
     } else if (v->kinds & REVIEW_NOT_ENOUGH_LAYERS) {
@@ -289,7 +288,7 @@ review_proposals(const struct review_verdict *v, char **out, size_t *n)
         strbuf_reset(&sb);
         strbuf_puts(&sb, "Review how risk and complexity are classified "
                          "(would have required ");
-        layer_list(v->missing, &sb);
+        review_layer_list(v->missing, &sb);
         strbuf_puts(&sb, ")");
         if (strbuf_error(&sb) || !(out[(*n)++] = bot_strdup(strbuf_str(&sb))))
             goto nomem;
