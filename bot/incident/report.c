@@ -193,11 +193,46 @@ html_begin(struct strbuf *o, const char *title)
     strbuf_puts(o, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                    "<title>");
     report_html_escape(o, title);
-    strbuf_puts(o, "</title>\n<style>body{font-family:sans-serif;max-width:"
-                   "60em;margin:2em auto}table{border-collapse:collapse}"
-                   "td,th{border:1px solid #ccc;padding:.3em .6em;"
-                   "text-align:left;vertical-align:top}</style>"
-                   "</head><body>\n<h1>");
+    /* one printable page: a document for the meeting, no external
+     * assets (tables keep their rows whole, headings their content) */
+    strbuf_puts(o, "</title>\n<style>\n"
+                   "@page{size:auto;margin:18mm 16mm}\n"
+                   "html{background:#fff}\n"
+                   "body{font:11pt/1.5 Charter,Georgia,Cambria,"
+                   "Times New Roman,serif;color:#222;max-width:50em;"
+                   "margin:2em auto;padding:0 1.5em}\n"
+                   "h1,h2,h3{font-family:system-ui,Segoe UI,Helvetica,Arial,"
+                   "sans-serif;line-height:1.25;color:#111;"
+                   "break-after:avoid}\n"
+                   "h1{font-size:1.6em;margin:0 0 .6em;padding-bottom:.3em;"
+                   "border-bottom:2px solid #333}\n"
+                   "h2{font-size:1.2em;margin:1.6em 0 .5em;"
+                   "padding-bottom:.15em;border-bottom:1px solid #bbb}\n"
+                   "h3{font-size:1.05em;margin:1.2em 0 .4em}\n"
+                   "p,ul{margin:.5em 0}ul{padding-left:1.4em}li{"
+                   "margin:.2em 0}\n"
+                   "table{border-collapse:collapse;width:100%;"
+                   "margin:.6em 0 1em;font-size:.95em}\n"
+                   "tr{break-inside:avoid}\n"
+                   "th,td{border:1px solid #999;padding:.3em .55em;"
+                   "text-align:left;vertical-align:top}\n"
+                   "th{background:#e8e8e8;vertical-align:bottom;"
+                   "font-family:system-ui,Segoe UI,Helvetica,Arial,"
+                   "sans-serif;font-size:.9em;font-weight:600}\n"
+                   "h1+table{width:auto;font-size:.9em;margin-bottom:.4em}\n"
+                   "h1+table+p,h1+table+p+p{margin:.15em 0;font-size:.9em;"
+                   "color:#444}\n"
+                   "p.note{color:#666;font-size:.95em}\n"
+                   "p strong{display:block;font-family:system-ui,Segoe UI,"
+                   "Helvetica,Arial,sans-serif;font-weight:600;"
+                   "font-size:.95em;margin:1.2em 0 .2em;padding:.4em .7em;"
+                   "border-left:4px solid #333;background:#f0f0f0;"
+                   "break-after:avoid}\n"
+                   "@media print{body{max-width:none;margin:0;padding:0 2px;"
+                   "color:#000;font-size:10.5pt}h1,h2,h3,th{color:#000}th,"
+                   "p strong{-webkit-print-color-adjust:exact;"
+                   "print-color-adjust:exact}a{color:#000}}\n"
+                   "</style></head><body>\n<h1>");
     report_html_escape(o, title);
     strbuf_puts(o, "</h1>\n");
 }
