@@ -59,7 +59,7 @@ const char *review_layer_name(int i);
  * ';' separate too) into *mask (bit i: layer i). Names are matched
  * case-insensitively, ignoring blanks and hyphens, with common aliases
  * ("unit tests", "e2e", "fuzzing", "code review", "audit", "bounty", ...);
- * "none" alone is 0. BOT_EINVAL with *bad (nullable) a new copy of the
+ * "none" alone is 0 (with other names, BOT_EINVAL and *bad NULL). BOT_EINVAL with *bad (nullable) a new copy of the
  * first unknown name, at most 64 bytes (free with bot_free), or NULL for an
  * empty list; *mask is 0 on error.
  */
@@ -115,8 +115,9 @@ void review_layer_list(unsigned mask, struct strbuf *out);
  * the first, then "; " and the second) to out. */
 void review_verdict_name(const struct review_verdict *v, struct strbuf *out);
 
-/* review_row_verdict - 1 and *v when the review of r reached its verdict
- * (the bug found in production or pre-production, the layers answered);
+/* review_row_verdict - 1 and *v when the review of r has a verdict (the
+ * bug found in production or pre-production, the applied layers and all
+ * eight yes/no questions answered);
  * 0 otherwise. */
 int review_row_verdict(const struct review_row *r, struct review_verdict *v);
 

@@ -434,8 +434,10 @@ struct review_row {
     int64_t incident_id;
     int state;           /* enum review_state */
     int step;            /* enum review_step */
-    int layers_only;     /* started with /pm layers */
+    int layers_only;     /* this run is /pm layers alone */
     int64_t thread_row;  /* outbox row of the parent message; 0 none */
+    char *thread_id;     /* that message's id, once known; nullable */
+    int full_done;       /* the whole questionnaire has been through */
     int found;           /* enum review_found; -1 not answered */
     int64_t applied;     /* mask of layers; -1 not answered */
     unsigned caught;     /* layers answered yes */

@@ -161,6 +161,8 @@ static const char *const migrations[] = {
     " step INTEGER NOT NULL,"
     " layers_only INTEGER NOT NULL DEFAULT 0,"
     " thread_row INTEGER,"
+    " thread_id TEXT,"
+    " full_done INTEGER NOT NULL DEFAULT 0,"
     " found INTEGER CHECK (found BETWEEN 0 AND 2),"
     " applied INTEGER,"
     " caught INTEGER NOT NULL DEFAULT 0,"

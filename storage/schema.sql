@@ -175,7 +175,9 @@ CREATE TABLE roles (
 
 -- the blameless review (include/review.h): state 0 running, 1 stopped,
 -- 2 done; step an enum review_step; thread_row the outbox row of the
--- parent message whose thread holds the questions; found NULL unanswered,
+-- parent message whose thread holds the questions, thread_id that
+-- message's id once it is known; full_done 1 once the whole questionnaire
+-- (not only /pm layers) has been through; found NULL unanswered,
 -- 0 production, 1 pre-production, 2 earlier; applied, caught (answered
 -- yes), asked (answered) masks of the eight layers; skipped a mask of
 -- steps; accepted a mask of the verdict's proposals (NULL unanswered);
@@ -186,6 +188,8 @@ CREATE TABLE reviews (
     step        INTEGER NOT NULL,
     layers_only INTEGER NOT NULL DEFAULT 0,
     thread_row  INTEGER,
+    thread_id   TEXT,
+    full_done   INTEGER NOT NULL DEFAULT 0,
     found       INTEGER CHECK (found BETWEEN 0 AND 2),
     applied     INTEGER,
     caught      INTEGER NOT NULL DEFAULT 0,

@@ -197,14 +197,14 @@ static const char *const sql[ST__COUNT] = {
                       " coalesce(thread_row, 0), coalesce(found, -1),"
                       " coalesce(applied, -1), caught, asked, skipped,"
                       " coalesce(accepted, -1), coalesce(root_action, 0),"
-                      " started_by, started_at, updated_at"
-                      " FROM reviews WHERE incident_id = ?1",
+                      " started_by, started_at, updated_at, thread_id,"
+                      " full_done FROM reviews WHERE incident_id = ?1",
     [ST_REVIEW_PUT] = "INSERT OR REPLACE INTO reviews (incident_id, state,"
                       " step, layers_only, thread_row, found, applied,"
                       " caught, asked, skipped, accepted, root_action,"
-                      " started_by, started_at, updated_at) VALUES (?1, ?2,"
-                      " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                      " ?15)",
+                      " started_by, started_at, updated_at, thread_id,"
+                      " full_done) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                      " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [ST_ANSWER_ADD] = "INSERT INTO answers (incident_id, question, seq,"
                       " answer, answered_by, answered_at) SELECT ?1, ?2,"
                       " coalesce(max(seq), 0) + 1, ?3, ?4, ?5 FROM answers"

@@ -13,6 +13,7 @@ void
 store_review_clear(struct review_row *r)
 {
     bot_free(r->started_by);
+    bot_free(r->thread_id);
     memset(r, 0, sizeof(*r));
 }
 
@@ -37,6 +38,8 @@ read_review(sqlite3_stmt *st, void *p)
     r->started_by = store_col_text(st, 12, &rc);
     r->started_at = sqlite3_column_int64(st, 13);
     r->updated_at = sqlite3_column_int64(st, 14);
+    r->thread_id = store_col_text(st, 15, &rc);
+    r->full_done = sqlite3_column_int(st, 16);
     return rc;
 }
 
@@ -84,6 +87,8 @@ store_review_put(struct store *s, const struct review_row *r)
     store_bind_text(st, 13, r->started_by);
     sqlite3_bind_int64(st, 14, r->started_at);
     sqlite3_bind_int64(st, 15, r->updated_at);
+    store_bind_text(st, 16, r->thread_id);
+    sqlite3_bind_int(st, 17, r->full_done);
     return store_done(s, st);
 }
 

@@ -298,6 +298,45 @@ acked "$e" >/dev/null
 check "/pm report publishes the document" \
     until_true 10 '.files | length == 1 and (.[0].content | contains("## 1. Incident Timeline"))'
 
+# 13b. the blameless review on Slack: the questions are a thread under one
+# parent message, its replies are the answers, the channel's chatter is not
+e=$(ctl slash '{"command":"/incident","text":"start sev2 Cache stampede","user_id":"U1","channel_id":"CGEN"}' | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "an incident to review has its channel" \
+    until_true 5 ".channels[] | select(.name == \"inc-$day-cache-stampede\")"
+rchan=$(state | jq -r ".channels[] | select(.name == \"inc-$day-cache-stampede\") | .id")
+rinc=$(db "select id from incidents where channel = '$rchan'")
+e=$(ctl slash "{\"command\":\"/incident\",\"text\":\"resolve\",\"user_id\":\"U1\",\"channel_id\":\"$rchan\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+e=$(ctl slash "{\"command\":\"/pm\",\"text\":\"start\",\"user_id\":\"U1\",\"channel_id\":\"$rchan\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+check "the review's parent message is posted in the channel" \
+    until_true 5 "[.messages[\"$rchan\"][] | select((.text | contains(\"One question at a time\")) and (.thread_ts == null or .thread_ts == .ts))] | length == 1"
+parent=$(state | jq -r "[.messages[\"$rchan\"][] | select(.text | contains(\"One question at a time\"))][0].ts")
+check "the first question is in its thread" \
+    until_true 5 "[.messages[\"$rchan\"][] | select(.thread_ts == \"$parent\" and (.text | contains(\"Question 1 of 5\")))] | length == 1"
+# qs N: the thread holds N questions
+qs() { until_true 5 "[.messages[\"$rchan\"][] | select(.thread_ts == \"$parent\" and (.text | contains(\"Question\")))] | length == $1"; }
+reply() {
+    e=$(ctl message "{\"channel\":\"$rchan\",\"user\":\"$1\",\"text\":\"$2\",\"thread_ts\":\"$parent\"}" | jq -r .envelope_id)
+    acked "$e" >/dev/null
+}
+reply U2 next
+check "a reply in the thread steers it" qs 2
+reply U2 "The cache expired for every key at once"
+check "a reply in the thread answers it" qs 3
+e=$(ctl message "{\"channel\":\"$rchan\",\"user\":\"U3\",\"text\":\"coffee anyone?\"}" | jq -r .envelope_id)
+acked "$e" >/dev/null
+reply U3 "the breaker held"
+reply U4 "the breaker held"
+check "two people answering are both recorded; the chatter is not" \
+    [ "$(db "select count(*) from answers where incident_id = $rinc and question = 'worked_well'")" = 2 ]
+check "each answer gets a ✅" \
+    until_true 5 "[.calls[] | select(.method == \"reactions.add\" and .args.channel == \"$rchan\" and .args.name == \"white_check_mark\")] | length == 3"
+reply U2 status
+check "status answers in the thread" \
+    until_true 5 "[.messages[\"$rchan\"][] | select(.thread_ts == \"$parent\" and (.text | contains(\"question 3 of 5 (Worked well)\")))] | length == 1"
+
 # 14. fetches waiting behind one answered 500 ms late, in three channels:
 # after link_disabled (pmbot stops reconnecting, the Web API still works)
 # they are still made; a batch failing over one bad ts is asked one by

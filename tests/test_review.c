@@ -72,6 +72,9 @@ words__an_unknown_layer_is_named_and_nothing_taken(void **state)
     assert_int_equal(m, 0);
     bot_free(bad);
     bad = NULL;
+    assert_int_equal(review_parse_layers("none, unit tests", &m, &bad),
+                     BOT_EINVAL); /* none stands alone */
+    assert_null(bad);
     assert_int_equal(review_parse_layers(" , ", &m, &bad), BOT_EINVAL);
     assert_null(bad);
     /* "and" inside a word is not a separator */
@@ -682,6 +685,41 @@ review__layers_alone_on_a_sev2(void **state)
     bot_free(doc);
 }
 
+static void
+review__layers_first_then_the_rest_and_no_skipped_layer(void **state)
+{
+    struct world *w = *state;
+    char *doc;
+
+    incident(w, 2);
+    send(w, "alice", "C1", "/pm layers");
+    reply(w, "bob", "production");
+    reply(w, "bob", "back");
+    reply(w, "bob", "on mars"); /* refused: the answer given stays */
+    reply(w, "bob", "next");
+    assert_non_null(strstr(last_post(w), "Which layers were applied?"));
+    reply(w, "bob", "unit tests");
+    reply(w, "bob", "skip");
+    assert_non_null(strstr(last_post(w), "needs every layer's"));
+    for (int i = 0; i < 8; i++)
+        reply(w, "bob", i == 0 ? "yes" : "no");
+    reply(w, "bob", "accept");
+    /* the questionnaire still runs, without asking the layers again */
+    send(w, "alice", "C1", "/pm start");
+    assert_non_null(strstr(last_post(w), "Question 1 of 5"));
+    reply(w, "bob", "next");
+    reply(w, "bob", "an expired certificate");
+    reply(w, "bob", "next");
+    reply(w, "bob", "next");
+    reply(w, "bob", "next");
+    assert_non_null(strstr(last_post(w), "The blameless review of INC-1 is "
+                                         "complete"));
+    doc = document(w);
+    assert_null(strstr(doc, "still missing"));
+    assert_non_null(strstr(doc, "**Verdict: Underperformed: unit testing**"));
+    bot_free(doc);
+}
+
 static size_t
 nudges_to(struct world *w, const char *user)
 {
@@ -761,6 +799,7 @@ main(void)
         T(review__every_layer_performed_is_not_demanding),
         T(review__found_earlier_ends_the_analysis),
         T(review__layers_alone_on_a_sev2),
+        T(review__layers_first_then_the_rest_and_no_skipped_layer),
         T(review__blaming_answers_are_recorded_and_answered_privately),
         T(review__hostile_answers_are_stored_verbatim_and_inert),
     };

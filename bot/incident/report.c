@@ -697,7 +697,7 @@ missing_note(const struct writer *w, struct strbuf *o, const struct doc *d)
     struct strbuf sb;
 
     /* /pm layers alone asks none of the rest */
-    if (d->has_rev && d->rev.state == REVIEW_DONE && !d->rev.layers_only)
+    if (d->has_rev && d->rev.full_done)
         return;
     if (!d->inc.root_cause && !(d->has_rev && d->rev.root_action))
         miss[n++] = "Root Cause";
@@ -883,7 +883,7 @@ layers_section(const struct writer *w, struct strbuf *o, const struct doc *d)
         strbuf_init(&sb, 0);
         strbuf_printf(&sb,
                       "Not assessed: the analysis applies to SEV1 or worse, "
-                      "and this was %s (/pm layers runs it anyway).",
+                      "and this was %s (`pm layers` runs it anyway).",
                       incident_sev_name(d->inc.severity));
         w->para(o, strbuf_str(&sb), EMPHASIS);
         strbuf_cleanup(&sb);

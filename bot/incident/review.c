@@ -84,7 +84,14 @@ say(struct talk *t, struct chat_msg *m)
     struct core *c = t->in->c;
     int rc = m->err;
 
-    if (!rc)
+    /* in the thread: by its id once known (the parent's outbox row may
+     * be pruned by then), else after the parent row */
+    if (!rc && t->r.thread_id)
+        rc = outbox_post(c->outbox, t->p->ops->name,
+                         &(struct chat_target){.room = t->inc.channel,
+                                               .thread_id = t->r.thread_id},
+                         m, NULL);
+    else if (!rc)
         rc = outbox_reply(c->outbox, t->p->ops->name, t->inc.channel,
                           t->r.thread_row, m, NULL);
     chat_msg_cleanup(m);
@@ -159,6 +166,20 @@ new_action(struct talk *t, const char *text, int days, int64_t *id,
 
 /* --- the questions --- */
 
+/* shown - text as it may be published: pasted secrets redacted (scrub.h);
+ * a new string, NULL on ENOMEM */
+static char *
+shown(const char *text)
+{
+    char *s = bot_strdup(text);
+
+    if (s && scrub(&s)) {
+        bot_free(s);
+        s = NULL;
+    }
+    return s;
+}
+
 static void
 list_answers(struct talk *t, const char *q, struct chat_msg *m, size_t *n)
 {
@@ -171,8 +192,16 @@ list_answers(struct talk *t, const char *q, struct chat_msg *m, size_t *n)
     }
     if (*n)
         chat_msg_text(m, "\nSo far:");
-    for (size_t i = 0; i < *n; i++)
-        chat_msg_text(m, "\n%lld. %s", (long long)a[i].seq, a[i].text);
+    for (size_t i = 0; i < *n; i++) {
+        char *s = shown(a[i].text);
+
+        if (!s) {
+            m->err = BOT_ENOMEM;
+            break;
+        }
+        chat_msg_text(m, "\n%lld. %s", (long long)a[i].seq, s);
+        bot_free(s);
+    }
     store_answer_list_free(a, *n);
 }
 
@@ -313,8 +342,14 @@ ask(struct talk *t)
                           "about conditions and systems; `unknown` if it is "
                           "not known yet (an action is then made for the "
                           "commander to find it).");
-        if (t->inc.root_cause)
-            chat_msg_text(&m, "\nSo far: %s", t->inc.root_cause);
+        if (t->inc.root_cause) {
+            char *s = shown(t->inc.root_cause);
+
+            chat_msg_text(&m, "\nSo far: %s", s ? s : "");
+            if (!s)
+                m.err = BOT_ENOMEM;
+            bot_free(s);
+        }
         break;
     case REVIEW_WELL:
     case REVIEW_BETTER:
@@ -345,7 +380,8 @@ ask(struct talk *t)
         break;
     case REVIEW_VERDICT_Q:
         chat_msg_nl(&m);
-        verdict_msg(t, &m);
+        if (verdict_msg(t, &m) && !m.err)
+            m.err = BOT_ENOMEM;
         break;
     default: {
         int i = step - REVIEW_LAYER_Q;
@@ -372,6 +408,8 @@ finish(struct talk *t)
 
     t->r.state = REVIEW_DONE;
     t->r.step = REVIEW_END;
+    if (!t->r.layers_only)
+        t->r.full_done = 1;
     chat_msg_init(&m);
     chat_msg_bold(&m, "%s of INC-%lld is complete.",
                   t->r.layers_only ? "The security-layer analysis"
@@ -394,7 +432,13 @@ finish(struct talk *t)
 static int
 go(struct talk *t, int step)
 {
-    if (step == REVIEW_FOUND_Q && !asks_layers(t))
+    struct review_verdict v;
+
+    /* not asked below SEV1; not again when /pm layers settled them */
+    if (step == REVIEW_FOUND_Q &&
+        (!asks_layers(t) ||
+         (!t->r.layers_only && (t->r.found == REVIEW_FOUND_EARLIER ||
+                                review_row_verdict(&t->r, &v)))))
         step = REVIEW_END;
     t->r.step = step;
     if (step >= REVIEW_END)
@@ -457,9 +501,17 @@ skip(struct talk *t)
 {
     int step = t->r.step;
 
+    if (step >= REVIEW_LAYER_Q && step < REVIEW_VERDICT_Q)
+        return sayf(t, "The verdict needs every layer's `yes` or `no`; "
+                       "`stop` pauses the review, `back` goes back.");
     t->r.skipped |= 1u << step;
-    if (step == REVIEW_FOUND_Q || step == REVIEW_APPLIED_Q)
-        return go(t, REVIEW_END); /* no verdict without them */
+    if (step == REVIEW_FOUND_Q || step == REVIEW_APPLIED_Q) {
+        /* no verdict without them */
+        t->r.applied = -1;
+        if (step == REVIEW_FOUND_Q)
+            t->r.found = REVIEW_FOUND_NONE;
+        return go(t, REVIEW_END);
+    }
     if (step == REVIEW_VERDICT_Q)
         t->r.accepted = 0;
     return go(t, step + 1);
@@ -569,8 +621,15 @@ answer_actions(struct talk *t, const char *text)
     }
     if (rc)
         return rc;
-    chat_msg_text(&m, "ACT-%lld added: %s \xe2\x80\x94 ", (long long)id,
-                  a.text);
+    {
+        char *s = shown(a.text);
+
+        chat_msg_text(&m, "ACT-%lld added: %s \xe2\x80\x94 ", (long long)id,
+                      s ? s : "");
+        if (!s)
+            m.err = BOT_ENOMEM;
+        bot_free(s);
+    }
     chat_msg_user(&m, a.assignee);
     chat_msg_text(&m, ", by %s.", a.due_date);
     store_action_clear(&a);
@@ -709,11 +768,12 @@ answer(struct talk *t, const char *text)
     case REVIEW_ACTIONS:
         return answer_actions(t, text);
     case REVIEW_FOUND_Q:
-        t->r.found = review_parse_found(text);
-        if (t->r.found == REVIEW_FOUND_NONE)
+        yes = review_parse_found(text);
+        if (yes == REVIEW_FOUND_NONE)
             return sayf(t, "Where was it found? `production`, "
                            "`pre-production` (the last layer before "
                            "production) or `earlier`.");
+        t->r.found = yes;
         rc = recorded(t);
         if (rc)
             return rc;
@@ -779,6 +839,10 @@ in_thread(struct talk *t, const struct chat_event *ev, int *yes)
         *yes = 1;
         return BOT_OK;
     }
+    if (t->r.thread_id) {
+        *yes = ev->thread_id && !strcmp(ev->thread_id, t->r.thread_id);
+        return BOT_OK;
+    }
     rc = store_outbox_result(t->in->c->store, t->r.thread_row, &parent,
                              &state);
     if (rc == BOT_ENOTFOUND) { /* pruned: the thread is long gone */
@@ -787,11 +851,13 @@ in_thread(struct talk *t, const struct chat_event *ev, int *yes)
     }
     if (rc)
         return rc;
-    if (parent)
+    if (parent) {
         *yes = ev->thread_id && !strcmp(ev->thread_id, parent);
-    else if (state != 0) /* the parent failed: the questions are in the room */
+        t->r.thread_id = parent; /* kept with the review from now on */
+        return BOT_OK;
+    }
+    if (state != 0) /* the parent failed: the questions are in the room */
         *yes = !ev->thread_id;
-    bot_free(parent);
     return BOT_OK;
 }
 
@@ -918,13 +984,22 @@ review_start(struct incidents *in, const struct asker *a,
         rc = sayf(&t, "Resuming the review where it stopped.");
         if (!rc)
             rc = ask(&t);
+    } else if (t.r.state == REVIEW_DONE && !layers && !t.r.full_done) {
+        /* /pm layers ran alone: now the rest of the questionnaire */
+        t.r.state = REVIEW_RUNNING;
+        t.r.layers_only = 0;
+        t.r.step = REVIEW_TIMELINE;
+        rc = sayf(&t, "The rest of the blameless review, from the "
+                      "timeline.");
+        if (!rc)
+            rc = ask(&t);
     } else if (t.r.state == REVIEW_DONE && layers && t.r.found < 0) {
         /* the review ran without the layers: run them now */
         t.r.state = REVIEW_RUNNING;
         t.r.layers_only = 1;
         t.r.step = REVIEW_FOUND_Q;
         t.r.skipped &= ~((1u << REVIEW_FOUND_Q) | (1u << REVIEW_APPLIED_Q));
-        rc = sayf(&t, "The security-layer analysis, in this thread.");
+        rc = sayf(&t, "The security-layer analysis of this incident.");
         if (!rc)
             rc = ask(&t);
     } else {
@@ -963,6 +1038,7 @@ review_summary(struct incidents *in, const struct incident *inc,
     struct answer *a = NULL;
     struct action *acts = NULL;
     size_t nw = 0, nb = 0, nact = 0;
+    struct review_verdict v;
     char *root = NULL;
     int rc, have;
 
@@ -1000,10 +1076,7 @@ review_summary(struct incidents *in, const struct incident *inc,
     chat_msg_text(m, "Security layers: ");
     if (have && r.found == REVIEW_FOUND_EARLIER) {
         chat_msg_text(m, "found earlier, the layers did their job");
-    } else if (have && r.applied >= 0 &&
-               (r.asked & REVIEW_ALL_LAYERS) == REVIEW_ALL_LAYERS) {
-        struct review_verdict v = review_verdict((unsigned)r.applied,
-                                                 r.caught);
+    } else if (have && review_row_verdict(&r, &v)) {
         struct strbuf name;
 
         strbuf_init(&name, 0);

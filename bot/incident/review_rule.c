@@ -115,7 +115,7 @@ review_parse_layers(const char *text, unsigned *mask, char **bad)
 {
     const char *p = text, *b, *e;
     unsigned m = 0;
-    int items = 0;
+    int items = 0, none = 0;
 
     *mask = 0;
     if (bad)
@@ -127,6 +127,7 @@ review_parse_layers(const char *text, unsigned *mask, char **bad)
             continue;
         items++;
         if ((size_t)(e - b) == 4 && !strncasecmp(b, "none", 4)) {
+            none = 1;
             continue;
         }
         i = layer_of(b, (size_t)(e - b));
@@ -142,8 +143,8 @@ review_parse_layers(const char *text, unsigned *mask, char **bad)
         }
         m |= 1u << i;
     }
-    if (!items)
-        return BOT_EINVAL;
+    if (!items || (none && items > 1))
+        return BOT_EINVAL; /* "none" stands alone */
     *mask = m;
     return BOT_OK;
 }
@@ -223,7 +224,7 @@ int
 review_row_verdict(const struct review_row *r, struct review_verdict *v)
 {
     if (r->found < 0 || r->found == REVIEW_FOUND_EARLIER || r->applied < 0 ||
-        r->step < REVIEW_VERDICT_Q)
+        (r->asked & REVIEW_ALL_LAYERS) != REVIEW_ALL_LAYERS)
         return 0;
     *v = review_verdict((unsigned)r->applied, r->caught);
     return 1;
