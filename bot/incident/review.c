@@ -285,7 +285,7 @@ layers_line(struct chat_msg *m)
         chat_msg_text(m, "%s%s", i ? ", " : "", review_layer_name(i));
 }
 
-/* proposals_msg - the verdict and its numbered proposals */
+/* verdict_msg - the verdict and its numbered proposals */
 static int
 verdict_msg(struct talk *t, struct chat_msg *m)
 {
