@@ -3,7 +3,10 @@
  * blame_patterns` and `secret_patterns` give one (blame.h, scrub.h).
  *
  * Owns: the compiled expression. Errors: BOT_EINVAL when it does not
- * compile (the one before is kept).
+ * compile, is longer than 4096 bytes, or would compile into more than
+ * about 20,000 pieces (glibc copies a repeated expression per repetition:
+ * `((a{99}){99}){99}` would take gigabytes), or stacks quantifiers (`a++`,
+ * undefined in POSIX, exponential in glibc); the one before is kept.
  */
 #ifndef PMBOT_PATTERN_H
 #define PMBOT_PATTERN_H

@@ -75,6 +75,15 @@ blame__the_users_pattern(void **state)
     assert_true(blame_found("a COWBOY change"));
     assert_int_equal(blame_configure("(open"), BOT_EINVAL);
     assert_true(blame_found("yolo deploy")); /* the old one kept */
+    /* what would take glibc gigabytes or forever to compile is refused */
+    assert_int_equal(blame_configure("nn++++++++++++++++++++++++egligent"),
+                     BOT_EINVAL);
+    assert_int_equal(blame_configure("N*++++++++++y"), BOT_EINVAL);
+    assert_int_equal(blame_configure("((a{99}){99}){99}"), BOT_EINVAL);
+    assert_int_equal(blame_configure("x{99999999999999999999}"), BOT_EINVAL);
+    assert_true(blame_found("yolo deploy"));
+    assert_int_equal(blame_configure("cowboy|yo(lo){1,3}|[+*]{2}"), BOT_OK);
+    assert_true(blame_found("yololo"));
     assert_int_equal(blame_configure(NULL), BOT_OK);
     assert_false(blame_found("yolo deploy"));
     blame_free();
