@@ -772,6 +772,12 @@ review__hostile_answers_are_stored_verbatim_and_inert(void **state)
     reply(w, "bob", "<!channel> @room | pipes | <script>x</script>");
     reply(w, "bob", "bad \xff\xfe bytes");
     assert_int_equal(answers(w, "worked_well"), 3);
+    /* asked again, the question repeats the long answer cut short */
+    reply(w, "bob", "back");
+    reply(w, "bob", "next");
+    assert_non_null(strstr(last_post(w), "1. xxx"));
+    assert_non_null(strstr(last_post(w), "x\xe2\x80\xa6\n2. "));
+    assert_true(strlen(last_post(w)) < 1000);
     doc = document(w);
     assert_non_null(strstr(doc, "\\<\\!channel\\> @room \\| pipes \\|"));
     assert_null(strstr(doc, "<script>"));

@@ -166,16 +166,34 @@ new_action(struct talk *t, const char *text, int days, int64_t *id,
 
 /* --- the questions --- */
 
-/* shown - text as it may be published: pasted secrets redacted (scrub.h);
- * a new string, NULL on ENOMEM */
+#define ECHO_MAX 300 /* bytes of an earlier answer a question repeats */
+
+/* shown - text as it may be published: pasted secrets redacted
+ * (scrub.h), cut after about max bytes (0: whole) at a character with
+ * "…", so a question repeating long answers stays one message; a new
+ * string, NULL on ENOMEM */
 static char *
-shown(const char *text)
+shown(const char *text, size_t max)
 {
     char *s = bot_strdup(text);
+    size_t n;
 
     if (s && scrub(&s)) {
         bot_free(s);
-        s = NULL;
+        return NULL;
+    }
+    if (s && max && (n = strlen(s)) > max) {
+        char *cut;
+
+        while (max && ((unsigned char)s[max] & 0xc0) == 0x80)
+            max--;
+        cut = bot_realloc(s, max + 4);
+        if (!cut) {
+            bot_free(s);
+            return NULL;
+        }
+        s = cut;
+        memcpy(s + max, "\xe2\x80\xa6", 4);
     }
     return s;
 }
@@ -193,7 +211,7 @@ list_answers(struct talk *t, const char *q, struct chat_msg *m, size_t *n)
     if (*n)
         chat_msg_text(m, "\nSo far:");
     for (size_t i = 0; i < *n; i++) {
-        char *s = shown(a[i].text);
+        char *s = shown(a[i].text, ECHO_MAX);
 
         if (!s) {
             m->err = BOT_ENOMEM;
@@ -224,17 +242,15 @@ timeline_q(struct talk *t, struct chat_msg *m)
     if (!n)
         chat_msg_text(m, "\nThe timeline is empty.");
     for (size_t i = 0; i < n; i++) {
-        char *text = bot_strdup(tl[i].text);
+        char *text;
 
         if (i == TIMELINE_SHOWN) {
             chat_msg_text(m, "\n\xe2\x80\xa6 and %zu more (`%cpm report` "
                              "has them all)",
                           n - i, t->p->ops->cmd_prefix);
-            bot_free(text);
             break;
         }
-        if (!text || scrub(&text)) {
-            bot_free(text);
+        if (!(text = shown(tl[i].text, ECHO_MAX))) {
             m->err = BOT_ENOMEM;
             break;
         }
@@ -343,7 +359,7 @@ ask(struct talk *t)
                           "not known yet (an action is then made for the "
                           "commander to find it).");
         if (t->inc.root_cause) {
-            char *s = shown(t->inc.root_cause);
+            char *s = shown(t->inc.root_cause, 3 * ECHO_MAX);
 
             chat_msg_text(&m, "\nSo far: %s", s ? s : "");
             if (!s)
@@ -622,7 +638,7 @@ answer_actions(struct talk *t, const char *text)
     if (rc)
         return rc;
     {
-        char *s = shown(a.text);
+        char *s = shown(a.text, 0);
 
         chat_msg_text(&m, "ACT-%lld added: %s \xe2\x80\x94 ", (long long)id,
                       s ? s : "");
