@@ -145,4 +145,59 @@ if diff -u tests/golden/e2e_review.html "$dir/review.html"; then
 else
     fail "the html document matches tests/golden/e2e_review.html"
 fi
+# 4. each verdict, and the analysis found earlier, not asked, or alone,
+# against its golden document: review_case NAME SEV, the replies on stdin
+review_case() {
+    cdb="$dir/$1.db"
+    {
+        cat <<IN
+/as alice
+/clock 2026-11-01T04:18:00Z
+!incident start sev$2 Token bridge paused after an upgrade
+/clock 2026-11-01T04:30:00Z
+relayer queue stuck at block 1,204,332
+/react 4 📌
+/clock 2026-11-01T05:00:00Z
+!incident resolve
+/as bob
+IN
+        cat
+    } | PMBOT_DB="$cdb" "$pmbot" shell >"$dir/$1.out" 2>&1
+    PMBOT_DB="$cdb" PMBOT_NOW=2026-11-02T00:00:00Z "$pmbot" report 1 \
+        >"$dir/$1.md"
+    PMBOT_DB="$cdb" PMBOT_NOW=2026-11-02T00:00:00Z "$pmbot" report 1 \
+        --format html >"$dir/$1.html"
+    for ext in md html; do
+        if diff -u "tests/golden/review_$1.$ext" "$dir/$1.$ext"; then
+            ok "$1: the document matches tests/golden/review_$1.$ext"
+        else
+            fail "$1: the document matches tests/golden/review_$1.$ext"
+        fi
+    done
+}
+# questionnaire: the five questions before the layers
+questionnaire() {
+    cat <<'IN'
+!pm start
+next
+The upgrade changed the message format without a version check
+the pause held
+next
+the relayer alert paged late
+next
+Version the bridge message format @bob 2026-11-30
+next
+IN
+}
+{ questionnaire; printf '%s\n' production 'unit tests, code review' \
+    no no no no yes no no no accept; } | review_case underperformed 1
+{ questionnaire; printf '%s\n' pre-production 'unit tests' \
+    no yes no no no no no no accept; } | review_case not_enough 1
+{ questionnaire; printf '%s\n' production \
+    'unit tests, e2e, peer review, external audit' \
+    no no no no no no no no next; } | review_case not_demanding 0
+{ questionnaire; echo earlier; } | review_case found_earlier 1
+questionnaire | review_case not_severe 3
+printf '%s\n' '!pm layers' production none no no no yes no no no no \
+    'accept 1' | review_case layers_alone 2
 [ "$fails" -eq 0 ]

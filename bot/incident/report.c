@@ -883,7 +883,9 @@ layers_section(const struct writer *w, struct strbuf *o, const struct doc *d)
         strbuf_init(&sb, 0);
         strbuf_printf(&sb,
                       "Not assessed: the analysis applies to SEV1 or worse, "
-                      "and this was %s (`pm layers` runs it anyway).",
+                      "and this was %s. \"pm layers\" assesses it anyway (/pm "
+                      "layers on Slack, !pm layers in the terminal and on "
+                      "Matrix).",
                       incident_sev_name(d->inc.severity));
         w->para(o, strbuf_str(&sb), EMPHASIS);
         strbuf_cleanup(&sb);
