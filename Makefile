@@ -157,6 +157,7 @@ bench: build/pmbot build/fake_slack
 
 valgrind: build/pmbot
 	@sh tests/e2e_shell.sh build/pmbot valgrind
+	@sh tests/e2e_review.sh build/pmbot valgrind
 
 install: build/pmbot
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/pmbot

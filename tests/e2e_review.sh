@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e_review.sh PMBOT - the blameless review typed into `pmbot shell`: a
+# e2e_review.sh PMBOT [valgrind] - the blameless review typed into `pmbot shell`: a
 # SEV1 incident's whole questionnaire with every steering word, a kill -9
 # in the middle (the restart resumes at the same question with the answers
 # so far), the "both" verdict, the document against
@@ -7,6 +7,11 @@
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero on any failure.
 . tests/lib.sh
 pmbot=$1
+wrap=""
+if [ "$2" = valgrind ]; then
+    wrap="valgrind -q --error-exitcode=99 --leak-check=full"
+    wrap="$wrap --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect"
+fi
 export PMBOT_DB="$dir/pmbot.db"
 export PMBOT_LOG_LEVEL=warn
 unset PMBOT_NOW SLACK_BOT_TOKEN SLACK_APP_TOKEN PMBOT_WEBHOOK_TOKEN
@@ -24,7 +29,7 @@ wait_for() {
 
 # 1. the incident, and the review up to worked well; then kill -9
 mkfifo "$dir/in"
-"$pmbot" shell <"$dir/in" >"$dir/s1.out" 2>"$dir/s1.err" &
+$wrap "$pmbot" shell <"$dir/in" >"$dir/s1.out" 2>"$dir/s1.err" &
 bpid=$!
 exec 3>"$dir/in"
 cat >&3 <<'IN'
@@ -73,7 +78,7 @@ check "a steering word with wrong arguments gets its usage" \
     grep -q '`skip` alone leaves this question' "$dir/s1.out"
 
 # 2. restarted: the same question, the answers so far, to the end
-"$pmbot" shell >"$dir/s2.out" 2>"$dir/s2.err" <<'IN'
+$wrap "$pmbot" shell >"$dir/s2.out" 2>"$dir/s2.err" <<'IN'
 /as carol
 /join inc-20261101-vault-drained-via-withdraw-reentrancy
 /clock 2026-11-01T06:00:00Z
@@ -104,6 +109,7 @@ accept 1
 !pm start
 !pm report
 IN
+check "the restarted shell exits cleanly" [ $? -eq 0 ]
 check "the restart resumes at the same question" \
     grep -q 'Review of INC-1: question 3 of 6 (Worked well)' "$dir/s2.out"
 check "the answer given before the kill is there once" \
@@ -132,7 +138,7 @@ check "the summary has the verdict and the open actions" \
 check "nothing on stderr" [ ! -s "$dir/s1.err" ] && [ ! -s "$dir/s2.err" ]
 
 # 3. the documents equal the golden files
-PMBOT_NOW=2026-11-02T00:00:00Z "$pmbot" report 1 >"$dir/review.md"
+PMBOT_NOW=2026-11-02T00:00:00Z $wrap "$pmbot" report 1 >"$dir/review.md"
 if diff -u tests/golden/e2e_review.md "$dir/review.md"; then
     ok "the document matches tests/golden/e2e_review.md"
 else
@@ -162,7 +168,8 @@ relayer queue stuck at block 1,204,332
 /as bob
 IN
         cat
-    } | PMBOT_DB="$cdb" "$pmbot" shell >"$dir/$1.out" 2>&1
+    } | PMBOT_DB="$cdb" $wrap "$pmbot" shell >"$dir/$1.out" 2>&1
+    check "$1: the shell exits cleanly" [ $? -eq 0 ]
     PMBOT_DB="$cdb" PMBOT_NOW=2026-11-02T00:00:00Z "$pmbot" report 1 \
         >"$dir/$1.md"
     PMBOT_DB="$cdb" PMBOT_NOW=2026-11-02T00:00:00Z "$pmbot" report 1 \
