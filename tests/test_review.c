@@ -434,6 +434,23 @@ review__questions_are_a_thread_and_only_its_replies_answer(void **state)
 }
 
 static void
+review__a_parent_that_failed_leaves_the_questions_in_the_channel(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    incident(w, 2);
+    f->fail_posts = 1; /* the parent: refused for good */
+    f->fail_rc = BOT_EINVAL;
+    send(w, "alice", "C1", "/pm start");
+    assert_non_null(strstr(last_post(w), "Question 1 of 5"));
+    assert_null(f->posts[f->nposts - 1].thread);
+    send(w, "bob", "C1", "next");
+    assert_non_null(strstr(last_post(w), "Question 2 of 5"));
+    assert_null(f->posts[f->nposts - 1].thread);
+}
+
+static void
 review__resumes_after_a_restart_and_after_stop(void **state)
 {
     struct world *w = *state;
@@ -798,6 +815,7 @@ main(void)
         cmocka_unit_test(words__accept_all_some_or_refused),
         cmocka_unit_test(verdict__follows_the_rule_in_all_four_cases),
         T(review__questions_are_a_thread_and_only_its_replies_answer),
+        T(review__a_parent_that_failed_leaves_the_questions_in_the_channel),
         T(review__resumes_after_a_restart_and_after_stop),
         T(review__refusals_say_why_and_change_nothing),
         T(review__underperformed_and_accepting_some_proposals),
