@@ -818,7 +818,7 @@ answer(struct talk *t, const char *text)
 
 static int
 load(struct talk *t, struct incidents *in, struct chat_platform *p,
-     int64_t incident_id)
+     int64_t incident_id, int running_only)
 {
     int rc;
 
@@ -827,7 +827,8 @@ load(struct talk *t, struct incidents *in, struct chat_platform *p,
     t->p = p;
     t->now = core_now_ms(in->c);
     rc = store_review_get(in->c->store, incident_id, &t->r);
-    if (!rc) {
+    /* a message while no review runs costs one lookup, not two */
+    if (!rc && (t->r.state == REVIEW_RUNNING || !running_only)) {
         rc = store_incident_get(in->c->store, incident_id, &t->inc);
         if (rc)
             store_review_clear(&t->r);
@@ -890,7 +891,7 @@ review_hear(struct incidents *in, struct chat_platform *p,
         *heard = 0;
     if (!ev->text || !chat_text_visible(ev->text))
         return BOT_OK;
-    rc = load(&t, in, p, incident_id);
+    rc = load(&t, in, p, incident_id, 1);
     if (rc == BOT_ENOTFOUND)
         return BOT_OK;
     if (rc)
@@ -977,7 +978,7 @@ review_start(struct incidents *in, const struct asker *a,
                "resolve it first";
         return BOT_EINVAL;
     }
-    rc = load(&t, in, a->p, inc->id);
+    rc = load(&t, in, a->p, inc->id, 0);
     if (rc && rc != BOT_ENOTFOUND)
         return rc;
     if (rc == BOT_ENOTFOUND) {
