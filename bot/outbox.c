@@ -573,12 +573,10 @@ ref_msg(struct flight *f, char **id)
 
     *id = NULL;
     rc = store_outbox_result(f->o->c->store, f->r.ref, id, &state);
-    if (rc)
-        return rc;
-    if (state == 0) {
+    if (rc || state == 0) {
         bot_free(*id);
         *id = NULL;
-        return BOT_ETIMEDOUT; /* not yet: waits for its post */
+        return rc ? rc : BOT_ETIMEDOUT; /* not yet: waits for its post */
     }
     return *id ? BOT_OK : BOT_EINVAL;
 }
@@ -595,8 +593,8 @@ target_msg(struct flight *f)
 
 /* reply_thread - a reply's thread, its parent's message, in f->thread
  * (NULL: the parent failed or made nothing, so the reply goes in the
- * room): BOT_ETIMEDOUT while the parent is pending. Apart from the row's
- * msg_id, which a done post holds as its own result. */
+ * room): BOT_ETIMEDOUT while the parent is pending. Kept apart from
+ * f->r.msg_id, which for a post is the message it made. */
 static int
 reply_thread(struct flight *f)
 {
