@@ -34,6 +34,8 @@ struct flight {
     char key[32];  /* "pmbot-<id>" */
     char *lane;    /* platform '\x1f' room-or-@user */
     char *dm_room; /* the direct room open_dm gave */
+    char *thread;  /* a reply's thread: its parent's message; nullable */
+    int threaded;  /* a reply's thread resolved (thread NULL: the room) */
     int verified;  /* find_sent asked (or not needed) */
     int cancelled; /* the outbox is gone */
     /* once the platform answered: the row is sent (or failed) and only its
@@ -87,6 +89,7 @@ flight_free(struct flight *f)
     bot_free(f->result);
     bot_free(f->lane);
     bot_free(f->dm_room);
+    bot_free(f->thread);
     bot_free(f);
 }
 
@@ -560,26 +563,49 @@ on_dm(void *arg, int rc, const char *room_id, const char *room_name)
     perform(f);
 }
 
-/* target_msg - the message a pin, edit, reaction or deletion acts on:
- * BOT_EAGAIN-like 1 when the post it follows is still pending */
+/* ref_msg - the message row f->r.ref made: BOT_OK and *id (new),
+ * BOT_ETIMEDOUT while that row is pending, BOT_EINVAL when it failed or
+ * made nothing, or the store's error */
+static int
+ref_msg(struct flight *f, char **id)
+{
+    int state = 0, rc;
+
+    *id = NULL;
+    rc = store_outbox_result(f->o->c->store, f->r.ref, id, &state);
+    if (rc || state == 0) {
+        bot_free(*id);
+        *id = NULL;
+        return rc ? rc : BOT_ETIMEDOUT; /* not yet: waits for its post */
+    }
+    return *id ? BOT_OK : BOT_EINVAL;
+}
+
+/* target_msg - the message a pin, edit, reaction or deletion acts on, in
+ * f->r.msg_id (errors as ref_msg) */
 static int
 target_msg(struct flight *f)
 {
-    char *id = NULL;
-    int state = 0, rc;
-
     if (f->r.msg_id || !f->r.ref)
         return f->r.msg_id ? BOT_OK : BOT_EINVAL;
-    rc = store_outbox_result(f->o->c->store, f->r.ref, &id, &state);
-    if (rc)
+    return ref_msg(f, &f->r.msg_id);
+}
+
+/* reply_thread - a reply's thread, its parent's message, in f->thread
+ * (NULL: the parent failed or made nothing, so the reply goes in the
+ * room): BOT_ETIMEDOUT while the parent is pending. Kept apart from
+ * f->r.msg_id, which for a post is the message it made. */
+static int
+reply_thread(struct flight *f)
+{
+    int rc;
+
+    if (f->threaded)
+        return BOT_OK;
+    rc = ref_msg(f, &f->thread);
+    if (rc == BOT_ETIMEDOUT)
         return rc;
-    if (state == 0) {
-        bot_free(id);
-        return BOT_ETIMEDOUT; /* not yet: waits for its post */
-    }
-    if (!id)
-        return BOT_EINVAL; /* the post failed, or made nothing to act on */
-    f->r.msg_id = id;
+    f->threaded = 1;
     return BOT_OK;
 }
 
@@ -617,25 +643,26 @@ perform(struct flight *f)
         p->ops->open_dm(p, to.user, on_dm, f);
         return;
     }
+    if (f->r.kind == OUTBOX_POST && f->r.ref && !to.thread_id &&
+        chat_can(p, CHAT_CAN_THREAD)) {
+        /* a reply: in its parent's thread, once the parent is sent; known
+         * before find_sent, which must look in that thread */
+        if (reply_thread(f)) {
+            finish(f, BOT_ETIMEDOUT, NULL);
+            return;
+        }
+        to.thread_id = f->thread;
+    }
     if (!f->verified && f->r.id && f->r.id <= f->o->start_max &&
         (f->r.kind == OUTBOX_POST || f->r.kind == OUTBOX_UPLOAD) &&
         !(to.flags & CHAT_POST_EPHEMERAL) &&
         chat_can(p, CHAT_CAN_FIND_SENT)) {
         f->verified = 1;
-        p->ops->find_sent(p, to.room, f->key, on_found, f);
+        p->ops->find_sent(p, to.room, to.thread_id, f->key, on_found, f);
         return;
     }
     switch (f->r.kind) {
     case OUTBOX_POST:
-        if (f->r.ref && !to.thread_id && chat_can(p, CHAT_CAN_THREAD)) {
-            /* a reply: in its parent's thread, once the parent is sent */
-            rc = target_msg(f);
-            if (rc == BOT_ETIMEDOUT) {
-                finish(f, rc, NULL);
-                return;
-            }
-            to.thread_id = rc ? NULL : f->r.msg_id;
-        }
         rc = outbox_msg_parse(f->r.body, &m);
         if (rc) {
             finish(f, BOT_EINVAL, NULL);

@@ -298,12 +298,14 @@ struct chat_platform_ops {
                    const char *filename, const char *title,
                    const char *content, size_t len, chat_done_fn *cb,
                    void *arg);
-    /* find_sent - look in room's recent messages for the bot's message
-     * carrying key: BOT_OK and its msg_id, or BOT_ENOTFOUND. For the
-     * platforms that cannot make a send idempotent themselves: the core
-     * asks before sending again what a crash may have sent already. */
+    /* find_sent - look in room's recent messages (thread_id set: that
+     * thread's, where the post went) for the bot's message carrying key:
+     * BOT_OK and its msg_id, or BOT_ENOTFOUND. For the platforms that
+     * cannot make a send idempotent themselves: the core asks before
+     * sending again what a crash may have sent already. */
     void (*find_sent)(struct chat_platform *p, const char *room,
-                      const char *key, chat_posted_fn *cb, void *arg);
+                      const char *thread_id, const char *key,
+                      chat_posted_fn *cb, void *arg);
     /* parse_user - a mention token as the platform writes it ("@alice",
      * "<@U123|alice>") to a user id (new string). BOT_EINVAL if the token
      * is not a mention. Synchronous. */

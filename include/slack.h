@@ -13,7 +13,7 @@
  * Operations (chat.h v2): threads, ephemeral posts (no msg_id: Slack's
  * ephemeral messages cannot be found again), the idempotency key carried
  * as message metadata and looked for by find_sent in the channel's newest
- * 100 top-level messages; react knows a few emoji characters (and the
+ * 100 top-level messages (a post in a thread: the thread's first 100); react knows a few emoji characters (and the
  * configured timeline emoji) by their Slack names and refuses others with
  * BOT_EINVAL. Errors follow chat.h: already_pinned/in_channel/reacted are
  * BOT_OK, *_not_found BOT_ENOTFOUND, name_taken BOT_EEXIST, any other

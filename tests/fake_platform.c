@@ -258,6 +258,8 @@ op_destroy(struct chat_platform *p)
     free(f->last_upload);
     free(f->pending_id);
     free(f->sent_key);
+    free(f->sent_thread);
+    free(f->last_find_thread);
     free(f);
     free(p);
 }
@@ -282,14 +284,18 @@ static const struct chat_platform_ops fake_ops = {
 };
 
 static void
-op_find_sent(struct chat_platform *p, const char *room, const char *key,
-             chat_posted_fn *cb, void *arg)
+op_find_sent(struct chat_platform *p, const char *room,
+             const char *thread_id, const char *key, chat_posted_fn *cb,
+             void *arg)
 {
     struct fake_platform *f = fake_of(p);
 
     (void)room;
     f->nfinds++;
-    if (f->sent_key && !strcmp(f->sent_key, key))
+    free(f->last_find_thread);
+    f->last_find_thread = thread_id ? strdup(thread_id) : NULL;
+    if (f->sent_key && !strcmp(f->sent_key, key) &&
+        (!f->sent_thread || (thread_id && !strcmp(f->sent_thread, thread_id))))
         cb(arg, BOT_OK, "m-found");
     else
         cb(arg, BOT_ENOTFOUND, NULL);
@@ -302,7 +308,19 @@ fake_platform_sent_before(struct chat_platform *p, const char *key)
 
     free(f->sent_key);
     f->sent_key = strdup(key);
+    free(f->sent_thread);
+    f->sent_thread = NULL;
     f->ops.find_sent = op_find_sent;
+}
+
+void
+fake_platform_sent_in_thread(struct chat_platform *p, const char *key,
+                             const char *thread)
+{
+    struct fake_platform *f = fake_of(p);
+
+    fake_platform_sent_before(p, key);
+    f->sent_thread = strdup(thread);
 }
 
 struct chat_platform *

@@ -33,6 +33,8 @@ struct fake_platform {
     int fail_posts; /* the next this many posts fail with fail_rc (EIO) */
     int fail_rc;
     char *sent_key; /* find_sent finds this key (fake_platform_sent_before) */
+    char *sent_thread;      /* nullable: only when asked in this thread */
+    char *last_find_thread; /* the thread the last find_sent looked in */
     int post_defer; /* 1: the next post answers at fake_platform_answer */
     chat_posted_fn *post_cb;
     void *post_arg;
@@ -63,6 +65,11 @@ void fake_platform_fire(struct chat_platform *p);
 /* fake_platform_sent_before - give the platform find_sent, which finds
  * key as if a crash had sent it before. */
 void fake_platform_sent_before(struct chat_platform *p, const char *key);
+/* fake_platform_sent_in_thread - the same for a post in thread: found
+ * only when find_sent looks in that thread (Slack's history holds no
+ * replies). */
+void fake_platform_sent_in_thread(struct chat_platform *p, const char *key,
+                                  const char *thread);
 
 /* fake_platform_answer - the deferred post's answer: it was posted. */
 void fake_platform_answer(struct chat_platform *p);

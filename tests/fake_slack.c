@@ -1746,6 +1746,7 @@ api_replies(struct fake *f, json_t *args, json_t *reply)
 {
     json_t *ch = channel_resolve(f, arg_str(args, "channel"), 0);
     long long limit = arg_int(args, "limit", 1000);
+    int meta = arg_bool(args, "include_all_metadata", 0);
     json_t *msgs, *m, *out;
     const char *parent_ts;
     int64_t us, pus;
@@ -1776,7 +1777,14 @@ api_replies(struct fake *f, json_t *args, json_t *reply)
             has_more = 1;
             break;
         }
-        json_array_append(out, m);
+        if (!meta && json_object_get(m, "metadata")) {
+            json_t *bare = json_copy(m);
+
+            json_object_del(bare, "metadata");
+            json_array_append_new(out, bare);
+        } else {
+            json_array_append(out, m);
+        }
     }
     json_object_set_new(reply, "messages", out);
     json_object_set_new(reply, "has_more", json_boolean(has_more));

@@ -324,6 +324,93 @@ outbox__a_post_found_after_a_crash_is_not_sent_again(void **state)
     assert_int_equal(f->nposts, 3);
 }
 
+/* a parent post and a reply in its thread (outbox_reply), in one unit */
+static int
+write_thread(void *arg)
+{
+    struct bot *b = arg;
+    struct chat_target to = {.room = "C1"};
+    struct chat_msg m;
+    int64_t parent;
+    int rc;
+
+    chat_msg_init(&m);
+    chat_msg_text(&m, "parent");
+    rc = outbox_post(b->core.outbox, "fake", &to, &m, &parent);
+    chat_msg_cleanup(&m);
+    chat_msg_init(&m);
+    chat_msg_text(&m, "reply");
+    if (!rc)
+        rc = outbox_reply(b->core.outbox, "fake", "C1", parent, &m, NULL);
+    chat_msg_cleanup(&m);
+    return rc;
+}
+
+static void
+outbox__a_reply_left_by_a_crash_is_looked_for_in_its_thread(void **state)
+{
+    struct world *w = *state;
+    struct unit u = {.fn = write_thread};
+    struct fake_platform *f;
+    char *msg_id = NULL;
+    int st = 0;
+
+    /* the parent was sent and marked (m-parent); the reply was taken by
+     * the platform, then the crash came before its mark */
+    restart(w);
+    u.arg = w->b;
+    assert_int_equal(unit_run(w->b->core.units, &u, NULL), BOT_OK);
+    assert_int_equal(store_outbox_done(w->b->core.store, 1, "m-parent", T0),
+                     BOT_OK);
+    restart(w);
+    f = fake_of(w->p);
+    fake_platform_sent_in_thread(w->p, "pmbot-2", "m-parent");
+    bot_start(w->b);
+    assert_int_equal(f->nfinds, 1);
+    assert_non_null(f->last_find_thread);
+    assert_string_equal(f->last_find_thread, "m-parent");
+    assert_int_equal(f->nposts, 0); /* found there: not sent again */
+    assert_int_equal(pending(w), 0);
+    assert_int_equal(store_outbox_result(w->b->core.store, 2, &msg_id, &st),
+                     BOT_OK);
+    assert_int_equal(st, 1);
+    assert_string_equal(msg_id, "m-found");
+    bot_free(msg_id);
+}
+
+static void
+outbox__a_reply_not_found_in_its_thread_is_sent_there(void **state)
+{
+    struct world *w = *state;
+    struct unit u = {.fn = write_thread};
+    struct fake_platform *f;
+    char *msg_id = NULL;
+    int st = 0;
+
+    /* neither row was marked: the parent is looked for in the room, sent
+     * (m1), then the reply in m1's thread, sent there */
+    restart(w);
+    u.arg = w->b;
+    assert_int_equal(unit_run(w->b->core.units, &u, NULL), BOT_OK);
+    restart(w);
+    f = fake_of(w->p);
+    fake_platform_sent_in_thread(w->p, "pmbot-2", "elsewhere");
+    bot_start(w->b);
+    assert_int_equal(f->nfinds, 2);
+    assert_non_null(f->last_find_thread);
+    assert_string_equal(f->last_find_thread, "m1");
+    assert_int_equal(f->nposts, 2);
+    assert_null(f->posts[0].thread);
+    assert_string_equal(f->posts[1].text, "reply");
+    assert_string_equal(f->posts[1].thread, "m1");
+    /* the reply's own message, not its parent's, is what the row made */
+    assert_int_equal(store_outbox_result(w->b->core.store, 2, &msg_id, &st),
+                     BOT_OK);
+    assert_int_equal(st, 1);
+    assert_string_equal(msg_id, "m2");
+    bot_free(msg_id);
+}
+
 static int msg_seq; /* say_as's message ids: "1", "2", ... */
 
 static void
@@ -915,6 +1002,8 @@ main(void)
         T(outbox__a_waiting_lane_holds_up_no_other),
         T(scheduler__a_job_it_cannot_run_waits),
         T(outbox__a_post_found_after_a_crash_is_not_sent_again),
+        T(outbox__a_reply_left_by_a_crash_is_looked_for_in_its_thread),
+        T(outbox__a_reply_not_found_in_its_thread_is_sent_there),
         T(platforms__each_incident_stays_on_its_platform),
         T(dm__bare_words_are_commands),
         T(review_clock__each_reminder_once),

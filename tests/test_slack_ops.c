@@ -359,7 +359,7 @@ find_sent__the_keyed_post_is_found_an_unknown_key_is_not(void **state)
         "pmbot_outbox");
     json_decref(st);
 
-    w->p->ops->find_sent(w->p, "CT1", "pmbot-7", posted, &f);
+    w->p->ops->find_sent(w->p, "CT1", NULL, "pmbot-7", posted, &f);
     assert_true(run(w, &f.done, 10));
     assert_int_equal(f.rc, BOT_OK);
     assert_string_equal(f.id, r.id);
@@ -370,10 +370,42 @@ find_sent__the_keyed_post_is_found_an_unknown_key_is_not(void **state)
         "true");
     json_decref(c);
 
-    w->p->ops->find_sent(w->p, "CT1", "pmbot-8", posted, &g);
+    w->p->ops->find_sent(w->p, "CT1", NULL, "pmbot-8", posted, &g);
     assert_true(run(w, &g.done, 10));
     assert_int_equal(g.rc, BOT_ENOTFOUND);
     assert_string_equal(g.id, "");
+}
+
+static void
+find_sent__a_post_in_a_thread_is_found_in_that_thread(void **state)
+{
+    struct world *w = *state;
+    struct chat_target to = {.room = "CT1", .key = "pmbot-1"};
+    struct res parent = post(w, &to, "questions"), r, f = {0}, g = {0};
+    json_t *c, *a;
+
+    assert_int_equal(parent.rc, BOT_OK);
+    to.thread_id = parent.id;
+    to.key = "pmbot-2";
+    r = post(w, &to, "question 1");
+    assert_int_equal(r.rc, BOT_OK);
+    /* history holds no thread replies: not there */
+    w->p->ops->find_sent(w->p, "CT1", NULL, "pmbot-2", posted, &g);
+    assert_true(run(w, &g.done, 10));
+    assert_int_equal(g.rc, BOT_ENOTFOUND);
+    w->p->ops->find_sent(w->p, "CT1", parent.id, "pmbot-2", posted, &f);
+    assert_true(run(w, &f.done, 10));
+    assert_int_equal(f.rc, BOT_OK);
+    assert_string_equal(f.id, r.id);
+    c = calls(w, "conversations.replies");
+    assert_int_equal(json_array_size(c), 1);
+    a = json_object_get(json_array_get(c, 0), "args");
+    assert_string_equal(json_string_value(json_object_get(a, "ts")),
+                        parent.id);
+    assert_string_equal(
+        json_string_value(json_object_get(a, "include_all_metadata")),
+        "true");
+    json_decref(c);
 }
 
 static void
@@ -399,7 +431,7 @@ find_sent__waits_for_who_the_bot_is_and_skips_other_apps(void **state)
     assert_int_equal(slack_new(w->loop, w->ws, &w->cfg, &w->p), BOT_OK);
     bot_set_platform(w->b, w->p);
     json_decref(ctl(w, "reset_log", "{}"));
-    w->p->ops->find_sent(w->p, "CT1", "pmbot-7", posted, &f);
+    w->p->ops->find_sent(w->p, "CT1", NULL, "pmbot-7", posted, &f);
     /* time enough for an answer, had it been asked */
     assert_false(run(w, &f.done, 0.3));
     c = calls(w, "conversations.history");
@@ -664,6 +696,7 @@ main(int argc, char **argv)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_started, teardown)
         T(caps__ephemeral_thread_private_and_the_new_ops),
         T(find_sent__the_keyed_post_is_found_an_unknown_key_is_not),
+        T(find_sent__a_post_in_a_thread_is_found_in_that_thread),
         cmocka_unit_test_setup_teardown(
             find_sent__waits_for_who_the_bot_is_and_skips_other_apps, setup,
             teardown),

@@ -552,10 +552,11 @@ op_redact(struct chat_platform *p, const char *room, const char *msg_id,
 }
 
 static void
-op_find_sent(struct chat_platform *p, const char *room, const char *key,
-             chat_posted_fn *cb, void *arg)
+op_find_sent(struct chat_platform *p, const char *room,
+             const char *thread_id, const char *key, chat_posted_fn *cb,
+             void *arg)
 {
-    slack_find_sent(sl(p), room, key, cb, arg);
+    slack_find_sent(sl(p), room, thread_id, key, cb, arg);
 }
 
 static void

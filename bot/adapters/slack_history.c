@@ -3,8 +3,10 @@
  *
  * find_sent reads the channel's newest FIND_SENT_PAGE messages with their
  * metadata (include_all_metadata) for the bot's own message carrying an
- * idempotency key (slack_post_body puts it there). Asked before auth.test
- * has said who the bot is, it waits for that answer.
+ * idempotency key (slack_post_body puts it there); for a post in a thread,
+ * the thread's first FIND_SENT_PAGE messages (conversations.replies), as
+ * history holds no replies. Asked before auth.test has said who the bot
+ * is, it waits for that answer.
  *
  * Messages pmbot must fetch wait per channel, and one conversations.history
  * call asks for all of them at once (oldest..latest of the batch): a burst
@@ -44,7 +46,7 @@ struct slack_room {
  * its ids */
 struct slack_find {
     struct slack_find *next;
-    char *room, *key;
+    char *room, *thread, *key; /* thread nullable */
     chat_posted_fn *cb;
     void *arg;
 };
@@ -340,6 +342,7 @@ slack_history_cancel(struct slack *s)
         s->finds = w->next;
         w->cb(w->arg, BOT_ECANCELED, NULL);
         bot_free(w->room);
+        bot_free(w->thread);
         bot_free(w->key);
         bot_free(w);
     }
@@ -383,21 +386,30 @@ found_sent(struct webapi_call *c, int rc, const char *body, size_t len)
 }
 
 static void
-find_send(struct slack *s, const char *room, const char *key,
-          chat_posted_fn *cb, void *arg)
+find_send(struct slack *s, const char *room, const char *thread,
+          const char *key, chat_posted_fn *cb, void *arg)
 {
-    const char *const pairs[] = {"channel", room,
-                                 "limit",   FIND_SENT_PAGE,
-                                 "include_all_metadata", "true",
-                                 NULL};
+    const char *const history[] = {"channel", room,
+                                   "limit",   FIND_SENT_PAGE,
+                                   "include_all_metadata", "true",
+                                   NULL};
+    const char *const replies[] = {"channel", room,
+                                   "ts",      thread,
+                                   "limit",   FIND_SENT_PAGE,
+                                   "include_all_metadata", "true",
+                                   NULL};
 
-    slack_api_get(s, "conversations.history", pairs, found_sent, cb, arg,
-                  bot_strdup(key));
+    if (thread)
+        slack_api_get(s, "conversations.replies", replies, found_sent, cb,
+                      arg, bot_strdup(key));
+    else
+        slack_api_get(s, "conversations.history", history, found_sent, cb,
+                      arg, bot_strdup(key));
 }
 
 void
-slack_find_sent(struct slack *s, const char *room, const char *key,
-                chat_posted_fn *cb, void *arg)
+slack_find_sent(struct slack *s, const char *room, const char *thread,
+                const char *key, chat_posted_fn *cb, void *arg)
 {
     struct slack_find *f, **pp;
 
@@ -406,13 +418,16 @@ slack_find_sent(struct slack *s, const char *room, const char *key,
         return;
     }
     if (!s->authing) {
-        find_send(s, room, key, cb, arg);
+        find_send(s, room, thread, key, cb, arg);
         return;
     }
     f = bot_calloc(1, sizeof(*f));
-    if (!f || !(f->room = bot_strdup(room)) || !(f->key = bot_strdup(key))) {
-        if (f)
+    if (!f || !(f->room = bot_strdup(room)) || !(f->key = bot_strdup(key)) ||
+        (thread && !(f->thread = bot_strdup(thread)))) {
+        if (f) {
             bot_free(f->room);
+            bot_free(f->key);
+        }
         bot_free(f);
         cb(arg, BOT_ENOMEM, NULL);
         return;
@@ -431,8 +446,9 @@ slack_history_authed(struct slack *s)
 
     while ((f = s->finds)) {
         s->finds = f->next;
-        find_send(s, f->room, f->key, f->cb, f->arg);
+        find_send(s, f->room, f->thread, f->key, f->cb, f->arg);
         bot_free(f->room);
+        bot_free(f->thread);
         bot_free(f->key);
         bot_free(f);
     }

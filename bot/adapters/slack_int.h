@@ -81,8 +81,9 @@ int slack_user_change(struct slack *s, const char *data, size_t len);
 
 void slack_fetch(struct slack *s, const char *room, const char *msg_id,
                  chat_fetched_fn *cb, void *arg);
-void slack_find_sent(struct slack *s, const char *room, const char *key,
-                     chat_posted_fn *cb, void *arg);
+/* slack_find_sent - find_sent of chat.h (thread nullable). */
+void slack_find_sent(struct slack *s, const char *room, const char *thread,
+                     const char *key, chat_posted_fn *cb, void *arg);
 /* slack_history_authed - auth.test answered (or failed for good): the
  * find_sent calls waiting for it go out. */
 void slack_history_authed(struct slack *s);
