@@ -46,7 +46,8 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
 MAIN  := bot/main.c
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # fakes every unit test may link: real implementations, not mock scripts
-TEST_SUPPORT := build/asan/tests/fake_platform.o build/asan/tests/fixture.o
+TEST_SUPPORT := build/asan/tests/fake_platform.o build/asan/tests/fixture.o \
+                build/asan/tests/world.o
 
 REL_OBJS  := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)

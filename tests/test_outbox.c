@@ -21,6 +21,7 @@
 #include "store.h"
 #include "strbuf.h"
 #include "unit.h"
+#include "world.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -40,20 +41,12 @@ test_clock(void)
 }
 #define HOUR (3600 * 1000LL)
 
-struct world {
-    struct config cfg;
-    struct bot *b;
-    struct chat_platform *p;
-    char path[64];
-};
-
+/* open_world - the world's bot (again, after bot_destroy) with the
+ * outbox's retry clock on the tests' */
 static void
 open_world(struct world *w, int start)
 {
-    assert_int_equal(bot_new(&w->cfg, NULL, &w->b, NULL), BOT_OK);
-    w->p = fake_platform_new();
-    bot_set_platform(w->b, w->p);
-    w->b->core.fixed_now = T0;
+    world_open(w, 0);
     outbox_set_clock(w->b->core.outbox, test_clock);
     if (start)
         bot_start(w->b);
@@ -62,15 +55,10 @@ open_world(struct world *w, int start)
 static int
 setup(void **state)
 {
-    struct world *w = calloc(1, sizeof(*w));
+    struct world *w = world_begin("outbox", T0, 0);
 
-    snprintf(w->path, sizeof(w->path), "/tmp/pmbot-outbox-%d.db",
-             (int)getpid());
-    unlink(w->path);
-    assert_int_equal(config_defaults(&w->cfg), BOT_OK);
-    bot_free(w->cfg.database);
-    w->cfg.database = bot_strdup(w->path);
-    open_world(w, 1);
+    outbox_set_clock(w->b->core.outbox, test_clock);
+    bot_start(w->b);
     *state = w;
     return 0;
 }
@@ -78,17 +66,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    struct world *w = *state;
-    char more[80];
-
-    bot_destroy(w->b);
-    config_cleanup(&w->cfg);
-    unlink(w->path);
-    snprintf(more, sizeof(more), "%s-wal", w->path);
-    unlink(more);
-    snprintf(more, sizeof(more), "%s-shm", w->path);
-    unlink(more);
-    free(w);
+    world_end(*state);
     return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "review.h"
 #include "store.h"
 #include "strbuf.h"
+#include "world.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,55 +236,22 @@ verdict__follows_the_rule_in_all_four_cases(void **state)
 
 /* --- the conversation --- */
 
-struct world {
-    struct config cfg;
-    struct bot *b;
-    struct chat_platform *p;
-    char path[64];
-    int seq;
-    char thread[32]; /* the review's parent message, once found */
-};
-
-static void
-open_world(struct world *w)
-{
-    assert_int_equal(bot_new(&w->cfg, NULL, &w->b, NULL), BOT_OK);
-    w->p = fake_platform_new();
-    bot_set_platform(w->b, w->p);
-    w->b->core.fixed_now = T0;
-    bot_start(w->b);
-}
+static int seq;          /* the tests' message ids: u1, u2, ... */
+static char thread_of[32]; /* the review's parent message, once found */
 
 static int
 setup(void **state)
 {
-    struct world *w = calloc(1, sizeof(*w));
-
-    snprintf(w->path, sizeof(w->path), "/tmp/pmbot-review-%d.db",
-             (int)getpid());
-    unlink(w->path);
-    assert_int_equal(config_defaults(&w->cfg), BOT_OK);
-    bot_free(w->cfg.database);
-    w->cfg.database = bot_strdup(w->path);
-    open_world(w);
-    *state = w;
+    seq = 0;
+    thread_of[0] = '\0';
+    *state = world_begin("review", T0, 1);
     return 0;
 }
 
 static int
 teardown(void **state)
 {
-    struct world *w = *state;
-    char more[80];
-
-    bot_destroy(w->b);
-    config_cleanup(&w->cfg);
-    unlink(w->path);
-    snprintf(more, sizeof(more), "%s-wal", w->path);
-    unlink(more);
-    snprintf(more, sizeof(more), "%s-shm", w->path);
-    unlink(more);
-    free(w);
+    world_end(*state);
     return 0;
 }
 
@@ -296,8 +264,8 @@ send_ev(struct world *w, const char *user, const char *room,
     struct chat_event ev = {0};
     char id[32], evid[32];
 
-    snprintf(id, sizeof(id), "u%d", ++w->seq);
-    snprintf(evid, sizeof(evid), "e%d", w->seq);
+    snprintf(id, sizeof(id), "u%d", ++seq);
+    snprintf(evid, sizeof(evid), "e%d", seq);
     ev.kind = CHAT_EV_MESSAGE;
     ev.platform = w->p;
     ev.room = room;
@@ -320,7 +288,7 @@ send(struct world *w, const char *user, const char *room, const char *text)
 static const char *
 thread(struct world *w)
 {
-    char *id = w->thread;
+    char *id = thread_of;
     struct fake_platform *f = fake_of(w->p);
 
     if (*id)
@@ -330,7 +298,7 @@ thread(struct world *w)
                      27) ||
             !strncmp(f->posts[i].text, "Security-layer analysis of INC-1",
                      32)) {
-            snprintf(id, sizeof(w->thread), "m%zu", i + 1);
+            snprintf(id, sizeof(thread_of), "m%zu", i + 1);
             return id;
         }
     }
@@ -463,7 +431,7 @@ review__resumes_after_a_restart_and_after_stop(void **state)
     reply(w, "bob", "the pause worked");
     /* a restart: the state is in the database */
     bot_destroy(w->b);
-    open_world(w);
+    world_open(w, 1);
     reply(w, "carol", "alerts fired");
     assert_int_equal(answers(w, "worked_well"), 2);
     reply(w, "carol", "status");
