@@ -96,6 +96,20 @@ op_post(struct chat_platform *p, const struct chat_target *to,
         cb(arg, BOT_OK, id);
 }
 
+size_t
+fake_platform_private(struct chat_platform *p, const char *user,
+                      const char *text)
+{
+    struct fake_platform *f = fake_of(p);
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->nposts; i++)
+        n += f->posts[i].user && !strcmp(f->posts[i].user, user) &&
+             (f->posts[i].flags & CHAT_POST_EPHEMERAL) &&
+             strstr(f->posts[i].text, text) != NULL;
+    return n;
+}
+
 void
 fake_platform_answer(struct chat_platform *p)
 {

@@ -54,6 +54,11 @@ struct fake_platform {
 struct chat_platform *fake_platform_new(void);
 struct fake_platform *fake_of(struct chat_platform *p);
 
+/* fake_platform_private - how many posts only user was to see (an
+ * ephemeral one) hold text. */
+size_t fake_platform_private(struct chat_platform *p, const char *user,
+                             const char *text);
+
 /* fake_platform_add_message - a message fetch_message will find. */
 void fake_platform_add_message(struct chat_platform *p, const char *room,
                                const char *id, const char *user,

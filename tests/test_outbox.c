@@ -911,15 +911,9 @@ pin(struct world *w, const char *user, const char *room, int msg)
 }
 
 static size_t
-nudges_to(struct fake_platform *f, const char *user)
+nudges_to(struct world *w, const char *user)
 {
-    size_t n = 0;
-
-    for (size_t i = 0; i < f->nposts; i++)
-        n += f->posts[i].user && !strcmp(f->posts[i].user, user) &&
-             (f->posts[i].flags & CHAT_POST_EPHEMERAL) &&
-             strstr(f->posts[i].text, "blameless review describes") != NULL;
-    return n;
+    return fake_platform_private(w->p, user, "blameless review describes");
 }
 
 static void
@@ -937,8 +931,8 @@ blame__a_tagged_blaming_message_is_answered_privately_once(void **state)
     pin(w, "alice", "C1", blaming);
     pin(w, "dave", "C1", blaming); /* a second 📌: no second word */
     pin(w, "alice", "C1", harmless);
-    assert_int_equal(nudges_to(f, "bob"), 1);
-    assert_int_equal(nudges_to(f, "carol"), 0);
+    assert_int_equal(nudges_to(w, "bob"), 1);
+    assert_int_equal(nudges_to(w, "carol"), 0);
     assert_string_equal(f->posts[f->nposts - 1].room, "C1");
     /* recorded as written */
     assert_int_equal(entries_with(w, 1, "carol's fault, careless"), 1);

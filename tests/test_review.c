@@ -708,14 +708,7 @@ review__layers_first_then_the_rest_and_no_skipped_layer(void **state)
 static size_t
 nudges_to(struct world *w, const char *user)
 {
-    struct fake_platform *f = fake_of(w->p);
-    size_t n = 0;
-
-    for (size_t i = 0; i < f->nposts; i++)
-        n += f->posts[i].user && !strcmp(f->posts[i].user, user) &&
-             (f->posts[i].flags & CHAT_POST_EPHEMERAL) &&
-             strstr(f->posts[i].text, "blameless review describes") != NULL;
-    return n;
+    return fake_platform_private(w->p, user, "blameless review describes");
 }
 
 static void
