@@ -19,6 +19,7 @@
 #define SEEDWORD                                                              \
     "([Ss]eed[ _-]?(phrase|words)|[Mm]nemonic|[Rr]ecovery[ _-]?phrase)"
 #define SEED_WORDS -1 /* group: the words after the match (seed_words) */
+#define SCRUB_ROUNDS 16  /* passes over one text at most */
 
 static const struct {
     const char *name;
@@ -113,9 +114,10 @@ seed_words(const char *p)
     return words % 3 == 0 && words >= 12 ? (size_t)(q - p) : 0;
 }
 
-/* one - every match of re in *text, its group replaced */
+/* one - every match of re in *text, its group replaced; *hits counts
+ * those replaced */
 static int
-one(char **text, const regex_t *re, int group)
+one(char **text, const regex_t *re, int group, int *hits)
 {
     regmatch_t m[8];
     struct strbuf sb;
@@ -149,6 +151,7 @@ one(char **text, const regex_t *re, int group)
          * context (a key word, a closing quote) is looked at again */
         p += eo;
         hit = 1;
+        ++*hits;
     }
     if (!hit) {
         strbuf_cleanup(&sb);
@@ -172,9 +175,18 @@ scrub(char **text)
     if (!*text || !**text)
         return BOT_OK;
     rc = prepare();
-    for (size_t i = 0; !rc && i < NBUILTIN; i++)
-        rc = one(text, &compiled[i], builtin[i].group);
-    if (!rc && user.set)
-        rc = one(text, &user.re, 0);
+    /* a redaction can complete a shape before it: a seed phrase ends
+     * where nothing word-like follows, and a later one turned into
+     * [redacted] can be that end. So again until nothing changes (each
+     * round that changes something redacts at least one more secret, and
+     * a text holds few) */
+    for (int round = 0, hits = 1; !rc && hits && round < SCRUB_ROUNDS;
+         round++) {
+        hits = 0;
+        for (size_t i = 0; !rc && i < NBUILTIN; i++)
+            rc = one(text, &compiled[i], builtin[i].group, &hits);
+        if (!rc && user.set)
+            rc = one(text, &user.re, 0, &hits);
+    }
     return rc;
 }

@@ -142,6 +142,23 @@ scrub__the_users_pattern(void **state)
     scrub_free();
 }
 
+static void
+scrub__once_is_enough(void **state)
+{
+    /* the second phrase, redacted, is what ends the first one: the
+     * first is 12 words only once the second is gone */
+    const char *in = "seed phrasesseest test test test test test test "
+                     "test test teste seed phrasesseest test test test "
+                     "test test test test test teste sted phr}}";
+    char *once = scrubbed(in), *twice = scrubbed(once);
+
+    (void)state;
+    assert_string_equal(once, twice);
+    assert_string_equal(once, "seed phrase[redacted][redacted]}}");
+    bot_free(once);
+    bot_free(twice);
+}
+
 int
 main(void)
 {
@@ -149,6 +166,7 @@ main(void)
         cmocka_unit_test(scrub__secret_shapes_go),
         cmocka_unit_test(scrub__near_misses_stay),
         cmocka_unit_test(scrub__the_users_pattern),
+        cmocka_unit_test(scrub__once_is_enough),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
