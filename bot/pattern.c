@@ -17,9 +17,10 @@
  * copies - roughly how many pieces glibc's regcomp builds for src: it
  * copies a repeated expression once per repetition (a+ is a a*, a{3} is
  * a a a), so `a++++…` or `((a{99}){99}){99}` takes gigabytes to compile.
- * Counted per group, multiplied by the quantifiers; stops (returns the
- * limit + 1) once over PATTERN_MAX_COPIES, or at a quantifier stacked on
- * another.
+ * Counted per group, multiplied by the quantifiers (an optional run
+ * {m,n} by more: its compiling is quadratic); stops (returns the limit +
+ * 1) once over PATTERN_MAX_COPIES, at a quantifier stacked on another, or
+ * at a back-reference.
  */
 static long
 copies(const char *s)
@@ -39,6 +40,10 @@ copies(const char *s)
 
         switch (*s) {
         case '\\':
+            /* a back-reference makes matching backtrack: (.*)(.*)\2\1
+             * takes minutes over a short message */
+            if (s[1] >= '1' && s[1] <= '9')
+                return PATTERN_MAX_COPIES + 1;
             if (s[1])
                 s++;
             break;
@@ -74,13 +79,22 @@ copies(const char *s)
         case '{':
             k = 2;
             if (*s == '{') {
-                k = strtol(s + 1, &end, 10);
-                if (k > PATTERN_MAX_COPIES)
+                long lo = strtol(s + 1, &end, 10);
+
+                if (lo > PATTERN_MAX_COPIES)
                     return PATTERN_MAX_COPIES + 1;
-                if (*end == ',')
-                    k = isdigit((unsigned char)end[1])
-                            ? strtol(end + 1, &end, 10)
-                            : k + 1;
+                k = lo;
+                if (*end == ',' && isdigit((unsigned char)end[1])) {
+                    k = strtol(end + 1, &end, 10);
+                    if (k > PATTERN_MAX_COPIES)
+                        return PATTERN_MAX_COPIES + 1;
+                    /* an optional run costs about its square to
+                     * compile: (a{0,2000}) 50 ms, (a{0,20000}) 13 s */
+                    if (k > lo)
+                        k += (k - lo) * (k - lo) / 200;
+                } else if (*end == ',') {
+                    k = lo + 1;
+                }
                 if (k > PATTERN_MAX_COPIES)
                     return PATTERN_MAX_COPIES + 1;
                 if (k < 1)

@@ -5,8 +5,10 @@
  * Owns: the compiled expression. Errors: BOT_EINVAL when it does not
  * compile, is longer than 4096 bytes, or would compile into more than
  * about 20,000 pieces (glibc copies a repeated expression per repetition:
- * `((a{99}){99}){99}` would take gigabytes), or stacks quantifiers (`a++`,
- * undefined in POSIX, exponential in glibc); the one before is kept.
+ * `((a{99}){99}){99}` would take gigabytes, `(a{0,20000})` seconds),
+ * stacks quantifiers (`a++`, undefined in POSIX, exponential in glibc), or
+ * holds a back-reference (`\1`: matching backtracks for minutes); the one
+ * before is kept.
  */
 #ifndef PMBOT_PATTERN_H
 #define PMBOT_PATTERN_H

@@ -23,7 +23,8 @@
  *
  * A reply that is a steering word steers instead of answering; a steering
  * word needs to be the whole reply (so "next time, page the DBA" is an
- * answer), and one followed by a number only ("skip 2") gets its usage.
+ * answer), and one followed by a single word ("skip 2", "stop now") gets
+ * its usage.
  *
  * Owns: the parsers and the verdict rule below (pure, no state), and the
  * conversation (review.c). Does not own: SQL (store.h), delivery

@@ -81,7 +81,14 @@ blame__the_users_pattern(void **state)
     assert_int_equal(blame_configure("N*++++++++++y"), BOT_EINVAL);
     assert_int_equal(blame_configure("((a{99}){99}){99}"), BOT_EINVAL);
     assert_int_equal(blame_configure("x{99999999999999999999}"), BOT_EINVAL);
+    assert_int_equal(blame_configure("(.*)(.*)(.*)\\3\\2\\1x"), BOT_EINVAL);
+    assert_int_equal(blame_configure("(a{0,20000})"), BOT_EINVAL);
     assert_true(blame_found("yolo deploy"));
+    /* what is only unusual is taken */
+    assert_int_equal(blame_configure("(a{0,1000})|[{]|\\{|a{,3}|x{2,5}"),
+                     BOT_OK);
+    assert_int_equal(blame_configure("ACME-[0-9A-F]{32}|acme_live_[a-z0-9]+"),
+                     BOT_OK);
     assert_int_equal(blame_configure("cowboy|yo(lo){1,3}|[+*]{2}"), BOT_OK);
     assert_true(blame_found("yololo"));
     assert_int_equal(blame_configure(NULL), BOT_OK);

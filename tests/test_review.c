@@ -125,6 +125,7 @@ words__steering_words_alone_steer_and_sentences_answer(void **state)
                      REVIEW_ANSWER);
     assert_int_equal(review_parse_steer("skip 2", &n, &text), REVIEW_USAGE);
     assert_non_null(strstr(text, "`skip` alone"));
+    assert_int_equal(review_parse_steer("stop now", &n, &text), REVIEW_USAGE);
     assert_int_equal(review_parse_steer("edit 2 the canary caught it", &n,
                                         &text),
                      REVIEW_EDIT);
@@ -613,6 +614,27 @@ review__not_enough_layers_not_demanding_and_found_earlier(void **state)
 }
 
 static void
+review__back_through_the_layers_asks_each_again(void **state)
+{
+    struct world *w = *state;
+
+    to_layers(w);
+    layers(w, "production", "unit tests", "nnnnnnnn");
+    assert_non_null(strstr(last_post(w), "Verdict:"));
+    for (int i = 0; i < 9; i++)
+        reply(w, "bob", "back");
+    assert_non_null(strstr(last_post(w), "Which layers were applied?"));
+    reply(w, "bob", "back");
+    assert_non_null(strstr(last_post(w), "Where was the bug found?"));
+    /* a secret pasted as a layer name is not repeated */
+    reply(w, "bob", "next");
+    reply(w, "bob", "unit tests, AKIAIOSFODNN7EXAMPLE");
+    assert_non_null(strstr(last_post(w), "\xe2\x80\x9c[redacted]\xe2\x80\x9d "
+                                         "is not a layer"));
+    assert_null(strstr(last_post(w), "AKIA"));
+}
+
+static void
 review__every_layer_performed_is_not_demanding(void **state)
 {
     struct world *w = *state;
@@ -781,6 +803,7 @@ main(void)
         T(review__refusals_say_why_and_change_nothing),
         T(review__underperformed_and_accepting_some_proposals),
         T(review__not_enough_layers_not_demanding_and_found_earlier),
+        T(review__back_through_the_layers_asks_each_again),
         T(review__every_layer_performed_is_not_demanding),
         T(review__found_earlier_ends_the_analysis),
         T(review__layers_alone_on_a_sev2),

@@ -431,7 +431,7 @@ finish(struct talk *t)
                   t->r.layers_only ? "The security-layer analysis"
                                    : "The blameless review",
                   (long long)t->inc.id);
-    if (!t->r.layers_only && !asks_layers(t))
+    if (!t->r.layers_only && !asks_layers(t) && t->r.found < 0)
         chat_msg_text(&m, " The security-layer analysis is for SEV1 or "
                           "worse (this is %s); `%cpm layers` runs it anyway.",
                       incident_sev_name(t->inc.severity), pre);
@@ -450,11 +450,13 @@ go(struct talk *t, int step)
 {
     struct review_verdict v;
 
-    /* not asked below SEV1; not again when /pm layers settled them */
+    /* not asked below SEV1; not again once /pm layers settled them (found
+     * earlier, or the verdict's proposals answered) */
     if (step == REVIEW_FOUND_Q &&
         (!asks_layers(t) ||
-         (!t->r.layers_only && (t->r.found == REVIEW_FOUND_EARLIER ||
-                                review_row_verdict(&t->r, &v)))))
+         (!t->r.layers_only &&
+          (t->r.found == REVIEW_FOUND_EARLIER ||
+           (review_row_verdict(&t->r, &v) && t->r.accepted >= 0)))))
         step = REVIEW_END;
     t->r.step = step;
     if (step >= REVIEW_END)
@@ -470,7 +472,8 @@ back(struct talk *t)
     if (step == REVIEW_TIMELINE ||
         (t->r.layers_only && step == REVIEW_FOUND_Q))
         return sayf(t, "This is the first question.");
-    return go(t, step - 1);
+    t->r.step = step - 1; /* as asked: back never skips a question */
+    return ask(t);
 }
 
 static int
@@ -584,6 +587,8 @@ stop(struct talk *t)
     return say(t, &m);
 }
 
+static int answer(struct talk *t, const char *text);
+
 static int
 edit(struct talk *t, long n, const char *text)
 {
@@ -594,7 +599,7 @@ edit(struct talk *t, long n, const char *text)
         if (n != 1 || !t->inc.root_cause)
             return sayf(t, "The root cause has one answer: `edit 1 <text>` "
                            "replaces it once it is given.");
-        rc = store_incident_set_root_cause(st, t->inc.id, text);
+        return answer(t, text); /* `unknown` too */
     } else if (step == REVIEW_WELL || step == REVIEW_BETTER) {
         rc = store_answer_set(st, t->inc.id, list_q[step], n, text, t->user,
                               t->now);
@@ -667,9 +672,17 @@ answer_layers(struct talk *t, const char *text)
         return rc;
     if (rc) {
         chat_msg_init(&m);
-        if (bad)
-            chat_msg_text(&m, "\xe2\x80\x9c%s\xe2\x80\x9d is not a layer. ",
-                          bad);
+        if (bad) {
+            char *s = shown(bad, 0);
+
+            if (!s)
+                m.err = BOT_ENOMEM;
+            else
+                chat_msg_text(&m, "\xe2\x80\x9c%s\xe2\x80\x9d is not a "
+                                  "layer. ",
+                              s);
+            bot_free(s);
+        }
         chat_msg_text(&m, "The eight are: ");
         layers_line(&m);
         chat_msg_text(&m, ". Reply with those applied, comma-separated, or "

@@ -135,7 +135,10 @@ review_parse_layers(const char *text, unsigned *mask, char **bad)
             if (bad) {
                 size_t n = (size_t)(e - b);
 
-                *bad = bot_strndup(b, n > 64 ? 64 : n);
+                if (n > 64) /* cut at a character */
+                    for (n = 64; n && ((unsigned char)b[n] & 0xc0) == 0x80;)
+                        n--;
+                *bad = bot_strndup(b, n);
                 if (!*bad)
                     return BOT_ENOMEM;
             }
@@ -422,7 +425,6 @@ review_parse_steer(const char *reply, long *n, const char **text)
     }
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         size_t wl = strlen(words[i].w);
-        long k;
 
         /* "next." is next; "next time we page" is an answer */
         if (len < wl || strncasecmp(b, words[i].w, wl))
@@ -431,8 +433,10 @@ review_parse_steer(const char *reply, long *n, const char **text)
             continue;
         if (!*rest)
             return words[i].steer;
+        /* "skip 2", "stop now": one word more is a steer gone wrong;
+         * more words are a sentence */
         first_word(rest, &b2, &e2, &rest2);
-        if (!*rest2 && number(b2, e2, &k)) {
+        if (!*rest2) {
             *text = words[i].usage;
             return REVIEW_USAGE;
         }
