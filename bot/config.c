@@ -415,12 +415,12 @@ config_validate(const struct config *cfg, char **why)
         return reason(why, "[review] blame_patterns: %s",
                       "not an extended regular expression pmbot accepts "
                       "(at most 4096 bytes, no stacked quantifiers like "
-                      "a++, no huge repetitions)");
+                      "a++, no back-references, no huge repetitions)");
     if (scrub_configure(cfg->secret_patterns))
         return reason(why, "[review] secret_patterns: %s",
                       "not an extended regular expression pmbot accepts "
                       "(at most 4096 bytes, no stacked quantifiers like "
-                      "a++, no huge repetitions)");
+                      "a++, no back-references, no huge repetitions)");
     if (!cfg->channel_prefix || strlen(cfg->channel_prefix) > 20 ||
         strspn(cfg->channel_prefix, "abcdefghijklmnopqrstuvwxyz0123456789") !=
             strlen(cfg->channel_prefix))

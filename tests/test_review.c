@@ -20,6 +20,7 @@
 #include "strbuf.h"
 #include "world.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -727,6 +728,57 @@ review__layers_first_then_the_rest_and_no_skipped_layer(void **state)
     bot_free(doc);
 }
 
+/* uploads_done_in - documents sent to room (outbox rows done) */
+static int
+uploads_done_in(struct world *w, const char *room)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = -1;
+
+    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox "
+                                            "WHERE kind = 1 AND state = 1 "
+                                            "AND room = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void
+review__report_posts_the_summary_and_publishes_twice(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    w->cfg.publish_channel = bot_strdup("CPUB");
+    incident(w, 2);
+    send(w, "alice", "C1", "/pm start");
+    reply(w, "bob", "next");
+    reply(w, "bob", "A cache with no jitter on expiry");
+    reply(w, "bob", "next");
+    reply(w, "bob", "next");
+    reply(w, "bob", "Add jitter @bob 2026-11-20");
+    reply(w, "bob", "next");
+    send(w, "alice", "C1", "/pm report");
+    assert_int_equal(f->nuploads, 2);
+    assert_int_equal(uploads_done_in(w, "CPUB"), 1);
+    assert_int_equal(uploads_done_in(w, "C1"), 1);
+    assert_non_null(strstr(f->last_upload, "## 2. Root Cause\n\nA cache with "
+                                           "no jitter on expiry"));
+    assert_true(posts_with(w, "Root cause: A cache with no jitter on "
+                              "expiry") >= 1);
+    assert_true(posts_with(w, "Security layers: not required for SEV2") >=
+                1);
+    assert_true(posts_with(w, "ACT-1 Add jitter \xe2\x80\x94 @bob, by "
+                              "2026-11-20") >= 1);
+}
+
 static size_t
 nudges_to(struct world *w, const char *user)
 {
@@ -810,6 +862,7 @@ main(void)
         T(review__layers_first_then_the_rest_and_no_skipped_layer),
         T(review__blaming_answers_are_recorded_and_answered_privately),
         T(review__hostile_answers_are_stored_verbatim_and_inert),
+        T(review__report_posts_the_summary_and_publishes_twice),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
