@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 enum key_type { KEY_STR, KEY_INT, KEY_BOOL };
 
@@ -93,6 +95,8 @@ static const struct key keys[] = {
     STR("pmbot", "publish_channel", publish_channel, NULL,
         "PMBOT_PUBLISH_CHANNEL", 0,
         "room where /pm report also publishes the document"),
+    STR("pmbot", "admins", admins, NULL, "PMBOT_ADMINS", 0,
+        "user ids (comma-separated) who may change any action"),
     STR("pmbot", "log_level", log_level, "info", "PMBOT_LOG_LEVEL", 0,
         "error, warn, info or debug"),
     STR("review", "blame_patterns", blame_patterns, NULL, NULL, 0,
@@ -104,6 +108,16 @@ static const struct key keys[] = {
     INT("review", "review_gap", review_gap, "30", 1, 1440,
         "minutes of silence in an open incident's timeline the review "
         "points at"),
+    STR("reminders", "weekly_day", weekly_day, "monday", NULL, 0,
+        "the day of the weekly reminder DM to each assignee"),
+    STR("reminders", "weekly_time", weekly_time, "09:00", NULL, 0,
+        "its time (HH:MM) in the assignee's own time zone"),
+    STR("reminders", "timezone", timezone, "UTC", "PMBOT_TIMEZONE", 0,
+        "tz database zone for assignees whose platform gives none, for "
+        "target dates and the monthly review"),
+    STR("reminders", "monthly_time", monthly_time, "10:00", NULL, 0,
+        "time (HH:MM) of the monthly open-actions review, on the first "
+        "working day"),
     STR("slack", "app_token", slack_app_token, NULL, "SLACK_APP_TOKEN", 1,
         "xapp- app-level token (Socket Mode)"),
     STR("slack", "bot_token", slack_bot_token, NULL, "SLACK_BOT_TOKEN", 1,
@@ -395,6 +409,36 @@ reason(char **why, const char *fmt, ...)
 }
 
 int
+config_weekday(const char *s)
+{
+    static const char *const days[] = {"sunday",   "monday", "tuesday",
+                                       "wednesday", "thursday", "friday",
+                                       "saturday"};
+
+    for (int i = 0; s && i < 7; i++) {
+        if (!strcasecmp(s, days[i]) || (strlen(s) == 3 &&
+                                         !strncasecmp(s, days[i], 3)))
+            return i;
+    }
+    return -1;
+}
+
+int
+config_zone_known(const char *name)
+{
+    char path[300];
+
+    /* the system's tz database, as the C library reads it */
+    if (!name || !*name || strstr(name, "..") || name[0] == '/' ||
+        strlen(name) > 200)
+        return 0;
+    if (!strcmp(name, "UTC"))
+        return 1;
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+    return access(path, R_OK) == 0;
+}
+
+int
 config_validate(const struct config *cfg, char **why)
 {
     int rc;
@@ -421,6 +465,21 @@ config_validate(const struct config *cfg, char **why)
                       "not an extended regular expression pmbot accepts "
                       "(at most 4096 bytes, no stacked quantifiers like "
                       "a++, no back-references, no huge repetitions)");
+    if (config_weekday(cfg->weekly_day) < 0)
+        return reason(why, "[reminders] weekly_day: '%s' is not a day of "
+                           "the week (monday .. sunday)",
+                      cfg->weekly_day ? cfg->weekly_day : "");
+    if (!cfg->weekly_time || timeutil_parse_hhmm(cfg->weekly_time, &rc))
+        return reason(why, "[reminders] weekly_time: '%s' is not HH:MM",
+                      cfg->weekly_time ? cfg->weekly_time : "");
+    if (!cfg->monthly_time || timeutil_parse_hhmm(cfg->monthly_time, &rc))
+        return reason(why, "[reminders] monthly_time: '%s' is not HH:MM",
+                      cfg->monthly_time ? cfg->monthly_time : "");
+    if (!config_zone_known(cfg->timezone))
+        return reason(why, "[reminders] timezone: '%s' is not in the time "
+                           "zone database (e.g. UTC, Europe/Berlin)",
+                      cfg->timezone ? cfg->timezone : "");
+    rc = BOT_OK;
     if (!cfg->channel_prefix || strlen(cfg->channel_prefix) > 20 ||
         strspn(cfg->channel_prefix, "abcdefghijklmnopqrstuvwxyz0123456789") !=
             strlen(cfg->channel_prefix))

@@ -39,6 +39,12 @@ struct config {
     char *review_channel; /* nullable */
     char *default_commander; /* user id; nullable */
     char *publish_channel;   /* room the document is also published in */
+    char *admins;            /* comma-separated user ids; nullable */
+    /* [reminders] */
+    char *weekly_day;   /* monday .. sunday */
+    char *weekly_time;  /* HH:MM, in the assignee's time zone */
+    char *timezone;     /* tz database name, for who has none, and months */
+    char *monthly_time; /* HH:MM on the first working day of the month */
     /* [review] */
     char *blame_patterns;  /* an extended regex; nullable (blame.h) */
     char *secret_patterns; /* an extended regex; nullable (scrub.h) */
@@ -64,6 +70,13 @@ struct config {
     int dedupe_days; /* processed event ids kept this long */
     int cache_days;  /* cached messages kept this long after resolution */
 };
+
+/* config_weekday - 0 (sunday) .. 6 for a day's name (any case, or its
+ * first three letters), -1 for anything else. */
+int config_weekday(const char *s);
+/* config_zone_known - 1 when name is a zone of the system's tz database
+ * (/usr/share/zoneinfo; "UTC" always), else 0. */
+int config_zone_known(const char *name);
 
 /* config_defaults - fill cfg with the built-in defaults (no file, no env). */
 int config_defaults(struct config *cfg);

@@ -173,6 +173,26 @@ static const char *const migrations[] = {
     " started_by TEXT,"
     " started_at INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL);",
+    /* 8 -> 9: follow-up actions tracked to completion (issue 11) */
+    "ALTER TABLE actions ADD COLUMN snoozed_until TEXT;"
+    "CREATE TABLE action_history ("
+    " id INTEGER PRIMARY KEY,"
+    " action_id INTEGER NOT NULL REFERENCES actions (id),"
+    " at INTEGER NOT NULL,"
+    " by TEXT,"
+    " what TEXT NOT NULL CHECK (what IN ('created', 'done', 'reopened',"
+    "  'reassigned', 'due', 'snoozed')),"
+    " detail TEXT);"
+    "CREATE INDEX action_history_by_action ON action_history"
+    " (action_id, id);"
+    "ALTER TABLE users ADD COLUMN tz TEXT;"
+    "DROP TABLE reminders_sent;"
+    "CREATE TABLE reminder_periods ("
+    " kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " period TEXT NOT NULL,"
+    " claimed_at INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, subject, period)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -67,10 +67,25 @@ CREATE TABLE actions (
     created_by   TEXT,
     created_at   INTEGER NOT NULL,
     completed_at INTEGER,
-    completed_by TEXT
+    completed_by TEXT,
+    snoozed_until TEXT -- YYYY-MM-DD: the weekly reminder leaves it out until then
 );
 
 CREATE INDEX actions_by_incident ON actions (incident_id, id);
+
+-- every change of an action: who, when, what (detail: the new assignee,
+-- date, or snooze end)
+CREATE TABLE action_history (
+    id        INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions (id),
+    at        INTEGER NOT NULL,
+    by        TEXT,
+    what      TEXT    NOT NULL CHECK (what IN ('created', 'done', 'reopened',
+                                               'reassigned', 'due', 'snoozed')),
+    detail    TEXT
+);
+
+CREATE INDEX action_history_by_action ON action_history (action_id, id);
 
 CREATE TABLE answers (
     incident_id INTEGER NOT NULL REFERENCES incidents (id),
@@ -91,13 +106,16 @@ CREATE TABLE processed_events (
 
 CREATE INDEX processed_events_by_age ON processed_events (processed_at);
 
-CREATE TABLE reminders_sent (
+-- a reminder claimed for its period (kind: weekly, an assignee's local
+-- ISO week; overdue, an action's overdue week; monthly, a month), written
+-- in the transaction of the outbox row that sends it: once per period
+CREATE TABLE reminder_periods (
     kind       TEXT    NOT NULL,
-    subject_id INTEGER NOT NULL,
+    subject    TEXT    NOT NULL,
     period     TEXT    NOT NULL,
-    sent_at    INTEGER NOT NULL,
-    PRIMARY KEY (kind, subject_id, period)
-);
+    claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, subject, period)
+) WITHOUT ROWID;
 
 CREATE TABLE messages (
     platform  TEXT    NOT NULL,
@@ -115,6 +133,7 @@ CREATE TABLE users (
     user_id    TEXT    NOT NULL,
     name       TEXT    NOT NULL,
     updated_at INTEGER NOT NULL,
+    tz         TEXT, -- the user's time zone (tz database name), if known
     PRIMARY KEY (platform, user_id)
 ) WITHOUT ROWID;
 
