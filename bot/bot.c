@@ -280,23 +280,29 @@ bot_is_incident_room(struct bot *b, struct chat_platform *p,
 
 struct user_work {
     struct bot *b;
-    const char *platform, *id, *name;
+    const char *platform, *id, *name, *tz;
 };
 
 static int
 user_work(void *arg)
 {
     struct user_work *uw = arg;
+    int rc = store_user_put(uw->b->core.store, uw->platform, uw->id,
+                            uw->name, bot_now_ms(uw->b));
 
-    return store_user_put(uw->b->core.store, uw->platform, uw->id, uw->name,
-                          bot_now_ms(uw->b));
+    if (!rc && uw->tz)
+        rc = store_user_set_tz(uw->b->core.store, uw->platform, uw->id,
+                               uw->tz);
+    return rc;
 }
 
 int
 bot_put_user(struct bot *b, struct chat_platform *p, const char *id,
-             const char *name)
+             const char *name, const char *tz)
 {
-    struct user_work uw = {b, p->ops->name, id, name};
+    /* a zone the C library cannot read would be UTC without a word */
+    struct user_work uw = {b, p->ops->name, id, name,
+                           config_zone_known(tz) ? tz : NULL};
     struct unit w = {0};
 
     w.fn = user_work;

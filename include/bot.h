@@ -113,10 +113,11 @@ void bot_ack(struct bot *b, chat_done_fn *done, void *arg, int rc);
 /* bot_is_incident_room - 1 when room on p is an incident's channel. */
 int bot_is_incident_room(struct bot *b, struct chat_platform *p,
                          const char *room);
-/* bot_put_user - keep user id's display name on p (a unit of work of its
- * own, in the open group if there is one). */
+/* bot_put_user - keep user id's display name on p and, when tz is not
+ * NULL and a zone of the system's tz database, the user's time zone (a
+ * unit of work of its own, in the open group if there is one). */
 int bot_put_user(struct bot *b, struct chat_platform *p, const char *id,
-                 const char *name);
+                 const char *name, const char *tz);
 
 /* bot_set_group_commit - group commit for a platform that acks (Slack);
  * see units_set_group. Needs a loop. */

@@ -166,9 +166,11 @@ int slack_find_keyed(const char *body, size_t len, const char *key,
 /* slack_user_of - the id and the name (profile.display_name, else
  * real_name, else name; new strings) of the user object of a users.info
  * answer ("user"), or of a user_change envelope (envelope 1:
- * "payload.event.user"). BOT_EPROTO when either is missing. */
+ * "payload.event.user"), and its time zone ("tz", a tz database name;
+ * *tz NULL when absent; tz itself may be NULL). BOT_EPROTO when the id or
+ * the name is missing. */
 int slack_user_of(const char *body, size_t len, int envelope, char **id,
-                  char **name);
+                  char **name, char **tz);
 
 /* slack_parse_user - "<@U123>" or "<@U123|name>" -> "U123" (new). */
 int slack_parse_user(const char *token, char **user);

@@ -310,6 +310,13 @@ int store_prune_messages(struct store *s, int64_t before, int limit, int *n);
 /* store_user_put - insert or replace user_id's name, seen at `at`. */
 int store_user_put(struct store *s, const char *platform, const char *user_id,
                    const char *name, int64_t at);
+/* store_user_set_tz - the user's time zone (a tz database name). */
+int store_user_set_tz(struct store *s, const char *platform,
+                      const char *user_id, const char *tz);
+/* store_user_tz - *tz = a new copy of the user's zone; BOT_ENOTFOUND if
+ * the user or their zone is unknown. */
+int store_user_tz(struct store *s, const char *platform, const char *user_id,
+                  char **tz);
 /* store_user_name - *name = a new copy of the known name (free with
  * bot_free); BOT_ENOTFOUND if the user is unknown. */
 int store_user_name(struct store *s, const char *platform,

@@ -132,6 +132,10 @@ static const char *const sql[ST__COUNT] = {
                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
                     " SET name = excluded.name,"
                     " updated_at = excluded.updated_at",
+    [ST_USER_SET_TZ] = "UPDATE users SET tz = ?3 WHERE platform = ?1"
+                       " AND user_id = ?2",
+    [ST_USER_TZ] = "SELECT tz FROM users WHERE platform = ?1"
+                   " AND user_id = ?2 AND tz IS NOT NULL",
     [ST_USER_NAME] = "SELECT name FROM users"
                      " WHERE platform = ?1 AND user_id = ?2",
     /* both walk an index by age (schema 5) and stop at the limit */

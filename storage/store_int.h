@@ -57,6 +57,8 @@ enum stmt_id {
     ST_EVENT_SEEN,
     ST_USER_PUT,
     ST_USER_NAME,
+    ST_USER_SET_TZ,
+    ST_USER_TZ,
     ST_PRUNE_EVENTS,
     ST_PRUNE_MESSAGES,
     ST_OUTBOX_ADD,

@@ -20,6 +20,29 @@ store_user_put(struct store *s, const char *platform, const char *user_id,
 }
 
 int
+store_user_set_tz(struct store *s, const char *platform, const char *user_id,
+                  const char *tz)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_USER_SET_TZ);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, user_id);
+    store_bind_text(st, 3, tz);
+    return store_update_one(s, st);
+}
+
+int
+store_user_tz(struct store *s, const char *platform, const char *user_id,
+              char **tz)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_USER_TZ);
+
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, user_id);
+    return store_one(s, st, store_read_text, tz, "user zone");
+}
+
+int
 store_user_name(struct store *s, const char *platform, const char *user_id,
                 char **name)
 {

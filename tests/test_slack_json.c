@@ -1734,30 +1734,34 @@ slack_user_of__users_info_and_user_change(void **state)
 {
     static const char info[] =
         "{\"ok\":true,\"user\":{\"id\":\"U0ALICE\",\"name\":\"alice\","
-        "\"real_name\":\"Alice Liddell\",\"profile\":{\"display_name\":\"\","
+        "\"real_name\":\"Alice Liddell\",\"tz\":\"Europe/London\","
+        "\"profile\":{\"display_name\":\"\","
         "\"real_name\":\"Alice Liddell\"}}}";
     static const char change[] =
         "{\"type\":\"events_api\",\"envelope_id\":\"e1\",\"payload\":{"
         "\"event\":{\"type\":\"user_change\",\"user\":{\"id\":\"U0ALICE\","
         "\"name\":\"alice\",\"profile\":{\"display_name\":\"Al\"}}}}}";
-    char *id, *name;
+    char *id, *name, *tz;
 
     (void)state;
-    assert_int_equal(slack_user_of(info, strlen(info), 0, &id, &name),
+    assert_int_equal(slack_user_of(info, strlen(info), 0, &id, &name, &tz),
                      BOT_OK);
     assert_string_equal(id, "U0ALICE");
     assert_string_equal(name, "Alice Liddell");
+    assert_string_equal(tz, "Europe/London");
     bot_free(id);
     bot_free(name);
-    assert_int_equal(slack_user_of(change, strlen(change), 1, &id, &name),
+    bot_free(tz);
+    assert_int_equal(slack_user_of(change, strlen(change), 1, &id, &name, &tz),
                      BOT_OK);
     assert_string_equal(name, "Al");
+    assert_null(tz); /* none given */
     bot_free(id);
     bot_free(name);
-    assert_int_equal(slack_user_of("{\"ok\":false}", 12, 0, &id, &name),
+    assert_int_equal(slack_user_of("{\"ok\":false}", 12, 0, &id, &name, NULL),
                      BOT_EPROTO);
     assert_null(id);
-    assert_int_equal(slack_user_of("[", 1, 0, &id, &name), BOT_EPROTO);
+    assert_int_equal(slack_user_of("[", 1, 0, &id, &name, NULL), BOT_EPROTO);
 }
 
 /* --- platform interface v2 --- */

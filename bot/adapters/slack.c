@@ -210,17 +210,13 @@ slack_api_get(struct slack *s, const char *method, const char *const *pairs,
 
 /* --- users' names, for showing mentions by name --- */
 
-/* put_user - keep a name (its own transaction, in the group if one is
- * open): a document shows mentions by the latest name */
+/* put_clean_user - keep a name (its own transaction, in the group if
+ * one is open): a document shows mentions by the latest name, reminders
+ * go out in the person's zone. A name from Slack is user text like any
+ * other. */
 static int
-put_user(struct slack *s, const char *id, const char *name)
-{
-    return bot_put_user(s->p->bot, s->p, id, name);
-}
-
-/* put_clean_user - a name from Slack is user text like any other */
-static int
-put_clean_user(struct slack *s, const char *id, const char *name)
+put_clean_user(struct slack *s, const char *id, const char *name,
+               const char *tz)
 {
     struct strbuf sb;
     int rc;
@@ -228,7 +224,7 @@ put_clean_user(struct slack *s, const char *id, const char *name)
     strbuf_init(&sb, 0);
     rc = chat_text_clean(&sb, name, strlen(name), 0);
     if (!rc)
-        rc = put_user(s, id, strbuf_str(&sb));
+        rc = bot_put_user(s->p->bot, s->p, id, strbuf_str(&sb), tz);
     strbuf_cleanup(&sb);
     return rc;
 }
@@ -236,17 +232,18 @@ put_clean_user(struct slack *s, const char *id, const char *name)
 static void
 user_info_done(struct webapi_call *c, int rc, const char *body, size_t len)
 {
-    char *id = NULL, *name = NULL;
+    char *id = NULL, *name = NULL, *tz = NULL;
 
     if (!rc)
-        rc = slack_user_of(body, len, 0, &id, &name);
+        rc = slack_user_of(body, len, 0, &id, &name, &tz);
     if (!rc)
-        rc = put_clean_user(c->ctx, id, name);
+        rc = put_clean_user(c->ctx, id, name, tz);
     if (rc && rc != BOT_ECANCELED)
         log_warn("slack: users.info %s: %s", c->extra ? c->extra : "?",
                  bot_strerror(rc));
     bot_free(id);
     bot_free(name);
+    bot_free(tz);
 }
 
 /* known_user - 1 if the id was seen this run (then nothing to do), else
@@ -311,16 +308,17 @@ slack_learn_users(struct slack *s, const char *text)
 int
 slack_user_change(struct slack *s, const char *data, size_t len)
 {
-    char *id = NULL, *name = NULL;
-    int rc = slack_user_of(data, len, 1, &id, &name);
+    char *id = NULL, *name = NULL, *tz = NULL;
+    int rc = slack_user_of(data, len, 1, &id, &name, &tz);
 
     if (!rc) {
-        rc = put_clean_user(s, id, name);
+        rc = put_clean_user(s, id, name, tz);
         if (!rc)
             known_user(s, id, strlen(id));
     }
     bot_free(id);
     bot_free(name);
+    bot_free(tz);
     return rc;
 }
 

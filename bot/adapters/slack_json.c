@@ -1391,13 +1391,15 @@ user_name(json_t *u)
 
 int
 slack_user_of(const char *body, size_t len, int envelope, char **id,
-              char **name)
+              char **name, char **tz)
 {
     json_t *root = json_loadb(body, len, 0, NULL), *u;
-    const char *i, *n;
+    const char *i, *n, *z;
     int rc = BOT_EPROTO;
 
     *id = *name = NULL;
+    if (tz)
+        *tz = NULL;
     if (!json_is_object(root))
         goto done;
     u = envelope ? json_object_get(
@@ -1411,7 +1413,10 @@ slack_user_of(const char *body, size_t len, int envelope, char **id,
         goto done;
     *id = bot_strdup(i);
     *name = bot_strdup(n);
+    z = json_string_value(json_object_get(u, "tz"));
     rc = *id && *name ? BOT_OK : BOT_ENOMEM;
+    if (!rc && tz && z && *z && !(*tz = bot_strdup(z)))
+        rc = BOT_ENOMEM;
     if (rc) {
         bot_free(*id);
         bot_free(*name);
