@@ -380,6 +380,17 @@ int store_prune_outbox(struct store *s, int64_t before, int limit, int *n);
 void store_outbox_row_clear(struct outbox_row *r);
 void store_outbox_list_free(struct outbox_row *arr, size_t n);
 
+/* --- reminder periods: a reminder (kind: "weekly", "overdue", "monthly")
+ * for a subject (an assignee "<platform>:<user>", an action "ACT-3", the
+ * review channel) once per period ("2026-W49", "w0", "2026-12") --- */
+/* store_period_claim - in tx, with the outbox row that sends it: *first
+ * 1 for the one caller that claims it, 0 when it was claimed before. */
+int store_period_claim(struct store *s, const char *kind, const char *subject,
+                       const char *period, int64_t at, int *first);
+/* store_period_seen - *seen 1 when claimed; changes nothing (dry runs). */
+int store_period_seen(struct store *s, const char *kind, const char *subject,
+                      const char *period, int *seen);
+
 /* --- the scheduler's durable jobs: a duty (kind) for a subject (an
  * incident id...) once per period ("24h", "2026-W49") --- */
 struct job {

@@ -136,6 +136,11 @@ static const char *const sql[ST__COUNT] = {
                        " AND user_id = ?2",
     [ST_USER_TZ] = "SELECT tz FROM users WHERE platform = ?1"
                    " AND user_id = ?2 AND tz IS NOT NULL",
+    [ST_PERIOD_CLAIM] = "INSERT INTO reminder_periods (kind, subject,"
+                        " period, claimed_at) VALUES (?1, ?2, ?3, ?4)"
+                        " ON CONFLICT DO NOTHING",
+    [ST_PERIOD_SEEN] = "SELECT count(*) FROM reminder_periods"
+                       " WHERE kind = ?1 AND subject = ?2 AND period = ?3",
     [ST_USER_NAME] = "SELECT name FROM users"
                      " WHERE platform = ?1 AND user_id = ?2",
     /* both walk an index by age (schema 5) and stop at the limit */

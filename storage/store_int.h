@@ -59,6 +59,8 @@ enum stmt_id {
     ST_USER_NAME,
     ST_USER_SET_TZ,
     ST_USER_TZ,
+    ST_PERIOD_CLAIM,
+    ST_PERIOD_SEEN,
     ST_PRUNE_EVENTS,
     ST_PRUNE_MESSAGES,
     ST_OUTBOX_ADD,

@@ -686,6 +686,35 @@ incident_lookup(struct store *st, const char *ref, struct incident *out)
     return store_incident_by_channel_name(st, ref, out);
 }
 
+char
+incident_prefix(struct incidents *in, const char *platform)
+{
+    struct chat_platform *p = core_platform(in->c, platform);
+
+    if (p)
+        return p->ops->cmd_prefix;
+    return strcmp(platform, "slack") ? '!' : '/';
+}
+
+int
+incident_say(struct incidents *in, const char *platform,
+             const struct chat_target *to, struct chat_msg *m,
+             struct strbuf *dry)
+{
+    int rc = m->err;
+
+    if (!rc && dry) {
+        strbuf_printf(dry, "%s %s%s: ", platform, to->room ? "#" : "DM @",
+                      to->room ? to->room : to->user);
+        rc = chat_msg_plain(m, dry);
+        strbuf_putc(dry, '\n');
+    } else if (!rc) {
+        rc = outbox_post(in->c->outbox, platform, to, m, NULL);
+    }
+    chat_msg_cleanup(m);
+    return rc;
+}
+
 int
 incident_nudge(struct incidents *in, const char *platform, const char *room,
                const char *author, const char *text)

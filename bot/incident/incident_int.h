@@ -50,6 +50,16 @@ void incident_rooms_stale(struct incidents *in);
  * platform: an ephemeral message, or a DM where there is none. */
 int incident_nudge(struct incidents *in, const char *platform,
                    const char *room, const char *author, const char *text);
+/* incident_prefix - how commands are typed on platform ('/' or '!');
+ * right also for a platform this process has not connected (`pmbot remind`
+ * beside a daemon). */
+char incident_prefix(struct incidents *in, const char *platform);
+/* incident_say - in tx: post m (taken) to `to` on platform, or, with dry,
+ * only describe it there ("slack #C1: text"). */
+struct strbuf;
+int incident_say(struct incidents *in, const char *platform,
+                 const struct chat_target *to, struct chat_msg *m,
+                 struct strbuf *dry);
 /* timeline_cancel_all - the taggings outlive nothing (incidents_free). */
 void timeline_cancel_all(struct incidents *in);
 

@@ -40,37 +40,6 @@ review_clock_start(struct incidents *in, int64_t incident_id, int64_t at)
     return rc;
 }
 
-/* cmd_prefix - how commands are typed on platform; sent by another
- * process (`pmbot remind` beside a daemon) it may not be connected here */
-static char
-cmd_prefix(struct incidents *in, const char *platform)
-{
-    struct chat_platform *p = core_platform(in->c, platform);
-
-    if (p)
-        return p->ops->cmd_prefix;
-    return strcmp(platform, "slack") ? '!' : '/';
-}
-
-/* say - post m (taken) to `to`, or in a dry run describe it */
-static int
-say(struct incidents *in, const char *platform, const struct chat_target *to,
-    struct chat_msg *m, struct strbuf *dry)
-{
-    int rc = m->err;
-
-    if (!rc && dry) {
-        strbuf_printf(dry, "%s %s%s: ", platform, to->room ? "#" : "DM @",
-                      to->room ? to->room : to->user);
-        rc = chat_msg_plain(m, dry);
-        strbuf_putc(dry, '\n');
-    } else if (!rc) {
-        rc = outbox_post(in->c->outbox, platform, to, m, NULL);
-    }
-    chat_msg_cleanup(m);
-    return rc;
-}
-
 int
 review_clock_fire(struct incidents *in, int64_t incident_id,
                   const char *period, int64_t now, struct strbuf *dry,
@@ -137,9 +106,9 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
         chat_msg_text(&m, ", ");
     }
     chat_msg_text(&m, "start it here with %cpm start.",
-                  cmd_prefix(in, inc.platform));
+                  incident_prefix(in, inc.platform));
     to.room = inc.channel;
-    rc = say(in, inc.platform, &to, &m, dry);
+    rc = incident_say(in, inc.platform, &to, &m, dry);
     if (!rc && lead) {
         to.room = NULL;
         to.user = lead;
@@ -149,7 +118,7 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
                       (long long)inc.id, inc.title, due);
         chat_msg_room(&m, inc.channel, name);
         chat_msg_text(&m, ".");
-        rc = say(in, inc.platform, &to, &m, dry);
+        rc = incident_say(in, inc.platform, &to, &m, dry);
     }
     store_incident_clear(&inc);
     bot_free(lead);
