@@ -128,6 +128,7 @@ static int
 wall_to_utc(int64_t day, int minute, time_t *out)
 {
     time_t wall = (time_t)(day * SEC_PER_DAY + (int64_t)minute * 60);
+    time_t best = 0;
     long offs[2], o;
     int found = 0;
 
@@ -139,13 +140,12 @@ wall_to_utc(int64_t day, int minute, time_t *out)
 
         if (offset_at(u, &o))
             return BOT_EINVAL;
-        if (o == offs[i] && (!found || u < *out)) {
-            *out = u;
+        if (o == offs[i] && (!found || u < best)) {
+            best = u;
             found = 1;
         }
     }
-    if (!found)
-        *out = wall - offs[0];
+    *out = found ? best : wall - offs[0];
     return BOT_OK;
 }
 
