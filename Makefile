@@ -29,6 +29,7 @@ SANITIZE := -O1 -g -fno-omit-frame-pointer \
 
 SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/platforms.c \
+        bot/zone.c \
         bot/config.c bot/loop.c bot/chat.c bot/core.c bot/unit.c bot/outbox.c \
         bot/scheduler.c bot/pattern.c bot/scrub.c bot/blame.c bot/bot.c bot/http.c bot/ws.c bot/tls.c \
         bot/incident/incident.c bot/incident/channel.c \
