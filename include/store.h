@@ -112,10 +112,9 @@ struct action {
     char *snoozed_until;  /* YYYY-MM-DD or NULL: no weekly reminder before */
     struct action_change last; /* its latest history row, when has_last
                                 * (not for actions older than the
-                                * history); filled by get and list */
+                                * history); see store_action_list */
     int has_last;
 };
-
 
 /*
  * store_open - open (creating if needed) the database at path and migrate it
@@ -306,7 +305,9 @@ void store_action_history_free(struct action_change *arr, size_t n);
 /* store_action_what_name - "created", "done", ... (static). */
 const char *store_action_what_name(int what);
 /* store_action_list - incident_id 0 means every incident; include_done 0
- * lists open actions only. Ordered by target date, then id. */
+ * lists open actions only. Ordered by target date, then id. Each action's
+ * last change (has_last) only in the list of one incident: over every
+ * incident it would cost a lookup per action. */
 int store_action_list(struct store *s, int64_t incident_id, int include_done,
                       struct action **out, size_t *n);
 void store_action_clear(struct action *a);

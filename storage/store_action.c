@@ -259,7 +259,8 @@ int
 store_action_list(struct store *s, int64_t incident_id, int include_done,
                   struct action **out, size_t *n)
 {
-    sqlite3_stmt *st = store_stmt(s, ST_ACT_LIST);
+    sqlite3_stmt *st = store_stmt(s, incident_id ? ST_ACT_LIST_LAST
+                                                 : ST_ACT_LIST);
 
     sqlite3_bind_int64(st, 1, incident_id);
     sqlite3_bind_int(st, 2, include_done ? 1 : 0);

@@ -89,6 +89,7 @@ enum stmt_id {
     ST_ACT_SNOOZE,
     ST_ACT_HISTORY_ADD,
     ST_ACT_HISTORY,
+    ST_ACT_LIST_LAST,
     ST__COUNT
 };
 
