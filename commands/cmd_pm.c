@@ -1,6 +1,7 @@
 /*
- * cmd_pm.c - /pm start|layers|action|done|actions|report|help: the review
- * and its follow-up actions.
+ * cmd_pm.c - /pm start|layers|action|done|reopen|reassign|due|snooze|
+ * actions|report|help: the review and its follow-up actions. Changing an
+ * action is for its assignee, its incident's commander or an admin.
  */
 #include "cmd_int.h"
 #include "command.h"
@@ -44,25 +45,181 @@ do_action(struct cmd *c)
     return incident_reply(&c->asker, &m);
 }
 
+/* refuse_who - someone who may not change a: say who may */
+static int
+refuse_who(struct cmd *c, const struct action *a, const char *commander)
+{
+    const char *admins = c->core->cfg->admins;
+    struct chat_msg m;
+    int any = 0;
+
+    chat_msg_init(&m);
+    chat_msg_text(&m, "Only ACT-%lld's assignee ", (long long)a->id);
+    chat_msg_user(&m, a->assignee);
+    if (commander) {
+        chat_msg_text(&m, ", INC-%lld's commander ",
+                      (long long)a->incident_id);
+        chat_msg_user(&m, commander);
+    }
+    for (const char *p = admins; p && *p;) {
+        size_t n;
+        char *id;
+
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+        if (!n)
+            break;
+        id = bot_strndup(p, n);
+        if (id) {
+            chat_msg_text(&m, any ? ", " : " or an admin (");
+            chat_msg_user(&m, id);
+            any = 1;
+        }
+        bot_free(id);
+        p += n;
+    }
+    chat_msg_text(&m, "%s can change it.", any ? ")" : "");
+    incident_refuse(&c->asker, &m);
+    return BOT_EINVAL;
+}
+
+/* change - /pm done|reopen|reassign|due|snooze <ACT-n> [arg] */
+static int
+change(struct cmd *c, int what, const char *usage)
+{
+    const char *p = c->args, *why = NULL;
+    char *ref = cmd_word(&p), *arg = NULL, *commander = NULL;
+    char *user = NULL;
+    struct action a = {0};
+    int rc, ok;
+
+    rc = BOT_ENOMEM;
+    if (!ref)
+        goto out;
+    if (what >= ACH_REASSIGNED)
+        arg = cmd_word(&p);
+    if ((what >= ACH_REASSIGNED && !arg) || *p) {
+        rc = cmd_refuse(c, "Usage: %cpm %s", c->prefix, usage);
+        goto out;
+    }
+    rc = action_lookup(c->in, ref, &a);
+    if (rc == BOT_EINVAL) {
+        rc = cmd_refuse(c, "%s is not an action id (ACT-<n>). Usage: %cpm %s",
+                        ref, c->prefix, usage);
+        goto out;
+    }
+    if (rc == BOT_ENOTFOUND) {
+        rc = cmd_refuse(c, "There is no %s.", ref);
+        goto out;
+    }
+    if (rc)
+        goto out;
+    ok = action_permit(c->in, &a, c->ev->user, &commander);
+    if (ok <= 0) {
+        rc = ok < 0 ? ok : refuse_who(c, &a, commander);
+        goto out;
+    }
+    if (what == ACH_REASSIGNED) {
+        rc = c->p->ops->parse_user(c->p, arg, &user);
+        if (rc == BOT_EINVAL)
+            rc = cmd_refuse(c, "Not reassigned: mention the new assignee as "
+                               "@user. Usage: %cpm %s",
+                            c->prefix, usage);
+        if (rc)
+            goto out;
+    }
+    rc = action_apply(c->in, &a, what, user ? user : arg, c->ev->user, &why);
+    if (rc == BOT_EINVAL) {
+        rc = cmd_refuse(c, "ACT-%lld is unchanged: %s.", (long long)a.id, why);
+        goto out;
+    }
+    if (rc == BOT_EEXIST) {
+        struct chat_msg m;
+
+        chat_msg_init(&m);
+        if (what == ACH_DONE)
+            chat_msg_text(&m, "ACT-%lld was already done.", (long long)a.id);
+        else if (what == ACH_REOPENED)
+            chat_msg_text(&m, "ACT-%lld is open already.", (long long)a.id);
+        else if (what == ACH_REASSIGNED) {
+            chat_msg_text(&m, "ACT-%lld is already assigned to ",
+                          (long long)a.id);
+            chat_msg_user(&m, user);
+            chat_msg_text(&m, ".");
+        } else if (what == ACH_DUE)
+            chat_msg_text(&m, "ACT-%lld is already due %s.", (long long)a.id,
+                          arg);
+        else
+            chat_msg_text(&m, "ACT-%lld is already snoozed until %s.",
+                          (long long)a.id, a.snoozed_until);
+        incident_refuse(&c->asker, &m);
+        rc = BOT_EINVAL;
+        goto out;
+    }
+    if (rc)
+        goto out;
+    if (what == ACH_DONE) {
+        rc = cmd_reply(c, "ACT-%lld done: %s (INC-%lld).", (long long)a.id,
+                       a.text, (long long)a.incident_id);
+    } else if (what == ACH_REOPENED) {
+        rc = cmd_reply(c, "ACT-%lld reopened: %s (INC-%lld), due %s.",
+                       (long long)a.id, a.text, (long long)a.incident_id,
+                       a.due_date);
+    } else if (what == ACH_REASSIGNED) {
+        struct chat_msg m;
+
+        chat_msg_init(&m);
+        chat_msg_text(&m, "ACT-%lld reassigned to ", (long long)a.id);
+        chat_msg_user(&m, a.assignee);
+        chat_msg_text(&m, ": %s (INC-%lld), due %s.", a.text,
+                      (long long)a.incident_id, a.due_date);
+        rc = incident_reply(&c->asker, &m);
+    } else if (what == ACH_DUE) {
+        rc = cmd_reply(c, "ACT-%lld is now due %s: %s (INC-%lld).",
+                       (long long)a.id, a.due_date, a.text,
+                       (long long)a.incident_id);
+    } else {
+        rc = cmd_reply(c, "ACT-%lld snoozed until %s: no weekly reminder "
+                          "for it before then.",
+                       (long long)a.id, a.snoozed_until);
+    }
+out:
+    store_action_clear(&a);
+    bot_free(ref);
+    bot_free(arg);
+    bot_free(user);
+    bot_free(commander);
+    return rc;
+}
+
 static int
 do_done(struct cmd *c)
 {
-    struct action a;
-    int rc;
+    return change(c, ACH_DONE, "done <ACT-n>");
+}
 
-    rc = action_done(c->in, c->args, c->ev->user, &a);
-    if (rc == BOT_EINVAL)
-        return cmd_refuse(c, "Which action? %cpm done <ACT-n>", c->prefix);
-    if (rc == BOT_ENOTFOUND)
-        return cmd_refuse(c, "There is no %s.", c->args);
-    if (rc == BOT_EEXIST)
-        return cmd_refuse(c, "%s was already done.", c->args);
-    if (rc)
-        return rc;
-    rc = cmd_reply(c, "ACT-%lld done: %s (INC-%lld).", (long long)a.id,
-                   a.text, (long long)a.incident_id);
-    store_action_clear(&a);
-    return rc;
+static int
+do_reopen(struct cmd *c)
+{
+    return change(c, ACH_REOPENED, "reopen <ACT-n>");
+}
+
+static int
+do_reassign(struct cmd *c)
+{
+    return change(c, ACH_REASSIGNED, "reassign <ACT-n> @user");
+}
+
+static int
+do_due(struct cmd *c)
+{
+    return change(c, ACH_DUE, "due <ACT-n> <YYYY-MM-DD>");
+}
+
+static int
+do_snooze(struct cmd *c)
+{
+    return change(c, ACH_SNOOZED, "snooze <ACT-n> <1w|3d|YYYY-MM-DD>");
 }
 
 static int
@@ -196,6 +353,14 @@ const struct command_def cmd_pm_defs[] = {
     {"pm", "action", 1, 1, do_action, "action <text> @user <YYYY-MM-DD>",
      "add a follow-up action"},
     {"pm", "done", 1, 0, do_done, "done <ACT-n>", "mark an action complete"},
+    {"pm", "reopen", 1, 0, do_reopen, "reopen <ACT-n>",
+     "open a done action again"},
+    {"pm", "reassign", 2, 0, do_reassign, "reassign <ACT-n> @user",
+     "hand an action to someone else"},
+    {"pm", "due", 2, 0, do_due, "due <ACT-n> <YYYY-MM-DD>",
+     "move an action's target date"},
+    {"pm", "snooze", 2, 0, do_snooze, "snooze <ACT-n> <1w|3d|YYYY-MM-DD>",
+     "leave an action out of the weekly reminders until then"},
     {"pm", "actions", 0, 0, do_actions, "actions",
      "open actions (this incident in its channel, all elsewhere)"},
     {"pm", "report", 0, 0, do_report, "report [INC-n]",

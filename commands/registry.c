@@ -230,8 +230,10 @@ command_run(struct incidents *in, struct chat_platform *pl,
         group = dm_group(cmd_skip_blank(p));
         if (!group)
             return cmd_refuse(&c, "I know commands only: write help for "
-                                  "the list, or done ACT-<n> to complete "
-                                  "an action.");
+                                  "the list, or answer for an action: "
+                                  "done ACT-<n>, snooze ACT-<n> 1w, "
+                                  "due ACT-<n> <YYYY-MM-DD>, reassign "
+                                  "ACT-<n> @user.");
         p = cmd_skip_blank(p);
     }
     if (strlen(p) > COMMAND_MAX)

@@ -191,6 +191,45 @@ int action_create(struct incidents *in, int64_t incident_id,
 int action_done(struct incidents *in, const char *ref, const char *by,
                 struct action *out);
 
+/* action_lookup - ACT-n (ref "ACT-3" or "3") into *out (new,
+ * store_action_clear). BOT_EINVAL (not an action id), BOT_ENOTFOUND. */
+int action_lookup(struct incidents *in, const char *ref, struct action *out);
+
+/* action_is_admin - 1 when user is in admins ("U1,U2", blanks allowed;
+ * NULL: nobody), else 0. */
+int action_is_admin(const char *admins, const char *user);
+
+/*
+ * action_permit - may user change a (SPEC "Who may do what"): its assignee,
+ * its incident's commander, or one of [pmbot] admins. 1 yes; 0 no, with
+ * *commander the commander to name (new, bot_free; NULL when there is
+ * none); BOT_E* on failure.
+ */
+int action_permit(struct incidents *in, const struct action *a,
+                  const char *user, char **commander);
+
+#define ACTION_SNOOZE_MAX_DAYS 366
+
+/* action_snooze_date - "1w", "2w", "3d" (from now's UTC date, at most
+ * ACTION_SNOOZE_MAX_DAYS) or a future "YYYY-MM-DD" into until
+ * (TIMEUTIL_BUFLEN). BOT_EINVAL with *why a static reason. */
+int action_snooze_date(int64_t now, const char *word, char *until,
+                       const char **why);
+
+/*
+ * action_apply - in tx, permission already checked: what (ACH_DONE,
+ * ACH_REOPENED, ACH_REASSIGNED with arg the new assignee's id, ACH_DUE
+ * with arg a date, ACH_SNOOZED with arg a snooze word) happens to a by
+ * `by`, with its history row; *a is then the changed action (read again).
+ * BOT_EINVAL with *why (static): a done action cannot be reassigned,
+ * moved or snoozed; a date that is no real date or already past; a bad
+ * snooze. BOT_EEXIST: it would change nothing (done already, open
+ * already, the same assignee, date or snooze end). Nothing is written on
+ * any failure.
+ */
+int action_apply(struct incidents *in, struct action *a, int what,
+                 const char *arg, const char *by, const char **why);
+
 /* action_split - split "<text> @user <YYYY-MM-DD>" into new strings; *why
  * gets a static reason on BOT_EINVAL. parse_user turns the mention token
  * into a user id. No date checks beyond the calendar. */

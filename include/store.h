@@ -75,6 +75,26 @@ struct timeline_edit {
     int64_t replaced_at;
 };
 
+/* What can happen to an action: action_history.what, in this order. */
+enum action_what {
+    ACH_CREATED = 0,
+    ACH_DONE,
+    ACH_REOPENED,
+    ACH_REASSIGNED,
+    ACH_DUE,
+    ACH_SNOOZED,
+    ACH__N
+};
+
+/* One row of an action's history: who did what when. */
+struct action_change {
+    int64_t action_id;
+    int64_t at;
+    char *by;     /* user id; nullable */
+    int what;     /* enum action_what */
+    char *detail; /* the new assignee, date or snooze end; nullable */
+};
+
 enum action_status { ACTION_OPEN = 0, ACTION_DONE = 1 };
 
 struct action {
@@ -89,6 +109,11 @@ struct action {
     int64_t completed_at; /* 0 while open */
     char *completed_by;
     char *incident_title; /* filled by lists, for display; nullable */
+    char *snoozed_until;  /* YYYY-MM-DD or NULL: no weekly reminder before */
+    struct action_change last; /* its latest history row, when has_last
+                                * (not for actions older than the
+                                * history); see store_action_list */
+    int has_last;
 };
 
 /*
@@ -249,15 +274,40 @@ void store_timeline_clear(struct timeline_entry *e);
 void store_timeline_list_free(struct timeline_entry *arr, size_t n);
 void store_timeline_edits_free(struct timeline_edit *arr, size_t n);
 
-/* --- follow-up actions --- */
+/* --- follow-up actions. Every change writes its history row in the same
+ * transaction (a savepoint inside the caller's): both or neither. --- */
+/* store_action_add - the action and its 'created' row (by created_by, at
+ * created_at). */
 int store_action_add(struct store *s, const struct action *a,
                      int64_t *id_out);
+/* store_action_get - with its latest change (new: store_action_clear). */
 int store_action_get(struct store *s, int64_t id, struct action *out);
 /* store_action_complete - mark done; BOT_EEXIST if it already was. */
 int store_action_complete(struct store *s, int64_t id, int64_t at,
                           const char *by);
+/*
+ * store_action_change - what (not ACH_CREATED) happens to action id at
+ * `at` by `by`, with detail: ACH_DONE (detail unused), ACH_REOPENED
+ * (unused), ACH_REASSIGNED (the new assignee), ACH_DUE (the new
+ * YYYY-MM-DD), ACH_SNOOZED (the YYYY-MM-DD it is
+ * snoozed until). BOT_ENOTFOUND when there is no such action, BOT_EEXIST
+ * when it would change nothing (done already, open already, the same
+ * assignee, date or snooze end), BOT_EINVAL for a bad what or a missing
+ * detail; nothing is written then.
+ */
+int store_action_change(struct store *s, int64_t id, int what, int64_t at,
+                        const char *by, const char *detail);
+/* store_action_history - every change of action id, oldest first (new:
+ * store_action_history_free). */
+int store_action_history(struct store *s, int64_t id,
+                         struct action_change **out, size_t *n);
+void store_action_history_free(struct action_change *arr, size_t n);
+/* store_action_what_name - "created", "done", ... (static). */
+const char *store_action_what_name(int what);
 /* store_action_list - incident_id 0 means every incident; include_done 0
- * lists open actions only. Ordered by target date, then id. */
+ * lists open actions only. Ordered by target date, then id. Each action's
+ * last change (has_last) only in the list of one incident: over every
+ * incident it would cost a lookup per action. */
 int store_action_list(struct store *s, int64_t incident_id, int include_done,
                       struct action **out, size_t *n);
 void store_action_clear(struct action *a);

@@ -87,6 +87,13 @@ enum stmt_id {
     ST_ANSWER_SET,
     ST_ANSWER_LIST,
     ST_INC_SET_ROOT,
+    ST_ACT_REOPEN,
+    ST_ACT_REASSIGN,
+    ST_ACT_SET_DUE,
+    ST_ACT_SNOOZE,
+    ST_ACT_HISTORY_ADD,
+    ST_ACT_HISTORY,
+    ST_ACT_LIST_LAST,
     ST__COUNT
 };
 

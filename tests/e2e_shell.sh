@@ -46,6 +46,9 @@ this one is chatter
 /clock 2026-11-01T05:02:00Z
 !incident resolve
 !pm done ACT-2
+/as alice
+!pm done ACT-2
+/as bob
 !pm frobnicate
 !pm report
 /join general
@@ -71,6 +74,11 @@ check "an action without an assignee is refused with the reason" \
 check "a date not on the calendar is refused with the reason" \
     grep -q 'Not added: the target date is not a real calendar date' \
     "$dir/shell.out"
+check "someone else's action is refused, naming who can" \
+    grep -q "(only @bob sees this) Only ACT-2's assignee @carol, INC-1's commander @alice can change it\." \
+    "$dir/shell.out"
+check "the commander completes it" \
+    grep -q 'ACT-2 done: Fix the runbook (INC-1)\.' "$dir/shell.out"
 check "an unknown command gets a usage hint" \
     grep -q 'Unknown command !pm frobnicate' "$dir/shell.out"
 check "a channel command elsewhere says so" \

@@ -1,15 +1,18 @@
 /*
- * actions.c - follow-up actions: the rules for adding and completing one,
- * shared by /pm action, the review and answers in a DM.
+ * actions.c - follow-up actions: the rules for adding and changing one (who
+ * may, which dates), shared by /pm, the review and answers in a DM. The
+ * history of each change is written by the store with the change.
  */
 #include "incident_int.h"
 
+#include "config.h"
 #include "core.h"
 #include "err.h"
 #include "mem.h"
 #include "timeutil.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* is_date_word - looks like a date, so it cannot be the assignee */
@@ -160,4 +163,129 @@ action_done(struct incidents *in, const char *ref, const char *by,
     if (!rc)
         rc = store_action_get(in->c->store, id, out);
     return rc;
+}
+
+int
+action_lookup(struct incidents *in, const char *ref, struct action *out)
+{
+    int64_t id;
+
+    if (incident_parse_ref(ref, "ACT", &id))
+        return BOT_EINVAL;
+    return store_action_get(in->c->store, id, out);
+}
+
+int
+action_is_admin(const char *admins, const char *user)
+{
+    size_t n = strlen(user);
+
+    for (const char *p = admins; p && *p;) {
+        size_t len;
+
+        p += strspn(p, ", \t");
+        len = strcspn(p, ", \t");
+        if (len && len == n && !strncmp(p, user, n))
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
+int
+action_permit(struct incidents *in, const struct action *a, const char *user,
+              char **commander)
+{
+    struct roles r;
+    int rc, ok;
+
+    *commander = NULL;
+    if (user && !strcmp(a->assignee, user))
+        return 1;
+    if (user && action_is_admin(in->c->cfg->admins, user))
+        return 1;
+    rc = store_roles_get(in->c->store, a->incident_id, &r);
+    if (rc)
+        return rc;
+    ok = user && r.user[ROLE_COMMANDER] &&
+         !strcmp(r.user[ROLE_COMMANDER], user);
+    if (!ok && r.user[ROLE_COMMANDER]) {
+        *commander = bot_strdup(r.user[ROLE_COMMANDER]);
+        if (!*commander)
+            ok = BOT_ENOMEM;
+    }
+    store_roles_clear(&r);
+    return ok;
+}
+
+int
+action_snooze_date(int64_t now, const char *word, char *until,
+                   const char **why)
+{
+    char today[TIMEUTIL_BUFLEN], *end;
+    int64_t ms;
+    long n;
+
+    timeutil_fmt_date(now, today);
+    *why = "snooze for 1w, 2w, 3d (weeks or days, up to a year) or until "
+           "a date (YYYY-MM-DD)";
+    if (isdigit((unsigned char)word[0]) && strlen(word) == 10) {
+        if (timeutil_parse_date(word, &ms)) {
+            *why = "that is not a real calendar date (YYYY-MM-DD)";
+            return BOT_EINVAL;
+        }
+        if (strcmp(word, today) <= 0) {
+            *why = "the date is not in the future";
+            return BOT_EINVAL;
+        }
+        memcpy(until, word, 11);
+        return BOT_OK;
+    }
+    if (!isdigit((unsigned char)word[0]))
+        return BOT_EINVAL;
+    n = strtol(word, &end, 10);
+    if ((end[0] != 'w' && end[0] != 'd') || end[1] || n < 1)
+        return BOT_EINVAL;
+    if (end[0] == 'w')
+        n *= 7;
+    if (n > ACTION_SNOOZE_MAX_DAYS)
+        return BOT_EINVAL;
+    timeutil_fmt_date(now + n * 86400000LL, until);
+    return BOT_OK;
+}
+
+int
+action_apply(struct incidents *in, struct action *a, int what,
+             const char *arg, const char *by, const char **why)
+{
+    char today[TIMEUTIL_BUFLEN], until[TIMEUTIL_BUFLEN];
+    int64_t now = core_now_ms(in->c), ms, id = a->id;
+    const char *detail = arg;
+    int rc;
+
+    timeutil_fmt_date(now, today);
+    if (what >= ACH_REASSIGNED && a->status == ACTION_DONE) {
+        *why = "it is done; reopen it first";
+        return BOT_EINVAL;
+    }
+    if (what == ACH_DUE) {
+        if (!isdigit((unsigned char)arg[0]) || timeutil_parse_date(arg, &ms)) {
+            *why = "the target date is not a real calendar date (YYYY-MM-DD)";
+            return BOT_EINVAL;
+        }
+        if (strcmp(arg, today) < 0) {
+            *why = "the target date is already past";
+            return BOT_EINVAL;
+        }
+    } else if (what == ACH_SNOOZED) {
+        rc = action_snooze_date(now, arg, until, why);
+        if (rc)
+            return rc;
+        detail = until;
+    }
+    rc = store_action_change(in->c->store, id, what, now, by, detail);
+    if (rc)
+        return rc;
+    store_action_clear(a);
+    return store_action_get(in->c->store, id, a);
 }

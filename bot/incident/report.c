@@ -486,6 +486,18 @@ roles_line(struct store *s, int64_t id, char **out)
     return BOT_OK;
 }
 
+/* rename_user - *id (nullable) by its name when the store has one */
+static void
+rename_user(struct store *s, const char *platform, char **id)
+{
+    char *name = *id ? user_name(s, platform, *id, strlen(*id)) : NULL;
+
+    if (name) {
+        bot_free(*id);
+        *id = name;
+    }
+}
+
 /* names - every user text of the document by name, and each assignee */
 static int
 names(struct store *s, struct doc *d)
@@ -507,14 +519,14 @@ names(struct store *s, struct doc *d)
     for (size_t i = 0; !rc && i < d->nbetter; i++)
         rc = by_name(s, pl, &d->better[i].text);
     for (size_t i = 0; !rc && i < d->nacts; i++) {
-        char *who = user_name(s, pl, d->acts[i].assignee,
-                              strlen(d->acts[i].assignee));
+        struct action *a = &d->acts[i];
 
-        rc = by_name(s, pl, &d->acts[i].text);
-        if (who) {
-            bot_free(d->acts[i].assignee);
-            d->acts[i].assignee = who;
-        }
+        rc = by_name(s, pl, &a->text);
+        rename_user(s, pl, &a->assignee);
+        rename_user(s, pl, &a->created_by);
+        rename_user(s, pl, &a->last.by);
+        if (a->last.what == ACH_REASSIGNED)
+            rename_user(s, pl, &a->last.detail);
     }
     return rc;
 }
@@ -619,14 +631,51 @@ timeline_section(const struct writer *w, struct strbuf *o,
     w->table_end(o);
 }
 
+/* last_change - "reassigned to @carol by @bob, 2026-11-20": the latest
+ * history row (an action older than the history: its creation) */
+static void
+last_change(struct strbuf *sb, const struct action *a)
+{
+    const struct action_change *ch = &a->last;
+    char day[TIMEUTIL_BUFLEN];
+    const char *by = a->has_last ? ch->by : a->created_by;
+    int64_t at = a->has_last ? ch->at : a->created_at;
+    const char *detail = ch->detail ? ch->detail : "";
+
+    switch (a->has_last ? ch->what : ACH_CREATED) {
+    case ACH_DONE:
+        strbuf_puts(sb, "done");
+        break;
+    case ACH_REOPENED:
+        strbuf_puts(sb, "reopened");
+        break;
+    case ACH_REASSIGNED:
+        strbuf_printf(sb, "reassigned to @%s", detail);
+        break;
+    case ACH_DUE:
+        strbuf_printf(sb, "moved to %s", detail);
+        break;
+    case ACH_SNOOZED:
+        strbuf_printf(sb, "snoozed until %s", detail);
+        break;
+    default:
+        strbuf_puts(sb, "created");
+        break;
+    }
+    if (by)
+        strbuf_printf(sb, " by @%s", by);
+    strbuf_printf(sb, ", %s", timeutil_fmt_date(at, day));
+}
+
 static void
 actions_section(const struct writer *w, struct strbuf *o, const struct doc *d,
                 int64_t now)
 {
     static const char *const head[] = {"Action", "Assigned To",
-                                       "Target Complete", "Status"};
+                                       "Target Complete", "Status",
+                                       "Last Change"};
     char today[TIMEUTIL_BUFLEN], done[TIMEUTIL_BUFLEN];
-    struct strbuf cell, who, status;
+    struct strbuf cell, who, status, last;
 
     timeutil_fmt_date(now, today);
     w->heading(o, 2, "5. Follow-Up Actions");
@@ -634,17 +683,19 @@ actions_section(const struct writer *w, struct strbuf *o, const struct doc *d,
         w->para(o, "No follow-up actions yet.", 1);
         return;
     }
-    w->table(o, head, 4, 1);
+    w->table(o, head, 5, 1);
     strbuf_init(&cell, 0);
     strbuf_init(&who, 0);
     strbuf_init(&status, 0);
+    strbuf_init(&last, 0);
     for (size_t i = 0; i < d->nacts; i++) {
         const struct action *a = &d->acts[i];
-        const char *row[4];
+        const char *row[5];
 
         strbuf_reset(&cell);
         strbuf_reset(&who);
         strbuf_reset(&status);
+        strbuf_reset(&last);
         strbuf_printf(&cell, "ACT-%lld %s", (long long)a->id, a->text);
         strbuf_printf(&who, "@%s", a->assignee);
         if (a->status == ACTION_DONE)
@@ -654,16 +705,19 @@ actions_section(const struct writer *w, struct strbuf *o, const struct doc *d,
             strbuf_puts(&status, "Overdue");
         else
             strbuf_puts(&status, "Open");
+        last_change(&last, a);
         row[0] = strbuf_str(&cell);
         row[1] = strbuf_str(&who);
         row[2] = a->due_date;
         row[3] = strbuf_str(&status);
-        w->table(o, row, 4, 0);
+        row[4] = strbuf_str(&last);
+        w->table(o, row, 5, 0);
     }
     w->table_end(o);
     strbuf_cleanup(&cell);
     strbuf_cleanup(&who);
     strbuf_cleanup(&status);
+    strbuf_cleanup(&last);
 }
 
 static int
