@@ -35,7 +35,8 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/incident/incident.c bot/incident/channel.c \
         bot/incident/timeline.c bot/incident/actions.c \
         bot/incident/review_clock.c bot/incident/review.c \
-        bot/incident/review_rule.c bot/incident/report.c bot/alarm.c \
+        bot/incident/review_rule.c bot/incident/reminders.c \
+        bot/incident/report.c bot/alarm.c \
         bot/metrics.c bot/chunked.c bot/webhook.c \
         bot/adapters/console.c bot/adapters/slack_json.c \
         bot/adapters/slack.c bot/adapters/slack_history.c \

@@ -6,6 +6,8 @@
 
 #include "command.h"
 #include "config.h"
+#include "reminders.h"
+#include "zone.h"
 #include "err.h"
 #include "incident.h"
 #include "log.h"
@@ -37,9 +39,27 @@ review_duty(void *ctx, const struct job *j, int64_t now, struct strbuf *dry,
     return review_clock_fire(ctx, j->subject, j->period, now, dry, skipped);
 }
 
+/* reminders_duty - the weekly DMs, escalations and the monthly review
+ * (reminders.h); each pass schedules the next */
+static int
+reminders_duty(void *ctx, const struct job *j, int64_t now,
+               struct strbuf *dry, int *skipped)
+{
+    int64_t next = 0;
+    int sent = 0, rc;
+
+    (void)j;
+    rc = reminders_pass(ctx, now, dry, &sent, &next);
+    *skipped = !sent;
+    if (!rc && !dry && next)
+        rc = reminders_ensure(ctx, next);
+    return rc;
+}
+
 /* The scheduler's duties: kind -> what it does. */
 static struct duty duties[] = {
     {"review-clock", review_duty, NULL},
+    {REMINDERS_JOB, reminders_duty, NULL},
 };
 
 int
@@ -220,16 +240,39 @@ bot_set_now(struct bot *b, int64_t ms)
         bot_remind(b, bot_now_ms(b), NULL, NULL);
 }
 
+struct ensure_work {
+    struct bot *b;
+    int64_t now;
+};
+
+static int
+ensure_work(void *arg)
+{
+    struct ensure_work *w = arg;
+
+    return reminders_ensure(w->b->incidents, w->now);
+}
+
 int
 bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran)
 {
+    struct ensure_work ew = {b, now};
+    struct unit u = {0};
     int rc;
 
-    if (!dry)
-        return scheduler_run(b->scheduler, now, NULL, ran);
+    /* a reminders pass now, whatever the last one scheduled: its claims
+     * keep it from repeating anything */
+    if (!dry) {
+        u.fn = ensure_work;
+        u.arg = &ew;
+        rc = unit_run(b->core.units, &u, NULL);
+        return rc ? rc : scheduler_run(b->scheduler, now, NULL, ran);
+    }
     /* a dry run reads inside a transaction it then drops: nothing it
      * could touch is kept */
     rc = store_tx_begin(b->core.store);
+    if (!rc)
+        rc = reminders_ensure(b->incidents, now);
     if (!rc)
         rc = scheduler_run(b->scheduler, now, dry, ran);
     store_tx_rollback(b->core.store);
@@ -302,7 +345,7 @@ bot_put_user(struct bot *b, struct chat_platform *p, const char *id,
 {
     /* a zone the C library cannot read would be UTC without a word */
     struct user_work uw = {b, p->ops->name, id, name,
-                           config_zone_known(tz) ? tz : NULL};
+                           zone_known(tz) ? tz : NULL};
     struct unit w = {0};
 
     w.fn = user_work;

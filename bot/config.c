@@ -16,6 +16,7 @@
 #include "scrub.h"
 #include "strbuf.h"
 #include "timeutil.h"
+#include "zone.h"
 
 #include <ini.h>
 #include <stdarg.h>
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 enum key_type { KEY_STR, KEY_INT, KEY_BOOL };
 
@@ -424,21 +424,6 @@ config_weekday(const char *s)
 }
 
 int
-config_zone_known(const char *name)
-{
-    char path[300];
-
-    /* the system's tz database, as the C library reads it */
-    if (!name || !*name || strstr(name, "..") || name[0] == '/' ||
-        strlen(name) > 200)
-        return 0;
-    if (!strcmp(name, "UTC"))
-        return 1;
-    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-    return access(path, R_OK) == 0;
-}
-
-int
 config_validate(const struct config *cfg, char **why)
 {
     int rc;
@@ -475,7 +460,7 @@ config_validate(const struct config *cfg, char **why)
     if (!cfg->monthly_time || timeutil_parse_hhmm(cfg->monthly_time, &rc))
         return reason(why, "[reminders] monthly_time: '%s' is not HH:MM",
                       cfg->monthly_time ? cfg->monthly_time : "");
-    if (!config_zone_known(cfg->timezone))
+    if (!zone_known(cfg->timezone))
         return reason(why, "[reminders] timezone: '%s' is not in the time "
                            "zone database (e.g. UTC, Europe/Berlin)",
                       cfg->timezone ? cfg->timezone : "");

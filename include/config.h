@@ -74,9 +74,6 @@ struct config {
 /* config_weekday - 0 (sunday) .. 6 for a day's name (any case, or its
  * first three letters), -1 for anything else. */
 int config_weekday(const char *s);
-/* config_zone_known - 1 when name is a zone of the system's tz database
- * (/usr/share/zoneinfo; "UTC" always), else 0. */
-int config_zone_known(const char *name);
 
 /* config_defaults - fill cfg with the built-in defaults (no file, no env). */
 int config_defaults(struct config *cfg);

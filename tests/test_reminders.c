@@ -1,0 +1,261 @@
+/*
+ * test_reminders.c - the weekly DMs, the overdue escalation and the
+ * monthly review (reminders.h), each once per period, through the bot's
+ * reminder pass (bot_remind) on the fake platform with the clock fixed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "bot.h"
+#include "config.h"
+#include "err.h"
+#include "fake_platform.h"
+#include "mem.h"
+#include "store.h"
+#include "strbuf.h"
+#include "timeutil.h"
+#include "world.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sunday 2026-11-01 04:38 UTC */
+#define T0 1793507880000LL
+#define HOUR (3600 * 1000LL)
+#define DAY (24 * HOUR)
+
+static int
+setup(void **state)
+{
+    *state = world_begin("reminders", T0, 1);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    world_end(*state);
+    return 0;
+}
+
+static int seq;
+
+static void
+send(struct world *w, const char *user, const char *room, const char *text)
+{
+    struct chat_event ev = {0};
+    char id[32];
+
+    snprintf(id, sizeof(id), "r%d", ++seq);
+    ev.kind = CHAT_EV_MESSAGE;
+    ev.platform = w->p;
+    ev.room = room;
+    ev.user = user;
+    ev.msg_id = id;
+    ev.event_id = id;
+    ev.text = text;
+    ev.at = bot_now_ms(w->b);
+    bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+/* at - the clock at an ISO time, and a pass */
+static void
+at(struct world *w, const char *iso)
+{
+    int64_t ms;
+
+    assert_int_equal(timeutil_parse_iso(iso, &ms), BOT_OK);
+    w->b->core.fixed_now = ms;
+    assert_int_equal(bot_remind(w->b, ms, NULL, NULL), BOT_OK);
+}
+
+/* to - posts to a room (a DM is "D-<user>" on the fake) holding text */
+static size_t
+to(struct world *w, const char *room, const char *text)
+{
+    struct fake_platform *f = fake_of(w->p);
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->nposts; i++)
+        n += !strcmp(f->posts[i].room, room) &&
+             strstr(f->posts[i].text, text) != NULL;
+    return n;
+}
+
+static void
+sql(struct world *w, const char *q)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* an incident (INC-1 in C1, alice commands) with ACT-1 for bob */
+static void
+incident(struct world *w, const char *due)
+{
+    char cmd[128];
+
+    send(w, "alice", "general", "/incident start sev2 Cache stampede");
+    snprintf(cmd, sizeof(cmd), "/pm action Add jitter to expiry @bob %s",
+             due);
+    send(w, "alice", "C1", cmd);
+}
+
+static void
+weekly__one_dm_a_week_at_the_assignees_slot(void **state)
+{
+    struct world *w = *state;
+
+    incident(w, "2026-12-20");
+    at(w, "2026-11-02T08:59:00Z"); /* Monday, before 09:00 UTC */
+    assert_int_equal(to(w, "D-bob", "Your open follow-up action"), 0);
+    at(w, "2026-11-02T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open follow-up action (1)"), 1);
+    assert_int_equal(to(w, "D-bob", "ACT-1 Add jitter to expiry (INC-1) "
+                                    "\xc2\xb7 due 2026-12-20"),
+                     1);
+    assert_int_equal(to(w, "D-bob", "`done ACT-n`, `snooze ACT-n 1w`"), 1);
+    at(w, "2026-11-04T12:00:00Z"); /* the same week */
+    at(w, "2026-11-08T23:59:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open follow-up action"), 1);
+    at(w, "2026-11-09T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open follow-up action"), 2);
+    /* three weeks down: the current week's, once */
+    at(w, "2026-12-02T10:00:00Z");
+    at(w, "2026-12-02T11:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open follow-up action"), 3);
+    /* nobody else was written to */
+    assert_int_equal(to(w, "D-alice", "Your open"), 0);
+}
+
+static void
+weekly__opened_later_or_snoozed_waits_and_done_is_not_listed(void **state)
+{
+    struct world *w = *state;
+
+    at(w, "2026-11-03T10:00:00Z"); /* Tuesday: opened after Monday's slot */
+    incident(w, "2026-12-20");
+    at(w, "2026-11-03T11:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 0);
+    sql(w, "UPDATE actions SET snoozed_until = '2026-11-12' WHERE id = 1");
+    at(w, "2026-11-09T09:00:00Z"); /* snoozed past this Monday */
+    assert_int_equal(to(w, "D-bob", "Your open"), 0);
+    at(w, "2026-11-16T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open follow-up action (1)"), 1);
+    send(w, "alice", "C1", "/pm done ACT-1");
+    at(w, "2026-11-23T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 1);
+}
+
+static void
+weekly__in_the_assignees_own_time_zone(void **state)
+{
+    struct world *w = *state;
+
+    incident(w, "2026-12-20");
+    assert_int_equal(store_user_put(w->b->core.store, "fake", "bob", "Bob",
+                                    T0),
+                     BOT_OK);
+    assert_int_equal(store_user_set_tz(w->b->core.store, "fake", "bob",
+                                       "Asia/Tokyo"),
+                     BOT_OK);
+    /* Monday 09:00 in Tokyo is Monday 00:00 UTC: this week's (opened
+     * Sunday) went out at Monday 00:00 UTC, the next one a week on */
+    at(w, "2026-11-02T00:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 1);
+    at(w, "2026-11-08T23:59:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 1);
+    at(w, "2026-11-09T00:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 2);
+}
+
+static void
+overdue__the_channel_hears_once_a_week(void **state)
+{
+    struct world *w = *state;
+
+    incident(w, "2026-11-05");
+    at(w, "2026-11-05T23:00:00Z"); /* due today: not yet */
+    assert_int_equal(to(w, "C1", "Overdue"), 0);
+    at(w, "2026-11-06T00:00:00Z");
+    assert_int_equal(to(w, "C1", "Overdue: ACT-1 Add jitter to expiry "
+                                 "(INC-1) was due 2026-11-05, 1 day ago. "
+                                 "@bob (assignee), @alice (commander)"),
+                     1);
+    at(w, "2026-11-10T00:00:00Z");
+    assert_int_equal(to(w, "C1", "Overdue"), 1);
+    at(w, "2026-11-13T00:00:00Z"); /* a week on */
+    assert_int_equal(to(w, "C1", "Overdue: ACT-1 Add jitter to expiry "
+                                 "(INC-1) was due 2026-11-05, 8 days ago"),
+                     1);
+}
+
+static void
+monthly__on_the_first_working_day_once(void **state)
+{
+    struct world *w = *state;
+
+    w->cfg.review_channel = bot_strdup("CREV");
+    incident(w, "2026-11-20");
+    /* 2026-11-01 is a Sunday: the review is Monday 2 at 10:00 UTC */
+    at(w, "2026-11-02T09:59:00Z");
+    assert_int_equal(to(w, "CREV", "Monthly review"), 0);
+    at(w, "2026-11-02T10:00:00Z");
+    assert_int_equal(to(w, "CREV", "Monthly review of open follow-up "
+                                   "actions, 2026-11"),
+                     1);
+    assert_int_equal(to(w, "CREV", "1 open, 0 overdue"), 1);
+    at(w, "2026-11-03T10:00:00Z");
+    assert_int_equal(to(w, "CREV", "Monthly review"), 1);
+    /* 2026-08 would start on a Saturday; December starts on a Tuesday */
+    at(w, "2026-12-01T10:00:00Z");
+    assert_int_equal(to(w, "CREV", "actions, 2026-12"), 1);
+    assert_int_equal(to(w, "CREV", "1 open, 1 overdue"), 1);
+}
+
+static void
+dry_run__describes_and_claims_nothing(void **state)
+{
+    struct world *w = *state;
+    struct strbuf dry;
+    int64_t ms;
+
+    incident(w, "2026-12-20");
+    assert_int_equal(timeutil_parse_iso("2026-11-09T09:00:00Z", &ms),
+                     BOT_OK);
+    w->b->core.fixed_now = ms;
+    strbuf_init(&dry, 0);
+    assert_int_equal(bot_remind(w->b, ms, &dry, NULL), BOT_OK);
+    assert_non_null(strstr(strbuf_str(&dry), "fake DM @bob: Your open "
+                                             "follow-up action (1)"));
+    strbuf_cleanup(&dry);
+    assert_int_equal(to(w, "D-bob", "Your open"), 0);
+    /* the real pass still sends it */
+    at(w, "2026-11-09T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 1);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(weekly__one_dm_a_week_at_the_assignees_slot),
+        T(weekly__opened_later_or_snoozed_waits_and_done_is_not_listed),
+        T(weekly__in_the_assignees_own_time_zone),
+        T(overdue__the_channel_hears_once_a_week),
+        T(monthly__on_the_first_working_day_once),
+        T(dry_run__describes_and_claims_nothing),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
