@@ -49,6 +49,10 @@ reminders_duty(void *ctx, const struct job *j, int64_t now,
     int sent = 0, rc;
 
     (void)j;
+    if (dry) {
+        *skipped = 1; /* bot_remind's dry run makes its own pass */
+        return BOT_OK;
+    }
     rc = reminders_pass(ctx, now, dry, &sent, &next);
     *skipped = !sent;
     if (!rc && !dry && next)
@@ -269,12 +273,18 @@ bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran)
         return rc ? rc : scheduler_run(b->scheduler, now, NULL, ran);
     }
     /* a dry run reads inside a transaction it then drops: nothing it
-     * could touch is kept */
+     * could touch is kept (its store may be read-only: the reminders'
+     * pass is made here, not through a job) */
     rc = store_tx_begin(b->core.store);
     if (!rc)
-        rc = reminders_ensure(b->incidents, now);
-    if (!rc)
         rc = scheduler_run(b->scheduler, now, dry, ran);
+    if (!rc) {
+        int sent = 0;
+
+        rc = reminders_pass(b->incidents, now, dry, &sent, NULL);
+        if (ran)
+            *ran += sent;
+    }
     store_tx_rollback(b->core.store);
     return rc;
 }

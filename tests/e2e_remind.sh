@@ -63,7 +63,7 @@ check "with a clear line" grep -q -- '--now is YYYY-MM-DDTHH:MM' "$dir/bad.out"
 PMBOT_NOW=tomorrow "$pmbot" remind >"$dir/bad2.out" 2>&1
 check "a bad PMBOT_NOW exits 2 too" [ $? -eq 2 ]
 check "after it both jobs are still due" \
-    [ "$(db "select count(*) from jobs where state = 0")" = 2 ]
+    [ "$(db "select count(*) from jobs where kind = 'review-clock' and state = 0")" = 2 ]
 check "and the outbox has no new row" [ "$(db 'select count(*) from outbox')" = "$outbox0" ]
 
 # 3. the real run at +25 h sends the 24-hour ones, once
@@ -74,7 +74,7 @@ check "the channel is reminded, 24 hours before the deadline" \
 check "the declarer is reminded in a DM" [ "$(lines "$rdm" "$dir/r1.out")" = 1 ]
 check "it counts one duty done" grep -q '^1 reminder due$' "$dir/r1.out"
 check "the 24-hour job is done, the 47-hour one still due" \
-    [ "$(db "select group_concat(period || '=' || state, ' ') from (select * from jobs order by period)")" = "24h=1 47h=0" ]
+    [ "$(db "select group_concat(period || '=' || state, ' ') from (select * from jobs where kind = 'review-clock' order by period)")" = "24h=1 47h=0" ]
 check "its outbox rows are all done" [ "$(db 'select count(*) from outbox where state <> 1')" = 0 ]
 check "nothing on stderr" [ ! -s "$dir/r1.err" ]
 "$pmbot" remind --now 2030-03-02T13:00:00Z >"$dir/r2.out" 2>&1
