@@ -441,6 +441,36 @@ int store_period_claim(struct store *s, const char *kind, const char *subject,
 int store_period_seen(struct store *s, const char *kind, const char *subject,
                       const char *period, int *seen);
 
+/* --- the reminder pass: open actions streamed, not held --- */
+struct action_row {
+    int64_t id, incident_id, created_at;
+    const char *text, *assignee, *due_date;
+    const char *snoozed_until; /* nullable */
+    const char *platform;      /* the incident's */
+    const char *channel;       /* the incident's; nullable */
+};
+enum store_each {
+    STORE_EACH_BY_ASSIGNEE = 0, /* by platform, assignee, due date, id */
+    STORE_EACH_OVERDUE,         /* due before `today`, by id */
+    STORE_EACH_BY_INCIDENT      /* by incident, due date, id; `limit` rows */
+};
+/* store_action_each - fn(ctx, row) for each open action in that order;
+ * the row's strings are borrowed for the call. fn returning non-zero
+ * stops the walk with that code. */
+int store_action_each(struct store *s, int which, const char *today,
+                      long limit, int (*fn)(void *ctx,
+                                            const struct action_row *r),
+                      void *ctx);
+/* Counts for the monthly review over [since, until): open, open past due
+ * on today, opened, completed, open that were opened by `until`, and the
+ * oldest open action's id (0: none). */
+struct action_stats {
+    long open, overdue, opened, completed, open_at_until;
+    int64_t oldest;
+};
+int store_action_stats(struct store *s, int64_t since, int64_t until,
+                       const char *today, struct action_stats *out);
+
 /* --- the scheduler's durable jobs: a duty (kind) for a subject (an
  * incident id...) once per period ("24h", "2026-W49") --- */
 struct job {

@@ -148,6 +148,38 @@ static const char *const sql[ST__COUNT] = {
                         " ON CONFLICT DO NOTHING",
     [ST_PERIOD_SEEN] = "SELECT count(*) FROM reminder_periods"
                        " WHERE kind = ?1 AND subject = ?2 AND period = ?3",
+    /* the reminder pass streams what it needs: 100,000 actions held as
+     * structs took 40 MB */
+#define EACH_COLS                                                              \
+    "a.id, a.incident_id, a.text, a.assignee, a.due_date, a.snoozed_until,"   \
+    " a.created_at, i.platform, i.channel"
+    [ST_ACT_EACH_BY_ASSIGNEE] = "SELECT " EACH_COLS " FROM actions a"
+                                " JOIN incidents i ON i.id = a.incident_id"
+                                " WHERE a.status = 'open'"
+                                " ORDER BY i.platform, a.assignee,"
+                                " a.due_date, a.id",
+    [ST_ACT_EACH_OVERDUE] = "SELECT " EACH_COLS " FROM actions a"
+                            " JOIN incidents i ON i.id = a.incident_id"
+                            " WHERE a.status = 'open' AND a.due_date < ?1"
+                            " ORDER BY a.id",
+    [ST_ACT_EACH_BY_INCIDENT] = "SELECT " EACH_COLS " FROM actions a"
+                                " JOIN incidents i ON i.id = a.incident_id"
+                                " WHERE a.status = 'open'"
+                                " ORDER BY a.incident_id, a.due_date, a.id"
+                                " LIMIT ?1",
+    [ST_ACT_STATS] = "SELECT"
+                     " count(*) FILTER (WHERE status = 'open'),"
+                     " count(*) FILTER (WHERE status = 'open'"
+                     "  AND due_date < ?3),"
+                     " count(*) FILTER (WHERE created_at >= ?1"
+                     "  AND created_at < ?2),"
+                     " count(*) FILTER (WHERE status = 'done'"
+                     "  AND completed_at >= ?1 AND completed_at < ?2),"
+                     " count(*) FILTER (WHERE status = 'open'"
+                     "  AND created_at <= ?2),"
+                     " (SELECT id FROM actions WHERE status = 'open'"
+                     "  ORDER BY created_at, id LIMIT 1)"
+                     " FROM actions",
     [ST_USER_NAME] = "SELECT name FROM users"
                      " WHERE platform = ?1 AND user_id = ?2",
     /* both walk an index by age (schema 5) and stop at the limit */

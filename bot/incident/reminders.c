@@ -24,6 +24,7 @@
 #define DAY_MS (24 * 3600 * 1000LL)
 #define MONTHLY_LINES 60 /* actions the monthly review lists by name */
 #define ZONES 64         /* zones whose slots one pass keeps */
+#define ROW_STRS 5       /* strings a gathered row copies */
 
 /* What one pass knows. */
 struct pass {
@@ -33,17 +34,17 @@ struct pass {
     int64_t now, next;
     struct strbuf *dry;
     int sent;
-    struct action *acts; /* every action, open and done */
-    size_t nacts;
-    struct incident **inc; /* by id, loaded as needed */
-    size_t ninc;
     struct {
-        const char *zone;
+        char name[64];
         struct zone_slot cur, next;
         char today[11];
     } zones[ZONES];
     size_t nzones;
     int wday, minute, monthly_minute;
+    /* the weekly walk: the assignee being gathered */
+    struct action_row *group;
+    char **strs; /* the group's copies, ROW_STRS a row */
+    size_t ngroup, capgroup;
 };
 
 static void
@@ -51,31 +52,6 @@ later(struct pass *ps, int64_t at)
 {
     if (at > ps->now && (!ps->next || at < ps->next))
         ps->next = at;
-}
-
-/* incident_of - the action's incident (borrowed; NULL when gone) */
-static const struct incident *
-incident_of(struct pass *ps, int64_t id, int *rc)
-{
-    if (id <= 0 || (size_t)id >= ps->ninc)
-        return NULL;
-    if (!ps->inc[id]) {
-        struct incident *in = bot_calloc(1, sizeof(*in));
-
-        if (!in) {
-            *rc = BOT_ENOMEM;
-            return NULL;
-        }
-        *rc = store_incident_get(ps->st, id, in);
-        if (*rc) {
-            bot_free(in);
-            if (*rc == BOT_ENOTFOUND)
-                *rc = BOT_OK;
-            return NULL;
-        }
-        ps->inc[id] = in;
-    }
-    return ps->inc[id];
 }
 
 /* zone_of - the weekly slots and the date in zone at now (cached) */
@@ -86,11 +62,13 @@ zone_of(struct pass *ps, const char *zone, size_t *k)
     int rc;
 
     for (i = 0; i < ps->nzones; i++) {
-        if (!strcmp(ps->zones[i].zone, zone)) {
+        if (!strcmp(ps->zones[i].name, zone)) {
             *k = i;
             return BOT_OK;
         }
     }
+    if (strlen(zone) >= sizeof(ps->zones[0].name))
+        return BOT_EINVAL;
     if (ps->nzones == ZONES)
         ps->nzones = 0; /* many zones: recompute, it is only slower */
     i = ps->nzones;
@@ -100,7 +78,7 @@ zone_of(struct pass *ps, const char *zone, size_t *k)
         rc = zone_date(zone, ps->now, ps->zones[i].today);
     if (rc)
         return rc;
-    ps->zones[i].zone = zone;
+    strcpy(ps->zones[i].name, zone);
     ps->nzones++;
     *k = i;
     return BOT_OK;
@@ -132,9 +110,9 @@ say(struct pass *ps, const char *platform, const struct chat_target *to,
     return rc;
 }
 
-/* action_line - "ACT-3 text (INC-1 title) · due 2026-11-20, overdue" */
+/* action_line - "ACT-3 text (INC-1) · due 2026-11-20, overdue" */
 static void
-action_line(struct pass *ps, struct chat_msg *m, const struct action *a,
+action_line(struct chat_msg *m, const struct action_row *a,
             const char *today, int with_incident)
 {
     char *text = bot_strdup(a->text);
@@ -144,7 +122,6 @@ action_line(struct pass *ps, struct chat_msg *m, const struct action *a,
         m->err = m->err ? m->err : BOT_ENOMEM;
         return;
     }
-    (void)ps;
     chat_msg_text(m, "\xe2\x80\xa2 ACT-%lld %s", (long long)a->id, text);
     if (with_incident)
         chat_msg_text(m, " (INC-%lld)", (long long)a->incident_id);
@@ -155,48 +132,28 @@ action_line(struct pass *ps, struct chat_msg *m, const struct action *a,
 
 /* --- the weekly DM --- */
 
-/* An open action with the platform of its incident: its assignee is a
- * user there. */
-struct entry {
-    const struct action *a;
-    const char *platform;
-};
-
-static int
-by_assignee(const void *x, const void *y)
-{
-    const struct entry *a = x, *b = y;
-    int c = strcmp(a->platform, b->platform);
-
-    if (!c)
-        c = strcmp(a->a->assignee, b->a->assignee);
-    /* overdue first is the due date's order; then the id */
-    if (!c)
-        c = strcmp(a->a->due_date, b->a->due_date);
-    return c ? c : (a->a->id > b->a->id) - (a->a->id < b->a->id);
-}
-
 /* shown_in - a is in this week's DM: opened before the slot, and not
  * snoozed past today */
 static int
-shown_in(const struct pass *ps, size_t k, const struct action *a)
+shown_in(const struct pass *ps, size_t k, const struct action_row *a)
 {
     return a->created_at <= ps->zones[k].cur.at &&
            !(a->snoozed_until &&
              strcmp(a->snoozed_until, ps->zones[k].today) > 0);
 }
 
-/* weekly_one - one assignee's DM: e[0..n) are theirs, on one platform */
+/* weekly_one - the gathered assignee's DM: ps->group, on one platform */
 static int
-weekly_one(struct pass *ps, const struct entry *e, size_t n)
+weekly_one(struct pass *ps)
 {
-    const char *platform = e[0].platform, *user = e[0].a->assignee;
+    const struct action_row *e = ps->group;
+    const char *platform = e[0].platform, *user = e[0].assignee;
+    size_t n = ps->ngroup, k, shown = 0;
     struct chat_target to = {0};
     struct strbuf subject;
     struct chat_msg m;
     char *tz = NULL;
     const char *zone;
-    size_t k, shown = 0;
     int rc, ours = 0;
 
     rc = store_user_tz(ps->st, platform, user, &tz);
@@ -209,71 +166,112 @@ weekly_one(struct pass *ps, const struct entry *e, size_t n)
         zone = ps->cfg->timezone;
         rc = zone_of(ps, zone, &k);
     }
-    if (rc) {
-        bot_free(tz);
+    bot_free(tz);
+    if (rc)
         return rc;
-    }
     later(ps, ps->zones[k].next.at);
     for (size_t i = 0; i < n; i++)
-        shown += shown_in(ps, k, e[i].a);
+        shown += shown_in(ps, k, &e[i]);
+    if (!shown)
+        return BOT_OK;
     strbuf_init(&subject, 0);
     strbuf_printf(&subject, "%s:%s", platform, user);
     rc = strbuf_error(&subject);
-    if (!rc && shown)
+    if (!rc)
         rc = claim(ps, "weekly", strbuf_str(&subject),
                    ps->zones[k].cur.period, &ours);
     strbuf_cleanup(&subject);
-    if (rc || !ours) {
-        bot_free(tz);
+    if (rc || !ours)
         return rc;
-    }
     chat_msg_init(&m);
     chat_msg_bold(&m, "Your open follow-up action%s (%zu)",
                   shown == 1 ? "" : "s", shown);
     for (size_t i = 0; i < n; i++) {
-        if (!shown_in(ps, k, e[i].a))
+        if (!shown_in(ps, k, &e[i]))
             continue;
         chat_msg_nl(&m);
-        action_line(ps, &m, e[i].a, ps->zones[k].today, 1);
+        action_line(&m, &e[i], ps->zones[k].today, 1);
     }
     chat_msg_nl(&m);
     chat_msg_text(&m, "Answer here: `done ACT-n`, `snooze ACT-n 1w`, "
                       "`due ACT-n YYYY-MM-DD` or `reassign ACT-n @someone`.");
     to.user = user;
-    rc = say(ps, platform, &to, &m);
-    bot_free(tz);
-    return rc;
+    return say(ps, platform, &to, &m);
+}
+
+static void
+group_clear(struct pass *ps)
+{
+    for (size_t i = 0; i < ps->ngroup * ROW_STRS; i++)
+        bot_free(ps->strs[i]);
+    ps->ngroup = 0;
+}
+
+/* gather - the walk by assignee: a row of the same assignee on the same
+ * platform joins the group, another sends the group's DM first */
+static int
+gather(void *ctx, const struct action_row *r)
+{
+    struct pass *ps = ctx;
+    struct action_row *g;
+    char **c;
+    int rc = BOT_OK;
+
+    if (ps->ngroup && (strcmp(ps->group[0].platform, r->platform) ||
+                       strcmp(ps->group[0].assignee, r->assignee))) {
+        rc = weekly_one(ps);
+        group_clear(ps);
+        if (rc)
+            return rc;
+    }
+    if (ps->ngroup == ps->capgroup) {
+        size_t cap = ps->capgroup ? 2 * ps->capgroup : 16;
+        struct action_row *ng = bot_realloc(ps->group, cap * sizeof(*ng));
+        char **ns;
+
+        if (!ng)
+            return BOT_ENOMEM;
+        ps->group = ng;
+        ns = bot_realloc(ps->strs, cap * ROW_STRS * sizeof(*ns));
+        if (!ns)
+            return BOT_ENOMEM;
+        ps->strs = ns;
+        ps->capgroup = cap;
+    }
+    g = &ps->group[ps->ngroup];
+    c = &ps->strs[ps->ngroup * ROW_STRS];
+    *g = *r;
+    c[0] = bot_strdup(r->text);
+    c[1] = bot_strdup(r->assignee);
+    c[2] = bot_strdup(r->platform);
+    c[3] = r->snoozed_until ? bot_strdup(r->snoozed_until) : NULL;
+    c[4] = bot_strdup(r->due_date);
+    ps->ngroup++;
+    if (!c[0] || !c[1] || !c[2] || (r->snoozed_until && !c[3]) || !c[4])
+        return BOT_ENOMEM;
+    g->text = c[0];
+    g->assignee = c[1];
+    g->platform = c[2];
+    g->snoozed_until = c[3];
+    g->due_date = c[4];
+    g->channel = NULL; /* the DM needs no channel */
+    return BOT_OK;
 }
 
 static int
 weekly(struct pass *ps)
 {
-    struct entry *e = bot_calloc(ps->nacts ? ps->nacts : 1, sizeof(*e));
-    size_t n = 0;
-    int rc = BOT_OK;
+    int rc = store_action_each(ps->st, STORE_EACH_BY_ASSIGNEE, NULL, 0,
+                               gather, ps);
 
-    if (!e)
-        return BOT_ENOMEM;
-    for (size_t i = 0; !rc && i < ps->nacts; i++) {
-        const struct incident *inc;
-
-        if (ps->acts[i].status != ACTION_OPEN)
-            continue;
-        inc = incident_of(ps, ps->acts[i].incident_id, &rc);
-        if (inc) {
-            e[n].a = &ps->acts[i];
-            e[n++].platform = inc->platform;
-        }
-    }
-    qsort(e, n, sizeof(*e), by_assignee);
-    for (size_t i = 0, j; !rc && i < n; i = j) {
-        for (j = i + 1; j < n && !strcmp(e[j].platform, e[i].platform) &&
-                        !strcmp(e[j].a->assignee, e[i].a->assignee);
-             j++)
-            ;
-        rc = weekly_one(ps, e + i, j - i);
-    }
-    bot_free(e);
+    if (!rc && ps->ngroup)
+        rc = weekly_one(ps);
+    group_clear(ps);
+    bot_free(ps->group);
+    bot_free(ps->strs);
+    ps->group = NULL;
+    ps->strs = NULL;
+    ps->capgroup = 0;
     return rc;
 }
 
@@ -290,24 +288,27 @@ days_between(const char *from, const char *to, long *days)
     return BOT_OK;
 }
 
+struct late {
+    struct pass *ps;
+    const char *today;
+};
+
 static int
-overdue_one(struct pass *ps, const struct action *a, const char *today)
+overdue_one(void *ctx, const struct action_row *a)
 {
+    struct late *l = ctx;
+    struct pass *ps = l->ps;
     struct chat_target to = {0};
-    const struct incident *inc;
     char subject[32], period[32];
     struct roles r = {0};
     struct chat_msg m;
-    char *text;
+    char *text, pre;
     long days;
-    int rc = BOT_OK, ours = 0;
+    int rc, ours = 0;
 
-    if (days_between(a->due_date, today, &days) || days < 1)
+    if (days_between(a->due_date, l->today, &days) || days < 1)
         return BOT_OK;
-    inc = incident_of(ps, a->incident_id, &rc);
-    if (!inc)
-        return rc;
-    to.room = inc->channel ? inc->channel : ps->cfg->review_channel;
+    to.room = a->channel ? a->channel : ps->cfg->review_channel;
     if (!to.room)
         return BOT_OK;
     snprintf(subject, sizeof(subject), "ACT-%lld", (long long)a->id);
@@ -320,6 +321,7 @@ overdue_one(struct pass *ps, const struct action *a, const char *today)
         bot_free(text);
         return BOT_ENOMEM;
     }
+    pre = incident_prefix(ps->in, a->platform);
     chat_msg_init(&m);
     chat_msg_bold(&m, "Overdue");
     chat_msg_text(&m, ": ACT-%lld %s (INC-%lld) was due %s, %ld day%s ago. ",
@@ -337,19 +339,19 @@ overdue_one(struct pass *ps, const struct action *a, const char *today)
     store_roles_clear(&r);
     chat_msg_text(&m, ": `%cpm done ACT-%lld` once it is done, or `%cpm due "
                       "ACT-%lld YYYY-MM-DD` for a new date.",
-                  incident_prefix(ps->in, inc->platform), (long long)a->id,
-                  incident_prefix(ps->in, inc->platform), (long long)a->id);
+                  pre, (long long)a->id, pre, (long long)a->id);
     if (rc) {
         chat_msg_cleanup(&m);
         return rc;
     }
-    return say(ps, inc->platform, &to, &m);
+    return say(ps, a->platform, &to, &m);
 }
 
 static int
 overdue(struct pass *ps)
 {
     struct zone_slot cur, next;
+    struct late l = {ps, NULL};
     char today[11];
     int64_t day;
     struct tm tm;
@@ -367,27 +369,56 @@ overdue(struct pass *ps)
                          &cur, &next))
             later(ps, next.at);
     }
-    for (size_t i = 0; !rc && i < ps->nacts; i++) {
-        if (ps->acts[i].status == ACTION_OPEN &&
-            strcmp(ps->acts[i].due_date, today) < 0)
-            rc = overdue_one(ps, &ps->acts[i], today);
-    }
-    return rc;
+    l.today = today;
+    return store_action_each(ps->st, STORE_EACH_OVERDUE, today, 0,
+                             overdue_one, &l);
 }
 
 /* --- the monthly review --- */
 
-static const char *
-platform_of_any(struct pass *ps, int *rc)
-{
-    const struct incident *inc;
+struct listing {
+    struct pass *ps;
+    struct chat_msg *m;
+    const char *today;
+    int64_t last_inc;
+    const char *platform; /* the first row's, for the post */
+    char *platform_copy;
+    long listed;
+};
 
-    for (size_t i = 0; !*rc && i < ps->nacts; i++) {
-        if (ps->acts[i].status == ACTION_OPEN &&
-            (inc = incident_of(ps, ps->acts[i].incident_id, rc)))
-            return inc->platform;
+static int
+list_one(void *ctx, const struct action_row *a)
+{
+    struct listing *l = ctx;
+
+    if (l->listed == MONTHLY_LINES)
+        return BOT_OK;
+    if (!l->platform_copy && !(l->platform_copy = bot_strdup(a->platform)))
+        return BOT_ENOMEM;
+    if (a->incident_id != l->last_inc) {
+        struct incident inc;
+        int rc = store_incident_get(l->ps->st, a->incident_id, &inc);
+
+        if (rc && rc != BOT_ENOTFOUND)
+            return rc;
+        l->last_inc = a->incident_id;
+        chat_msg_nl(l->m);
+        chat_msg_bold(l->m, "INC-%lld", (long long)a->incident_id);
+        if (!rc) {
+            rc = scrub(&inc.title);
+            if (!rc && inc.title)
+                chat_msg_text(l->m, " %s", inc.title);
+            store_incident_clear(&inc);
+            if (rc)
+                return rc;
+        }
     }
-    return NULL;
+    chat_msg_nl(l->m);
+    action_line(l->m, a, l->today, 0);
+    chat_msg_text(l->m, " \xe2\x80\x94 ");
+    chat_msg_user(l->m, a->assignee);
+    l->listed++;
+    return l->m->err;
 }
 
 static int
@@ -395,12 +426,10 @@ monthly(struct pass *ps)
 {
     struct zone_slot cur, next, prev, unused;
     struct chat_target to = {0};
-    const struct action *oldest = NULL;
-    long open = 0, opened = 0, completed = 0, late = 0, listed = 0;
-    const char *platform;
-    char today[11], month[16];
+    struct action_stats n;
+    struct listing l = {0};
+    char today[11];
     struct chat_msg m;
-    int64_t last_inc = 0;
     int rc, ours = 0;
 
     if (!ps->cfg->review_channel || !*ps->cfg->review_channel)
@@ -415,102 +444,61 @@ monthly(struct pass *ps)
     if (rc)
         return rc;
     later(ps, next.at);
-    platform = platform_of_any(ps, &rc);
-    if (rc || !platform)
-        return rc; /* nothing open: nothing to review */
+    rc = store_action_stats(ps->st, prev.at, cur.at, today, &n);
     /* a month reviews what was open at its slot: a first start mid-month
      * does not review last month's nothing */
-    for (size_t i = 0; i < ps->nacts && !oldest; i++) {
-        if (ps->acts[i].status == ACTION_OPEN &&
-            ps->acts[i].created_at <= cur.at)
-            oldest = &ps->acts[i];
-    }
-    if (!oldest)
-        return BOT_OK;
-    oldest = NULL;
+    if (rc || !n.open || !n.open_at_until)
+        return rc;
     rc = claim(ps, "monthly", "review", cur.period, &ours);
     if (rc || !ours)
         return rc;
-    for (size_t i = 0; i < ps->nacts; i++) {
-        const struct action *a = &ps->acts[i];
-
-        if (a->created_at >= prev.at && a->created_at < cur.at)
-            opened++;
-        if (a->status == ACTION_DONE && a->completed_at >= prev.at &&
-            a->completed_at < cur.at)
-            completed++;
-        if (a->status != ACTION_OPEN)
-            continue;
-        open++;
-        late += strcmp(a->due_date, today) < 0;
-        if (!oldest || a->created_at < oldest->created_at)
-            oldest = a;
-    }
-    snprintf(month, sizeof(month), "%s", cur.period);
     chat_msg_init(&m);
-    chat_msg_bold(&m, "Monthly review of open follow-up actions, %s", month);
+    chat_msg_bold(&m, "Monthly review of open follow-up actions, %s",
+                  cur.period);
     chat_msg_nl(&m);
     chat_msg_text(&m, "%ld open, %ld overdue. Since the last review: %ld "
                       "opened, %ld completed.",
-                  open, late, opened, completed);
-    if (oldest) {
+                  n.open, n.overdue, n.opened, n.completed);
+    if (n.oldest) {
+        struct action a;
         char since[TIMEUTIL_BUFLEN];
 
-        chat_msg_nl(&m);
-        chat_msg_text(&m, "Oldest: ");
-        action_line(ps, &m, oldest, today, 1);
-        chat_msg_text(&m, ", open since %s \xe2\x80\x94 ",
-                      timeutil_fmt_date(oldest->created_at, since));
-        chat_msg_user(&m, oldest->assignee);
-    }
-    /* grouped by incident: the list is by due date, so a group per pass */
-    for (size_t i = 0; i < ps->nacts && listed < MONTHLY_LINES; i++) {
-        const struct action *a = &ps->acts[i];
-        int64_t id = a->incident_id;
-        const struct incident *inc;
+        rc = store_action_get(ps->st, n.oldest, &a);
+        if (!rc) {
+            struct action_row r = {0};
 
-        if (a->status != ACTION_OPEN || id == last_inc)
-            continue;
-        last_inc = id;
-        inc = incident_of(ps, id, &rc);
-        if (rc)
-            break;
-        chat_msg_nl(&m);
-        chat_msg_bold(&m, "INC-%lld", (long long)id);
-        if (inc) {
-            char *title = bot_strdup(inc->title);
-
-            if (!title || scrub(&title)) {
-                bot_free(title);
-                rc = BOT_ENOMEM;
-                break;
-            }
-            chat_msg_text(&m, " %s", title);
-            bot_free(title);
-        }
-        for (size_t j = 0; j < ps->nacts && listed < MONTHLY_LINES; j++) {
-            if (ps->acts[j].status != ACTION_OPEN ||
-                ps->acts[j].incident_id != id)
-                continue;
+            r.id = a.id;
+            r.incident_id = a.incident_id;
+            r.text = a.text;
+            r.due_date = a.due_date;
             chat_msg_nl(&m);
-            action_line(ps, &m, &ps->acts[j], today, 0);
-            chat_msg_text(&m, " \xe2\x80\x94 ");
-            chat_msg_user(&m, ps->acts[j].assignee);
-            listed++;
+            chat_msg_text(&m, "Oldest: ");
+            action_line(&m, &r, today, 1);
+            chat_msg_text(&m, ", open since %s \xe2\x80\x94 ",
+                          timeutil_fmt_date(a.created_at, since));
+            chat_msg_user(&m, a.assignee);
+            store_action_clear(&a);
         }
     }
-    if (open > listed) {
+    l.ps = ps;
+    l.m = &m;
+    l.today = today;
+    if (!rc)
+        rc = store_action_each(ps->st, STORE_EACH_BY_INCIDENT, NULL,
+                               MONTHLY_LINES, list_one, &l);
+    if (!rc && n.open > l.listed) {
         chat_msg_nl(&m);
         chat_msg_text(&m, "\xe2\x80\xa6 and %ld more: `pmbot actions` lists "
                           "them all.",
-                      open - listed);
-    }
-    if (rc) {
-        chat_msg_cleanup(&m);
-        return rc;
+                      n.open - l.listed);
     }
     to.room = ps->cfg->review_channel;
-    return say(ps, platform, &to, &m);
+    if (!rc && l.platform_copy)
+        rc = say(ps, l.platform_copy, &to, &m);
+    else
+        chat_msg_cleanup(&m);
+    bot_free(l.platform_copy);
+    return rc;
 }
 
 /* --- the pass --- */
@@ -520,7 +508,6 @@ reminders_pass(struct incidents *in, int64_t now, struct strbuf *dry,
                int *sent, int64_t *next)
 {
     struct pass ps = {0};
-    int64_t maxid = 0;
     int rc;
 
     ps.in = in;
@@ -532,31 +519,11 @@ reminders_pass(struct incidents *in, int64_t now, struct strbuf *dry,
     if (ps.wday < 0 || timeutil_parse_hhmm(ps.cfg->weekly_time, &ps.minute) ||
         timeutil_parse_hhmm(ps.cfg->monthly_time, &ps.monthly_minute))
         return BOT_EINVAL;
-    rc = store_action_list(ps.st, 0, 1, &ps.acts, &ps.nacts);
-    for (size_t i = 0; !rc && i < ps.nacts; i++) {
-        if (ps.acts[i].incident_id > maxid)
-            maxid = ps.acts[i].incident_id;
-    }
-    if (!rc) {
-        ps.ninc = (size_t)maxid + 1;
-        ps.inc = bot_calloc(ps.ninc, sizeof(*ps.inc));
-        if (!ps.inc)
-            rc = BOT_ENOMEM;
-    }
-    if (!rc)
-        rc = weekly(&ps);
+    rc = weekly(&ps);
     if (!rc)
         rc = overdue(&ps);
     if (!rc)
         rc = monthly(&ps);
-    for (size_t i = 0; ps.inc && i < ps.ninc; i++) {
-        if (ps.inc[i]) {
-            store_incident_clear(ps.inc[i]);
-            bot_free(ps.inc[i]);
-        }
-    }
-    bot_free(ps.inc);
-    store_action_list_free(ps.acts, ps.nacts);
     if (sent)
         *sent = ps.sent;
     if (next)
