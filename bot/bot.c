@@ -444,6 +444,14 @@ bot_dispatch(struct bot *b, const struct chat_event *ev, chat_done_fn *done,
         run_command(b, p, ev, done, arg);
         return;
     case CHAT_EV_REACTION_ADDED:
+        /* ✅ on a reminder's line, in a DM: that action is done */
+        if (action_check_emoji(ev->reaction) &&
+            !bot_is_incident_room(b, p, ev->room)) {
+            action_react(b->incidents, p, ev, done, arg);
+            return;
+        }
+        incident_handle_event(b->incidents, p, ev, done, arg);
+        return;
     case CHAT_EV_REACTION_REMOVED:
     case CHAT_EV_MESSAGE_CHANGED:
     case CHAT_EV_MESSAGE_DELETED:

@@ -243,6 +243,34 @@ outbox_post(struct outbox *o, const char *platform,
 }
 
 int
+outbox_post_about(struct outbox *o, const char *platform,
+                  const struct chat_target *to, const struct chat_msg *m,
+                  const char *about, int64_t *id)
+{
+    struct outbox_row r = {0};
+    struct strbuf tag;
+    int rc;
+
+    strbuf_init(&tag, 0);
+    strbuf_printf(&tag, "about:%s", about);
+    r.platform = (char *)platform;
+    r.kind = OUTBOX_POST;
+    r.room = (char *)to->room;
+    r.thread_id = (char *)to->thread_id;
+    r.user = (char *)to->user;
+    r.flags = to->flags;
+    r.extra = (char *)strbuf_str(&tag);
+    rc = strbuf_error(&tag);
+    if (!rc)
+        rc = outbox_msg_json(m, &r.body);
+    if (!rc)
+        rc = add(o, &r, id);
+    bot_free(r.body);
+    strbuf_cleanup(&tag);
+    return rc;
+}
+
+int
 outbox_reply(struct outbox *o, const char *platform, const char *room,
              int64_t parent, const struct chat_msg *m, int64_t *id)
 {

@@ -230,6 +230,17 @@ int action_snooze_date(int64_t now, const char *word, char *until,
 int action_apply(struct incidents *in, struct action *a, int what,
                  const char *arg, const char *by, const char **why);
 
+/* action_check_emoji - 1 for ✅ as platforms name it ("✅", with the
+ * variation selector, "white_check_mark", ":white_check_mark:"). */
+int action_check_emoji(const char *reaction);
+/* action_react - a ✅ (ev) on a post about an action (a weekly reminder's
+ * line, outbox_post_about): its own unit of work, completing the action
+ * as `done` would from the reactor (the same permissions), answered in the
+ * same room; nothing when the message is about no action. done as for
+ * bot_dispatch(). */
+void action_react(struct incidents *in, struct chat_platform *p,
+                  const struct chat_event *ev, chat_done_fn *done, void *arg);
+
 /* action_split - split "<text> @user <YYYY-MM-DD>" into new strings; *why
  * gets a static reason on BOT_EINVAL. parse_user turns the mention token
  * into a user id. No date checks beyond the calendar. */

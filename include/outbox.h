@@ -68,6 +68,11 @@ int outbox_idle(const struct outbox *o);
 int outbox_post(struct outbox *o, const char *platform,
                 const struct chat_target *to, const struct chat_msg *m,
                 int64_t *id);
+/* outbox_post_about - outbox_post of a message about `about` (e.g.
+ * "ACT-3"): a reaction to it later finds that (store_outbox_about). */
+int outbox_post_about(struct outbox *o, const char *platform,
+                      const struct chat_target *to, const struct chat_msg *m,
+                      const char *about, int64_t *id);
 /* outbox_reply - a post in the thread of the message row `parent` made
  * (once it is sent; in the room itself where the platform has no threads
  * or the parent made no message). */

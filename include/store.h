@@ -425,7 +425,12 @@ int store_outbox_result(struct store *s, int64_t id, char **msg_id,
 int store_outbox_max_id(struct store *s, int64_t *id);
 /* store_outbox_count - pending rows. */
 int store_outbox_count(struct store *s, long *n);
-/* store_prune_outbox - done or failed rows older than before. */
+/* store_outbox_about - *about (new) the subject of the sent post msg_id
+ * on platform, written with outbox_post_about; BOT_ENOTFOUND if none. */
+int store_outbox_about(struct store *s, const char *platform,
+                       const char *msg_id, char **about);
+/* store_prune_outbox - done or failed rows older than before (a post
+ * about something, 27 days more: it is answered with reactions). */
 int store_prune_outbox(struct store *s, int64_t before, int limit, int *n);
 void store_outbox_row_clear(struct outbox_row *r);
 void store_outbox_list_free(struct outbox_row *arr, size_t n);

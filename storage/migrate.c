@@ -192,7 +192,9 @@ static const char *const migrations[] = {
     " subject TEXT NOT NULL,"
     " period TEXT NOT NULL,"
     " claimed_at INTEGER NOT NULL,"
-    " PRIMARY KEY (kind, subject, period)) WITHOUT ROWID;",
+    " PRIMARY KEY (kind, subject, period)) WITHOUT ROWID;"
+    "CREATE INDEX outbox_about ON outbox (platform, msg_id)"
+    " WHERE extra LIKE 'about:%';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

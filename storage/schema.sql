@@ -167,6 +167,11 @@ CREATE INDEX outbox_lanes ON outbox
 
 CREATE INDEX outbox_by_age ON outbox (done_at) WHERE state <> 0;
 
+-- a post about something people answer with a reaction (extra
+-- "about:ACT-3", a weekly reminder's line): found by its message
+CREATE INDEX outbox_about ON outbox (platform, msg_id)
+    WHERE extra LIKE 'about:%';
+
 -- the scheduler: one row per duty and period (state 0 due, 1 done)
 CREATE TABLE jobs (
     kind    TEXT    NOT NULL,

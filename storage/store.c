@@ -211,9 +211,15 @@ static const char *const sql[ST__COUNT] = {
     [ST_OUTBOX_RESULT] = "SELECT msg_id, state FROM outbox WHERE id = ?1",
     [ST_OUTBOX_MAX] = "SELECT coalesce(max(id), 0) FROM outbox",
     [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE state = 0",
+    /* a post people answer with a reaction stays longer (about) */
     [ST_PRUNE_OUTBOX] = "DELETE FROM outbox WHERE id IN (SELECT id"
                         " FROM outbox WHERE state <> 0 AND done_at < ?1"
-                        " LIMIT ?2)",
+                        " AND (extra IS NULL OR extra NOT LIKE 'about:%'"
+                        " OR done_at < ?1 - 27 * 86400000) LIMIT ?2)",
+    [ST_OUTBOX_ABOUT] = "SELECT substr(extra, 7) FROM outbox"
+                        " WHERE platform = ?1 AND msg_id = ?2"
+                        " AND extra LIKE 'about:%' AND kind = 0"
+                        " AND state = 1",
     [ST_JOB_ADD] = "INSERT INTO jobs (kind, subject, period, due_at)"
                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
     [ST_JOB_DUE] = "SELECT kind, subject, period, due_at FROM jobs"

@@ -59,6 +59,7 @@ enum stmt_id {
     ST_USER_NAME,
     ST_USER_SET_TZ,
     ST_USER_TZ,
+    ST_OUTBOX_ABOUT,
     ST_PERIOD_CLAIM,
     ST_PERIOD_SEEN,
     ST_ACT_EACH_BY_ASSIGNEE,

@@ -176,6 +176,18 @@ store_outbox_count(struct store *s, long *n)
 }
 
 int
+store_outbox_about(struct store *s, const char *platform, const char *msg_id,
+                   char **about)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_OUTBOX_ABOUT);
+
+    *about = NULL;
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, msg_id);
+    return store_one(s, st, store_read_text, about, "outbox about");
+}
+
+int
 store_prune_outbox(struct store *s, int64_t before, int limit, int *n)
 {
     sqlite3_stmt *st = store_stmt(s, ST_PRUNE_OUTBOX);

@@ -243,6 +243,70 @@ dry_run__describes_and_claims_nothing(void **state)
     assert_int_equal(to(w, "D-bob", "Your open"), 1);
 }
 
+/* react - user puts a ✅ on the fake's post n (1-based, "m<n>") in room */
+static void
+react(struct world *w, const char *user, const char *room, size_t n)
+{
+    struct chat_event ev = {0};
+    char id[32], evid[32];
+
+    snprintf(id, sizeof(id), "m%zu", n);
+    snprintf(evid, sizeof(evid), "x%d", ++seq);
+    ev.kind = CHAT_EV_REACTION_ADDED;
+    ev.platform = w->p;
+    ev.room = room;
+    ev.user = user;
+    ev.msg_id = id;
+    ev.event_id = evid;
+    ev.reaction = "\xe2\x9c\x85";
+    ev.at = bot_now_ms(w->b);
+    bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+/* post_with - the number (1-based) of the fake's last post holding text */
+static size_t
+post_with(struct world *w, const char *text)
+{
+    struct fake_platform *f = fake_of(w->p);
+
+    for (size_t i = f->nposts; i > 0; i--) {
+        if (strstr(f->posts[i - 1].text, text))
+            return i;
+    }
+    fail_msg("no post with %s", text);
+    return 0;
+}
+
+static void
+weekly__a_check_mark_on_a_line_completes_that_action(void **state)
+{
+    struct world *w = *state;
+    struct action a;
+    size_t line;
+
+    incident(w, "2026-12-20");
+    at(w, "2026-11-09T09:00:00Z");
+    line = post_with(w, "ACT-1 Add jitter to expiry (INC-1)");
+    react(w, "mallory", "D-bob", line); /* not hers to complete */
+    assert_int_equal(to(w, "D-bob", "Only ACT-1's assignee @bob, INC-1's "
+                                    "commander @alice or an admin"),
+                     1);
+    assert_int_equal(store_action_get(w->b->core.store, 1, &a), BOT_OK);
+    assert_int_equal(a.status, ACTION_OPEN);
+    store_action_clear(&a);
+    react(w, "bob", "D-bob", line);
+    assert_int_equal(to(w, "D-bob", "ACT-1 done: Add jitter to expiry"), 1);
+    assert_int_equal(store_action_get(w->b->core.store, 1, &a), BOT_OK);
+    assert_int_equal(a.status, ACTION_DONE);
+    assert_string_equal(a.completed_by, "bob");
+    store_action_clear(&a);
+    react(w, "bob", "D-bob", line);
+    assert_int_equal(to(w, "D-bob", "ACT-1 was already done."), 1);
+    /* a ✅ on the header is about no action: nothing */
+    react(w, "bob", "D-bob", post_with(w, "Your open follow-up action"));
+    assert_int_equal(to(w, "D-bob", "done"), 3);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -255,6 +319,7 @@ main(void)
         T(overdue__the_channel_hears_once_a_week),
         T(monthly__on_the_first_working_day_once),
         T(dry_run__describes_and_claims_nothing),
+        T(weekly__a_check_mark_on_a_line_completes_that_action),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

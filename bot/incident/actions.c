@@ -9,6 +9,8 @@
 #include "core.h"
 #include "err.h"
 #include "mem.h"
+#include "outbox.h"
+#include "unit.h"
 #include "timeutil.h"
 
 #include <ctype.h>
@@ -288,4 +290,118 @@ action_apply(struct incidents *in, struct action *a, int what,
         return rc;
     store_action_clear(a);
     return store_action_get(in->c->store, id, a);
+}
+
+/* --- ✅ on a reminder's line --- */
+
+int
+action_check_emoji(const char *r)
+{
+    size_t n;
+
+    if (!r)
+        return 0;
+    n = strlen(r);
+    /* U+FE0F (emoji presentation) changes nothing */
+    if (n > 3 && !strcmp(r + n - 3, "\xEF\xB8\x8F"))
+        n -= 3;
+    return (n == 3 && !memcmp(r, "\xE2\x9C\x85", 3)) ||
+           !strcmp(r, "white_check_mark") ||
+           !strcmp(r, ":white_check_mark:");
+}
+
+struct react {
+    struct incidents *in;
+    struct chat_platform *p;
+    const struct chat_event *ev;
+};
+
+static int
+react_say(struct react *r, struct chat_msg *m)
+{
+    struct chat_target to = {0};
+    int rc = m->err;
+
+    to.room = r->ev->room;
+    if (!rc)
+        rc = outbox_post(r->in->c->outbox, r->p->ops->name, &to, m, NULL);
+    chat_msg_cleanup(m);
+    return rc;
+}
+
+static int
+react_work(void *arg)
+{
+    struct react *r = arg;
+    struct action a = {0};
+    struct chat_msg m;
+    char *about = NULL, *commander = NULL;
+    const char *why = NULL;
+    int rc, ok;
+
+    rc = store_outbox_about(r->in->c->store, r->p->ops->name, r->ev->msg_id,
+                            &about);
+    if (rc == BOT_ENOTFOUND)
+        return BOT_OK; /* a message about no action */
+    if (!rc)
+        rc = action_lookup(r->in, about, &a);
+    bot_free(about);
+    if (rc == BOT_ENOTFOUND || rc == BOT_EINVAL)
+        return BOT_OK;
+    if (rc)
+        return rc;
+    chat_msg_init(&m);
+    ok = action_permit(r->in, &a, r->ev->user, &commander);
+    if (ok < 0) {
+        rc = ok;
+    } else if (!ok) {
+        chat_msg_text(&m, "Only ACT-%lld's assignee ", (long long)a.id);
+        chat_msg_user(&m, a.assignee);
+        if (commander) {
+            chat_msg_text(&m, ", INC-%lld's commander ",
+                          (long long)a.incident_id);
+            chat_msg_user(&m, commander);
+        }
+        chat_msg_text(&m, " or an admin can complete it.");
+        rc = react_say(r, &m);
+    } else {
+        rc = action_apply(r->in, &a, ACH_DONE, NULL, r->ev->user, &why);
+        if (rc == BOT_EEXIST) {
+            chat_msg_text(&m, "ACT-%lld was already done.", (long long)a.id);
+            rc = react_say(r, &m);
+        } else if (rc == BOT_EINVAL) {
+            chat_msg_text(&m, "ACT-%lld is unchanged: %s.", (long long)a.id,
+                          why);
+            rc = react_say(r, &m);
+        } else if (!rc) {
+            chat_msg_text(&m, "ACT-%lld done: %s (INC-%lld).",
+                          (long long)a.id, a.text, (long long)a.incident_id);
+            rc = react_say(r, &m);
+        }
+    }
+    chat_msg_cleanup(&m);
+    bot_free(commander);
+    store_action_clear(&a);
+    return rc;
+}
+
+void
+action_react(struct incidents *in, struct chat_platform *p,
+             const struct chat_event *ev, chat_done_fn *done, void *arg)
+{
+    struct react r = {in, p, ev};
+    struct unit u = {0};
+
+    if (!ev->msg_id || !ev->user) {
+        units_finish(in->c->units, done, arg, BOT_OK);
+        return;
+    }
+    u.source = p->ops->name;
+    u.id = ev->event_id;
+    u.now = core_now_ms(in->c);
+    u.fn = react_work;
+    u.arg = &r;
+    u.done = done;
+    u.done_arg = arg;
+    unit_run(in->c->units, &u, NULL);
 }

@@ -25,6 +25,7 @@
 #define MONTHLY_LINES 60 /* actions the monthly review lists by name */
 #define ZONES 64         /* zones whose slots one pass keeps */
 #define ROW_STRS 5       /* strings a gathered row copies */
+#define WEEKLY_LINES 20  /* actions a weekly DM sends one by one */
 
 /* What one pass knows. */
 struct pass {
@@ -183,20 +184,40 @@ weekly_one(struct pass *ps)
     strbuf_cleanup(&subject);
     if (rc || !ours)
         return rc;
+    /* a message a line, so a ✅ on one completes that action */
+    to.user = user;
     chat_msg_init(&m);
     chat_msg_bold(&m, "Your open follow-up action%s (%zu)",
                   shown == 1 ? "" : "s", shown);
-    for (size_t i = 0; i < n; i++) {
+    chat_msg_nl(&m);
+    chat_msg_text(&m, "React with \xe2\x9c\x85 to one when it is done, or "
+                      "answer here: `done ACT-n`, `snooze ACT-n 1w`, `due "
+                      "ACT-n YYYY-MM-DD` or `reassign ACT-n @someone`.");
+    rc = say(ps, platform, &to, &m);
+    for (size_t i = 0, lines = 0; !rc && i < n; i++) {
+        char about[32];
+
         if (!shown_in(ps, k, &e[i]))
             continue;
-        chat_msg_nl(&m);
+        chat_msg_init(&m);
+        if (++lines > WEEKLY_LINES) {
+            chat_msg_text(&m, "\xe2\x80\xa6 and %zu more: `actions` lists "
+                              "them.",
+                          shown - WEEKLY_LINES);
+            rc = incident_say(ps->in, platform, &to, &m, ps->dry);
+            break;
+        }
         action_line(&m, &e[i], ps->zones[k].today, 1);
+        snprintf(about, sizeof(about), "ACT-%lld", (long long)e[i].id);
+        if (ps->dry)
+            rc = incident_say(ps->in, platform, &to, &m, ps->dry);
+        else if (!(rc = m.err))
+            rc = outbox_post_about(ps->in->c->outbox, platform, &to, &m,
+                                   about, NULL);
+        if (!ps->dry)
+            chat_msg_cleanup(&m);
     }
-    chat_msg_nl(&m);
-    chat_msg_text(&m, "Answer here: `done ACT-n`, `snooze ACT-n 1w`, "
-                      "`due ACT-n YYYY-MM-DD` or `reassign ACT-n @someone`.");
-    to.user = user;
-    return say(ps, platform, &to, &m);
+    return rc;
 }
 
 static void
