@@ -57,7 +57,8 @@ refuse_who(struct cmd *c, const struct action *a, const char *commander)
     chat_msg_text(&m, "Only ACT-%lld's assignee ", (long long)a->id);
     chat_msg_user(&m, a->assignee);
     if (commander) {
-        chat_msg_text(&m, ", INC-%lld's commander ",
+        chat_msg_text(&m, "%s INC-%lld's commander ",
+                      admins && *admins ? "," : " or",
                       (long long)a->incident_id);
         chat_msg_user(&m, commander);
     }
@@ -235,7 +236,7 @@ do_actions(struct cmd *c)
                            &n);
     if (rc)
         return rc;
-    timeutil_fmt_date(core_now_ms(c->core), today);
+    action_today(c->in, today);
     chat_msg_init(&m);
     if (!n)
         chat_msg_text(&m, c->has_inc ? "No open actions for INC-%lld."

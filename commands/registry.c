@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define COMMAND_MAX 8192
 
@@ -185,24 +186,33 @@ count_words(const char *p)
 
 static int run(struct cmd *c, const char *p);
 
-/* dm_group - a DM's bare words: the group its first word is a command of
- * ("done" is pm's), or NULL when it is none */
+/* The bare words a DM takes: the answers to a reminder, and asking. A
+ * reply such as "start on it tomorrow" must not declare an incident. */
+static const struct {
+    const char *word, *group;
+} dm_words[] = {
+    {"done", "pm "},    {"reopen", "pm "},  {"reassign", "pm "},
+    {"due", "pm "},     {"snooze", "pm "},  {"actions", "pm "},
+    {"help", "pm "},    {"status", "incident "},
+};
+
+/* dm_group - a DM's bare words: the group its first word belongs to ("" for
+ * a group's own name), or NULL when it is none of those (any case: phones
+ * capitalise "Done") */
 static const char *
 dm_group(const char *p)
 {
     size_t n = strcspn(p, " \t\n");
 
     for (size_t g = 0; g < NGROUPS; g++) {
-        if (strlen(groups[g].name) == n && !strncmp(p, groups[g].name, n))
+        if (strlen(groups[g].name) == n &&
+            !strncasecmp(p, groups[g].name, n))
             return "";
     }
-    if (n == 4 && !strncmp(p, "help", 4))
-        return "pm ";
-    for (size_t g = 0; g < NGROUPS; g++) {
-        for (const struct command_def *d = groups[g].defs; d->name; d++) {
-            if (strlen(d->name) == n && !strncmp(p, d->name, n))
-                return g == 0 ? "incident " : "pm ";
-        }
+    for (size_t i = 0; i < sizeof(dm_words) / sizeof(dm_words[0]); i++) {
+        if (strlen(dm_words[i].word) == n &&
+            !strncasecmp(p, dm_words[i].word, n))
+            return dm_words[i].group;
     }
     return NULL;
 }
@@ -214,7 +224,7 @@ command_run(struct incidents *in, struct chat_platform *pl,
     struct cmd c = {0};
     const char *p = ev->text, *group = "";
     struct strbuf text;
-    int rc;
+    int rc, dm_bare = 0;
 
     c.in = in;
     c.core = incidents_core(in);
@@ -227,6 +237,7 @@ command_run(struct incidents *in, struct chat_platform *pl,
     if (*p == '/' || *p == '!') {
         c.prefix = *p++;
     } else if (ev->is_dm) {
+        dm_bare = 1;
         group = dm_group(cmd_skip_blank(p));
         if (!group)
             return cmd_refuse(&c, "I know commands only: write help for "
@@ -243,6 +254,14 @@ command_run(struct incidents *in, struct chat_platform *pl,
     /* every word a handler sees, and so everything it stores, is clean */
     strbuf_init(&text, 0);
     strbuf_puts(&text, group);
+    if (dm_bare) {
+        /* a DM's bare word, in the case the tables have */
+        size_t n = strcspn(p, " \t\n");
+
+        for (size_t i = 0; i < n; i++)
+            strbuf_putc(&text, (char)tolower((unsigned char)p[i]));
+        p += n;
+    }
     rc = chat_text_clean(&text, p, strlen(p), CHAT_TEXT_MULTILINE);
     if (!rc)
         rc = run(&c, strbuf_str(&text));

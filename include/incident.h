@@ -210,11 +210,15 @@ int action_permit(struct incidents *in, const struct action *a,
 
 #define ACTION_SNOOZE_MAX_DAYS 366
 
-/* action_snooze_date - "1w", "2w", "3d" (from now's UTC date, at most
- * ACTION_SNOOZE_MAX_DAYS) or a future "YYYY-MM-DD" into until
- * (TIMEUTIL_BUFLEN). BOT_EINVAL with *why a static reason. */
-int action_snooze_date(int64_t now, const char *word, char *until,
+/* action_snooze_date - "1w", "2w", "3d" (from today, a YYYY-MM-DD, at
+ * most ACTION_SNOOZE_MAX_DAYS) or a future "YYYY-MM-DD" into until
+ * (TIMEUTIL_BUFLEN). BOT_EINVAL with *why a static reason. A weekly
+ * reminder whose slot falls on or before until leaves the action out. */
+int action_snooze_date(const char *today, const char *word, char *until,
                        const char **why);
+/* action_today - today's date (YYYY-MM-DD) in [reminders] timezone: the
+ * day target dates, past dates and snoozes count in. */
+void action_today(struct incidents *in, char today[32]);
 
 /*
  * action_apply - in tx, permission already checked: what (ACH_DONE,

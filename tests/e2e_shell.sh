@@ -75,7 +75,7 @@ check "a date not on the calendar is refused with the reason" \
     grep -q 'Not added: the target date is not a real calendar date' \
     "$dir/shell.out"
 check "someone else's action is refused, naming who can" \
-    grep -q "(only @bob sees this) Only ACT-2's assignee @carol, INC-1's commander @alice can change it\." \
+    grep -q "(only @bob sees this) Only ACT-2's assignee @carol or INC-1's commander @alice can change it\." \
     "$dir/shell.out"
 check "the commander completes it" \
     grep -q 'ACT-2 done: Fix the runbook (INC-1)\.' "$dir/shell.out"

@@ -162,16 +162,16 @@ snooze__weeks_days_and_dates(void **state)
     const char *why = NULL;
 
     (void)state;
-    assert_int_equal(action_snooze_date(T0, "1w", until, &why), BOT_OK);
+    assert_int_equal(action_snooze_date("2026-11-01", "1w", until, &why), BOT_OK);
     assert_string_equal(until, "2026-11-08");
-    assert_int_equal(action_snooze_date(T0, "2w", until, &why), BOT_OK);
+    assert_int_equal(action_snooze_date("2026-11-01", "2w", until, &why), BOT_OK);
     assert_string_equal(until, "2026-11-15");
-    assert_int_equal(action_snooze_date(T0, "3d", until, &why), BOT_OK);
+    assert_int_equal(action_snooze_date("2026-11-01", "3d", until, &why), BOT_OK);
     assert_string_equal(until, "2026-11-04");
-    assert_int_equal(action_snooze_date(T0, "2026-12-24", until, &why),
+    assert_int_equal(action_snooze_date("2026-11-01", "2026-12-24", until, &why),
                      BOT_OK);
     assert_string_equal(until, "2026-12-24");
-    assert_int_equal(action_snooze_date(T0, "52w", until, &why), BOT_OK);
+    assert_int_equal(action_snooze_date("2026-11-01", "52w", until, &why), BOT_OK);
     assert_string_equal(until, "2027-10-31");
 }
 
@@ -180,7 +180,8 @@ snooze__bad_words_are_refused_with_a_reason(void **state)
 {
     static const char *const bad[] = {
         "", "w", "0w", "0d", "-1w", "1x", "1w2", "1 w", "1W", "53w",
-        "367d", "99999999999999999999d", "2026-11-01", "2026-10-31",
+        "367d", "99999999999999999999d", "2635249153387078803w",
+        "2026-11-01", "2026-10-31",
         "2026-02-30", "2026-13-01", "20261201", "soon",
     };
     char until[TIMEUTIL_BUFLEN];
@@ -190,7 +191,8 @@ snooze__bad_words_are_refused_with_a_reason(void **state)
         const char *why = NULL;
 
         strcpy(until, "untouched");
-        if (action_snooze_date(T0, bad[i], until, &why) != BOT_EINVAL)
+        if (action_snooze_date("2026-11-01", bad[i], until, &why) !=
+            BOT_EINVAL)
             fail_msg("snooze \"%s\" was taken", bad[i]);
         assert_non_null(why);
         assert_string_equal(until, "untouched");
@@ -242,7 +244,7 @@ permissions__someone_else_is_told_who_can_and_nothing_changes(void **state)
     bot_free(w->cfg.admins);
     w->cfg.admins = NULL;
     say(w, "carol", "/pm done ACT-1");
-    assert_said(w, "Only ACT-1's assignee @bob, INC-1's commander @alice "
+    assert_said(w, "Only ACT-1's assignee @bob or INC-1's commander @alice "
                    "can change it.");
 }
 

@@ -59,6 +59,7 @@ send(struct world *w, const char *user, const char *room, const char *text)
     ev.msg_id = id;
     ev.event_id = id;
     ev.text = text;
+    ev.is_dm = room[0] == 'D'; /* the fake's DMs are D-<user> */
     ev.at = bot_now_ms(w->b);
     bot_dispatch(w->b, &ev, NULL, NULL);
 }
@@ -307,6 +308,50 @@ weekly__a_check_mark_on_a_line_completes_that_action(void **state)
     assert_int_equal(to(w, "D-bob", "done"), 3);
 }
 
+static void
+overdue__a_new_date_starts_again(void **state)
+{
+    struct world *w = *state;
+
+    incident(w, "2026-11-05");
+    at(w, "2026-11-06T00:00:00Z");
+    assert_int_equal(to(w, "C1", "Overdue"), 1);
+    send(w, "alice", "C1", "/pm due ACT-1 2026-11-08");
+    at(w, "2026-11-09T00:00:00Z");
+    assert_int_equal(to(w, "C1", "was due 2026-11-08, 1 day ago"), 1);
+}
+
+static void
+weekly__snooze_1w_leaves_the_next_one_out(void **state)
+{
+    struct world *w = *state;
+
+    incident(w, "2026-12-20");
+    at(w, "2026-11-09T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 1);
+    send(w, "bob", "D-bob", "Snooze ACT-1 1w"); /* any case */
+    at(w, "2026-11-16T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 1);
+    at(w, "2026-11-23T09:00:00Z");
+    assert_int_equal(to(w, "D-bob", "Your open"), 2);
+}
+
+static void
+dm__a_reply_is_no_incident(void **state)
+{
+    struct world *w = *state;
+    long n = -1;
+
+    incident(w, "2026-12-20");
+    send(w, "bob", "D-bob", "start working on it tomorrow");
+    send(w, "bob", "D-bob", "resolve it later");
+    assert_int_equal(store_incident_count_open(w->b->core.store, &n),
+                     BOT_OK);
+    assert_int_equal(n, 1);
+    send(w, "bob", "D-bob", "Done ACT-1");
+    assert_int_equal(to(w, "D-bob", "ACT-1 done"), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -320,6 +365,9 @@ main(void)
         T(monthly__on_the_first_working_day_once),
         T(dry_run__describes_and_claims_nothing),
         T(weekly__a_check_mark_on_a_line_completes_that_action),
+        T(overdue__a_new_date_starts_again),
+        T(weekly__snooze_1w_leaves_the_next_one_out),
+        T(dm__a_reply_is_no_incident),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

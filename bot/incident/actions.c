@@ -11,6 +11,7 @@
 #include "mem.h"
 #include "outbox.h"
 #include "unit.h"
+#include "zone.h"
 #include "timeutil.h"
 
 #include <ctype.h>
@@ -98,6 +99,16 @@ fail:
     return rc;
 }
 
+void
+action_today(struct incidents *in, char today[TIMEUTIL_BUFLEN])
+{
+    int64_t now = core_now_ms(in->c);
+
+    /* target dates are days of [reminders] timezone, as escalations are */
+    if (zone_date(in->c->cfg->timezone, now, today))
+        timeutil_fmt_date(now, today);
+}
+
 static int
 parse_user_cb(void *ctx, const char *token, char **user)
 {
@@ -134,7 +145,7 @@ action_add(struct incidents *in, struct chat_platform *p,
     rc = action_split(args, parse_user_cb, p, &text, &user, &date, why);
     if (rc)
         return rc;
-    timeutil_fmt_date(core_now_ms(in->c), today);
+    action_today(in, today);
     rc = BOT_EINVAL;
     if (!chat_text_visible(text))
         *why = "the action's text is empty";
@@ -221,14 +232,15 @@ action_permit(struct incidents *in, const struct action *a, const char *user,
 }
 
 int
-action_snooze_date(int64_t now, const char *word, char *until,
+action_snooze_date(const char *today, const char *word, char *until,
                    const char **why)
 {
-    char today[TIMEUTIL_BUFLEN], *end;
-    int64_t ms;
+    char *end;
+    int64_t ms, day;
     long n;
 
-    timeutil_fmt_date(now, today);
+    if (timeutil_parse_date(today, &day))
+        return BOT_EINVAL;
     *why = "snooze for 1w, 2w, 3d (weeks or days, up to a year) or until "
            "a date (YYYY-MM-DD)";
     if (isdigit((unsigned char)word[0]) && strlen(word) == 10) {
@@ -246,13 +258,14 @@ action_snooze_date(int64_t now, const char *word, char *until,
     if (!isdigit((unsigned char)word[0]))
         return BOT_EINVAL;
     n = strtol(word, &end, 10);
-    if ((end[0] != 'w' && end[0] != 'd') || end[1] || n < 1)
+    if ((end[0] != 'w' && end[0] != 'd') || end[1] || n < 1 ||
+        n > ACTION_SNOOZE_MAX_DAYS) /* before it can overflow below */
         return BOT_EINVAL;
     if (end[0] == 'w')
         n *= 7;
     if (n > ACTION_SNOOZE_MAX_DAYS)
         return BOT_EINVAL;
-    timeutil_fmt_date(now + n * 86400000LL, until);
+    timeutil_fmt_date(day + n * 86400000LL, until);
     return BOT_OK;
 }
 
@@ -265,7 +278,7 @@ action_apply(struct incidents *in, struct action *a, int what,
     const char *detail = arg;
     int rc;
 
-    timeutil_fmt_date(now, today);
+    action_today(in, today);
     if (what >= ACH_REASSIGNED && a->status == ACTION_DONE) {
         *why = "it is done; reopen it first";
         return BOT_EINVAL;
@@ -280,7 +293,7 @@ action_apply(struct incidents *in, struct action *a, int what,
             return BOT_EINVAL;
         }
     } else if (what == ACH_SNOOZED) {
-        rc = action_snooze_date(now, arg, until, why);
+        rc = action_snooze_date(today, arg, until, why);
         if (rc)
             return rc;
         detail = until;

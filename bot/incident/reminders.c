@@ -39,6 +39,7 @@ struct pass {
         char name[64];
         struct zone_slot cur, next;
         char today[11];
+        char slot_day[11]; /* the local date of cur */
     } zones[ZONES];
     size_t nzones;
     int wday, minute, monthly_minute;
@@ -77,6 +78,8 @@ zone_of(struct pass *ps, const char *zone, size_t *k)
                      &ps->zones[i].next);
     if (!rc)
         rc = zone_date(zone, ps->now, ps->zones[i].today);
+    if (!rc)
+        rc = zone_date(zone, ps->zones[i].cur.at, ps->zones[i].slot_day);
     if (rc)
         return rc;
     strcpy(ps->zones[i].name, zone);
@@ -133,14 +136,15 @@ action_line(struct chat_msg *m, const struct action_row *a,
 
 /* --- the weekly DM --- */
 
-/* shown_in - a is in this week's DM: opened before the slot, and not
- * snoozed past today */
+/* shown_in - a is in this week's DM: opened before the week's slot, and
+ * not snoozed until the slot's day or later (so `snooze 1w` the day of
+ * one reminder leaves it out of the next) */
 static int
 shown_in(const struct pass *ps, size_t k, const struct action_row *a)
 {
     return a->created_at <= ps->zones[k].cur.at &&
            !(a->snoozed_until &&
-             strcmp(a->snoozed_until, ps->zones[k].today) > 0);
+             strcmp(a->snoozed_until, ps->zones[k].slot_day) >= 0);
 }
 
 /* weekly_one - the gathered assignee's DM: ps->group, on one platform */
@@ -173,8 +177,9 @@ weekly_one(struct pass *ps)
     later(ps, ps->zones[k].next.at);
     for (size_t i = 0; i < n; i++)
         shown += shown_in(ps, k, &e[i]);
-    if (!shown)
-        return BOT_OK;
+    /* the week is claimed even when it has nothing to say, so what its
+     * first pass decided holds: a snooze ending or a reassignment later
+     * in the week waits for the next slot */
     strbuf_init(&subject, 0);
     strbuf_printf(&subject, "%s:%s", platform, user);
     rc = strbuf_error(&subject);
@@ -182,7 +187,7 @@ weekly_one(struct pass *ps)
         rc = claim(ps, "weekly", strbuf_str(&subject),
                    ps->zones[k].cur.period, &ours);
     strbuf_cleanup(&subject);
-    if (rc || !ours)
+    if (rc || !ours || !shown)
         return rc;
     /* a message a line, so a ✅ on one completes that action */
     to.user = user;
@@ -333,7 +338,8 @@ overdue_one(void *ctx, const struct action_row *a)
     if (!to.room)
         return BOT_OK;
     snprintf(subject, sizeof(subject), "ACT-%lld", (long long)a->id);
-    snprintf(period, sizeof(period), "w%ld", (days - 1) / 7);
+    /* per target date: a new date is a new series of weeks overdue */
+    snprintf(period, sizeof(period), "%s/w%ld", a->due_date, (days - 1) / 7);
     rc = claim(ps, "overdue", subject, period, &ours);
     if (rc || !ours)
         return rc;
