@@ -557,7 +557,7 @@ bot_checkpoint_in_background(struct bot *b)
 struct prune {
     struct bot *b;
     int64_t now;
-    int events, messages, rows;
+    int events, messages, rows, jobs, periods;
 };
 
 static int
@@ -577,6 +577,14 @@ prune_batch(void *arg)
         rc = store_prune_messages(b->core.store,
                                   p->now - b->core.cfg->cache_days * DAY_MS,
                                   PRUNE_BATCH, &p->messages);
+    /* done jobs after a month; periods after 400 days, beyond any pass's
+     * look back (a week, a month) */
+    if (!rc)
+        rc = store_prune_jobs(b->core.store, p->now - 30 * DAY_MS,
+                              PRUNE_BATCH, &p->jobs);
+    if (!rc)
+        rc = store_prune_periods(b->core.store, p->now - 400 * DAY_MS,
+                                 PRUNE_BATCH, &p->periods);
     return rc;
 }
 
@@ -584,7 +592,7 @@ static void
 on_prune_timer(void *arg)
 {
     struct bot *b = arg;
-    struct prune p = {b, bot_now_ms(b), 0, 0, 0};
+    struct prune p = {b, bot_now_ms(b), 0, 0, 0, 0, 0};
     struct unit w = {0};
     int rc;
 
@@ -606,7 +614,9 @@ on_prune_timer(void *arg)
     loop_timer_start(b->prune_timer,
                      !rc && (p.events == PRUNE_BATCH ||
                              p.messages == PRUNE_BATCH ||
-                             p.rows == PRUNE_BATCH)
+                             p.rows == PRUNE_BATCH ||
+                             p.jobs == PRUNE_BATCH ||
+                             p.periods == PRUNE_BATCH)
                          ? PRUNE_SOON_MS
                          : PRUNE_EVERY_MS,
                      0);

@@ -351,6 +351,11 @@ int store_event_seen(struct store *s, const char *platform,
  * `limit` rows (*n = how many), so a batch stays short --- */
 /* store_prune_events - dedupe rows of events processed before `before`. */
 int store_prune_events(struct store *s, int64_t before, int limit, int *n);
+/* store_prune_jobs - scheduler jobs done before `before`. */
+int store_prune_jobs(struct store *s, int64_t before, int limit, int *n);
+/* store_prune_periods - reminder periods claimed before `before` (long
+ * past: no pass looks back that far). */
+int store_prune_periods(struct store *s, int64_t before, int limit, int *n);
 /* store_prune_messages - cached messages of the channels of incidents
  * resolved before `before` (the timeline keeps its own copy of what was
  * tagged; a later 📌 there fetches the message again). */

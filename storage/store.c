@@ -216,6 +216,13 @@ static const char *const sql[ST__COUNT] = {
                         " FROM outbox WHERE state <> 0 AND done_at < ?1"
                         " AND (extra IS NULL OR extra NOT LIKE 'about:%'"
                         " OR done_at < ?1 - 27 * 86400000) LIMIT ?2)",
+    [ST_PRUNE_JOBS] = "DELETE FROM jobs WHERE (kind, subject, period) IN"
+                      " (SELECT kind, subject, period FROM jobs"
+                      " WHERE state = 1 AND done_at < ?1 LIMIT ?2)",
+    [ST_PRUNE_PERIODS] = "DELETE FROM reminder_periods WHERE (kind, subject,"
+                         " period) IN (SELECT kind, subject, period FROM"
+                         " reminder_periods WHERE claimed_at < ?1"
+                         " LIMIT ?2)",
     [ST_OUTBOX_ABOUT] = "SELECT substr(extra, 7) FROM outbox"
                         " WHERE platform = ?1 AND msg_id = ?2"
                         " AND extra LIKE 'about:%' AND kind = 0"

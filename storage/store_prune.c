@@ -32,3 +32,15 @@ store_prune_messages(struct store *s, int64_t before, int limit, int *n)
 {
     return prune(s, ST_PRUNE_MESSAGES, before, limit, n);
 }
+
+int
+store_prune_jobs(struct store *s, int64_t before, int limit, int *n)
+{
+    return prune(s, ST_PRUNE_JOBS, before, limit, n);
+}
+
+int
+store_prune_periods(struct store *s, int64_t before, int limit, int *n)
+{
+    return prune(s, ST_PRUNE_PERIODS, before, limit, n);
+}

@@ -825,6 +825,42 @@ count(const char *sql)
 }
 
 static void
+store_prune_jobs_and_periods__old_go_waiting_and_recent_stay(void **state)
+{
+    struct store *s = NULL;
+    struct job j = {0};
+    int first, claimed, n;
+
+    (void)state;
+    assert_int_equal(store_open(dbpath, 0, &s, NULL), BOT_OK);
+    assert_int_equal(store_job_add(s, "reminders", 0, "a", 1000), BOT_OK);
+    assert_int_equal(store_job_add(s, "reminders", 0, "b", 2000), BOT_OK);
+    j.kind = (char *)"reminders";
+    j.period = (char *)"a";
+    j.due_at = 1000;
+    assert_int_equal(store_tx_begin(s), BOT_OK);
+    assert_int_equal(store_job_claim(s, &j, 1500, &claimed), BOT_OK);
+    assert_int_equal(store_period_claim(s, "weekly", "slack:U1", "2026-W01",
+                                        1000, &first),
+                     BOT_OK);
+    assert_int_equal(store_period_claim(s, "weekly", "slack:U1", "2026-W40",
+                                        9000, &first),
+                     BOT_OK);
+    assert_int_equal(store_tx_commit(s), BOT_OK);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(store_prune_jobs(s, 5000, 100, &n), BOT_OK);
+    assert_int_equal(n, 1); /* the done one; the waiting one stays */
+    assert_int_equal(count("SELECT count(*) FROM jobs WHERE period = 'b'"), 1);
+    assert_int_equal(store_prune_periods(s, 5000, 100, &n), BOT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_period_seen(s, "weekly", "slack:U1", "2026-W40",
+                                       &first),
+                     BOT_OK);
+    assert_int_equal(first, 1);
+    store_close(s);
+}
+
+static void
 store_prune_events__old_go_in_batches_fresh_stay(void **state)
 {
     struct store *s = NULL;
@@ -961,6 +997,9 @@ main(void)
         cmocka_unit_test_setup_teardown(
             store_prune_events__old_go_in_batches_fresh_stay, tmpdb_setup,
             tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(
+            store_prune_jobs_and_periods__old_go_waiting_and_recent_stay,
+            tmpdb_setup, tmpdb_teardown),
         cmocka_unit_test_setup_teardown(
             store_prune_messages__only_long_resolved_incidents_lose_theirs,
             tmpdb_setup, tmpdb_teardown),
