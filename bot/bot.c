@@ -106,6 +106,8 @@ bot_open(const struct config *cfg, struct loop *loop, int mode,
     /* after every commit: the WAL's size, what the commit wrote to the
      * outbox, channels to open, the next duty */
     if (!rc)
+        outbox_on_failed(b->core.outbox, reminders_failed, b->incidents);
+    if (!rc)
         rc = units_on_commit(b->core.units, checkpoint_if_big, b);
     if (!rc)
         rc = units_on_commit(b->core.units, outbox_kick, b->core.outbox);

@@ -59,9 +59,18 @@ struct outbox {
     struct loop_timer *timer;
     int64_t timer_at;
     struct loop_timer *watch;
+    outbox_failed_fn *on_failed;
+    void *failed_arg;
 };
 
 static void perform(struct flight *f);
+
+void
+outbox_on_failed(struct outbox *o, outbox_failed_fn *fn, void *arg)
+{
+    o->on_failed = fn;
+    o->failed_arg = arg;
+}
 
 int
 outbox_new(struct core *c, struct outbox **out)
@@ -470,8 +479,13 @@ do_mark(void *arg)
     else if (transient(f->rc) && attempts < OUTBOX_MAX_ATTEMPTS)
         rc = store_outbox_retry(st, f->r.id, attempts,
                                 o->clock() + backoff(attempts));
-    else
+    else {
         rc = store_outbox_fail(st, f->r.id, now);
+        /* a post about something: its writer says what instead */
+        if (!rc && o->on_failed && f->r.kind == OUTBOX_POST && f->r.extra &&
+            !strncmp(f->r.extra, "about:", 6))
+            rc = o->on_failed(o->failed_arg, f->r.extra + 6, &f->r, f->rc);
+    }
     return rc;
 }
 

@@ -42,6 +42,14 @@ struct outbox;
 
 /* outbox_new - BOT_ENOMEM. Nothing is performed before outbox_start. */
 int outbox_new(struct core *c, struct outbox **out);
+/* outbox_on_failed - fn(arg, about, row, rc) in the transaction that marks
+ * a post written with outbox_post_about failed for good (rc the final
+ * error: a deactivated user, an archived channel): about is its subject;
+ * what fn writes is sent instead. One hook; NULL removes it. */
+struct outbox_row;
+typedef int outbox_failed_fn(void *arg, const char *about,
+                             const struct outbox_row *r, int rc);
+void outbox_on_failed(struct outbox *o, outbox_failed_fn *fn, void *arg);
 /* outbox_free - what is in flight is forgotten (it stays pending in the
  * database). Destroy the platforms first: their cancelled callbacks come
  * back here. NULL is ok. */

@@ -44,6 +44,14 @@ struct strbuf;
 int reminders_pass(struct incidents *in, int64_t now, struct strbuf *dry,
                    int *sent, int64_t *next);
 
+/* reminders_failed - an outbox_failed_fn: a weekly DM that cannot be
+ * delivered is said once in the channel of the assignee's newest incident
+ * with an open action; an escalation whose channel is gone (archived,
+ * unreachable) goes to [pmbot] review_channel. */
+struct outbox_row;
+int reminders_failed(void *arg, const char *about,
+                     const struct outbox_row *r, int why);
+
 /* reminders_ensure - in tx: a pass is scheduled (a "reminders" job due at
  * `at`, unless one is waiting already). */
 int reminders_ensure(struct incidents *in, int64_t at);

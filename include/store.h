@@ -471,6 +471,10 @@ int store_action_each(struct store *s, int which, const char *today,
                       long limit, int (*fn)(void *ctx,
                                             const struct action_row *r),
                       void *ctx);
+/* store_assignee_channel - *channel (new) the channel of the newest
+ * incident with an open action of user on platform; BOT_ENOTFOUND. */
+int store_assignee_channel(struct store *s, const char *platform,
+                           const char *user, char **channel);
 /* Counts for the monthly review over [since, until): open, open past due
  * on today, opened, completed, open that were opened by `until`, and the
  * oldest open action's id (0: none). */

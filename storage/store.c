@@ -216,6 +216,11 @@ static const char *const sql[ST__COUNT] = {
                         " FROM outbox WHERE state <> 0 AND done_at < ?1"
                         " AND (extra IS NULL OR extra NOT LIKE 'about:%'"
                         " OR done_at < ?1 - 27 * 86400000) LIMIT ?2)",
+    [ST_ASSIGNEE_CHANNEL] = "SELECT i.channel FROM actions a JOIN incidents i"
+                            " ON i.id = a.incident_id WHERE i.platform = ?1"
+                            " AND a.assignee = ?2 AND a.status = 'open'"
+                            " AND i.channel IS NOT NULL"
+                            " ORDER BY a.id DESC LIMIT 1",
     [ST_PRUNE_JOBS] = "DELETE FROM jobs WHERE (kind, subject, period) IN"
                       " (SELECT kind, subject, period FROM jobs"
                       " WHERE state = 1 AND done_at < ?1 LIMIT ?2)",

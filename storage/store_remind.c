@@ -109,3 +109,15 @@ store_action_stats(struct store *s, int64_t since, int64_t until,
     store_bind_text(st, 3, today);
     return store_one(s, st, read_stats, out, "action counts");
 }
+
+int
+store_assignee_channel(struct store *s, const char *platform,
+                       const char *user, char **channel)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_ASSIGNEE_CHANNEL);
+
+    *channel = NULL;
+    store_bind_text(st, 1, platform);
+    store_bind_text(st, 2, user);
+    return store_one(s, st, store_read_text, channel, "assignee channel");
+}

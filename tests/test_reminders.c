@@ -352,6 +352,30 @@ dm__a_reply_is_no_incident(void **state)
     assert_int_equal(to(w, "D-bob", "ACT-1 done"), 1);
 }
 
+static void
+failed__an_unreachable_assignee_and_a_gone_channel(void **state)
+{
+    struct world *w = *state;
+    struct fake_platform *f = fake_of(w->p);
+
+    w->cfg.review_channel = bot_strdup("CREV");
+    incident(w, "2026-11-05");
+    at(w, "2026-11-01T23:00:00Z"); /* the October review, nothing else */
+    f->fail_posts = 1; /* the DM: user_not_found, for good */
+    f->fail_rc = BOT_EINVAL;
+    at(w, "2026-11-02T09:00:00Z");
+    assert_int_equal(to(w, "C1", "@bob cannot be reached by DM"), 1);
+    f->fail_posts = 1; /* the escalation: the channel is archived */
+    f->fail_rc = BOT_EINVAL;
+    at(w, "2026-11-06T00:00:00Z");
+    assert_int_equal(to(w, "CREV", "Overdue: ACT-1 Add jitter to expiry"),
+                     1);
+    f->fail_posts = 1; /* next week's DM fails too: said once */
+    f->fail_rc = BOT_EINVAL;
+    at(w, "2026-11-09T09:00:00Z");
+    assert_int_equal(to(w, "C1", "@bob cannot be reached by DM"), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -368,6 +392,7 @@ main(void)
         T(overdue__a_new_date_starts_again),
         T(weekly__snooze_1w_leaves_the_next_one_out),
         T(dm__a_reply_is_no_incident),
+        T(failed__an_unreachable_assignee_and_a_gone_channel),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

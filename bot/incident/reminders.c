@@ -198,7 +198,21 @@ weekly_one(struct pass *ps)
     chat_msg_text(&m, "React with \xe2\x9c\x85 to one when it is done, or "
                       "answer here: `done ACT-n`, `snooze ACT-n 1w`, `due "
                       "ACT-n YYYY-MM-DD` or `reassign ACT-n @someone`.");
-    rc = say(ps, platform, &to, &m);
+    /* about the assignee: if the DM cannot be delivered (a deactivated
+     * user, user_not_found), reminders_failed says so in a channel */
+    {
+        char about[300];
+
+        snprintf(about, sizeof(about), "dm:%s", user);
+        if (ps->dry)
+            rc = say(ps, platform, &to, &m);
+        else if (!(rc = m.err) &&
+                 !(rc = outbox_post_about(ps->in->c->outbox, platform, &to,
+                                          &m, about, NULL)))
+            ps->sent++;
+        if (!ps->dry)
+            chat_msg_cleanup(&m);
+    }
     for (size_t i = 0, lines = 0; !rc && i < n; i++) {
         char about[32];
 
@@ -371,7 +385,18 @@ overdue_one(void *ctx, const struct action_row *a)
         chat_msg_cleanup(&m);
         return rc;
     }
-    return say(ps, a->platform, &to, &m);
+    if (ps->dry)
+        return say(ps, a->platform, &to, &m);
+    /* about the action: an archived channel hands it to the review
+     * channel (reminders_failed) */
+    snprintf(subject, sizeof(subject), "overdue:ACT-%lld", (long long)a->id);
+    rc = m.err ? m.err
+               : outbox_post_about(ps->in->c->outbox, a->platform, &to, &m,
+                                   subject, NULL);
+    chat_msg_cleanup(&m);
+    if (!rc)
+        ps->sent++;
+    return rc;
 }
 
 static int
@@ -566,4 +591,63 @@ reminders_ensure(struct incidents *in, int64_t at)
     timeutil_fmt_iso(at, period);
     in->c->jobs_added = 1;
     return store_job_add(in->c->store, REMINDERS_JOB, 0, period, at);
+}
+
+int
+reminders_failed(void *arg, const char *about, const struct outbox_row *r,
+                 int why)
+{
+    struct incidents *in = arg;
+    const struct config *cfg = in->c->cfg;
+    struct chat_target to = {0};
+    struct strbuf subject;
+    struct chat_msg m;
+    char *channel = NULL;
+    int rc, first = 0;
+
+    if (!strncmp(about, "overdue:", 8)) {
+        /* the incident's channel is gone: the review channel hears it */
+        if (!cfg->review_channel || !*cfg->review_channel || !r->room ||
+            !strcmp(r->room, cfg->review_channel))
+            return BOT_OK;
+        rc = outbox_msg_parse(r->body, &m);
+        if (rc)
+            return BOT_OK;
+        to.room = cfg->review_channel;
+        rc = outbox_post(in->c->outbox, r->platform, &to, &m, NULL);
+        chat_msg_cleanup(&m);
+        return rc;
+    }
+    if (strncmp(about, "dm:", 3) || !about[3])
+        return BOT_OK;
+    /* a user who cannot be DMed: said once, where their work is */
+    strbuf_init(&subject, 0);
+    strbuf_printf(&subject, "%s:%s", r->platform, about + 3);
+    rc = strbuf_error(&subject);
+    if (!rc)
+        rc = store_period_claim(in->c->store, "undeliverable",
+                                strbuf_str(&subject), "dm",
+                                core_now_ms(in->c), &first);
+    strbuf_cleanup(&subject);
+    if (rc || !first)
+        return rc;
+    rc = store_assignee_channel(in->c->store, r->platform, about + 3,
+                                &channel);
+    if (rc == BOT_ENOTFOUND)
+        return BOT_OK;
+    if (rc)
+        return rc;
+    chat_msg_init(&m);
+    chat_msg_user(&m, about + 3);
+    chat_msg_text(&m, " cannot be reached by DM (%s), so their weekly "
+                      "reminders of open follow-up actions do not arrive. "
+                      "`%cpm actions` lists this incident's; the commander "
+                      "can reassign them.",
+                  bot_strerror(why), incident_prefix(in, r->platform));
+    to.room = channel;
+    rc = m.err ? m.err
+               : outbox_post(in->c->outbox, r->platform, &to, &m, NULL);
+    chat_msg_cleanup(&m);
+    bot_free(channel);
+    return rc;
 }
