@@ -298,6 +298,12 @@ bot_watch_outbox(struct bot *b)
 }
 
 int
+bot_outbox_pending(struct bot *b, long *n)
+{
+    return store_outbox_count(b->core.store, n);
+}
+
+int
 bot_outbox_idle(const struct bot *b)
 {
     return outbox_idle(b->core.outbox);

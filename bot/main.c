@@ -350,6 +350,8 @@ cmd_actions(const struct config *cfg, const struct opts *o)
     return rc ? fail_setup("actions: out of memory", NULL) : 0;
 }
 
+#define REMIND_PATIENCE_MS 60000
+
 /* remind_poll - `pmbot remind` waits until what its pass wrote is sent */
 struct remind_wait {
     struct bot *b;
@@ -357,6 +359,7 @@ struct remind_wait {
     struct loop_timer *timer;
     int idle;
     uint64_t deadline;
+    long pending; /* rows left at the last look */
 };
 
 static void
@@ -364,8 +367,15 @@ remind_poll(void *arg)
 {
     struct remind_wait *w = arg;
 
+    long pending = -1;
+
     /* idle twice in a row: nothing in flight, nothing started since */
     w->idle = bot_outbox_idle(w->b) ? w->idle + 1 : 0;
+    /* while rows keep going out (10,000 DMs take a while), wait on: a
+     * minute without progress is a platform that does not answer */
+    if (!bot_outbox_pending(w->b, &pending) && pending < w->pending)
+        w->deadline = loop_now_ms(w->loop) + REMIND_PATIENCE_MS;
+    w->pending = pending;
     if (w->idle >= 2 || loop_now_ms(w->loop) > w->deadline)
         loop_stop(w->loop);
 }
@@ -447,7 +457,8 @@ cmd_remind(struct config *cfg, const struct opts *o)
     }
     w.b = b;
     w.loop = loop;
-    w.deadline = loop_now_ms(loop) + 60000;
+    w.deadline = loop_now_ms(loop) + REMIND_PATIENCE_MS;
+    w.pending = -1;
     if (loop_timer_new(loop, remind_poll, &w, &w.timer)) {
         rc = fail_setup("out of memory", NULL);
         goto out;

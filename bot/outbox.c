@@ -54,6 +54,8 @@ struct outbox {
     int started, hold, fault;
     int kicking;
     int dirty; /* rows may be waiting: a pass is worth its queries */
+    int marked; /* lanes came free: a pass is worth it once enough did */
+    size_t nflying;
     int64_t (*clock)(void); /* retries: real time, not PMBOT_NOW */
     int64_t start_max; /* rows up to this id may have been sent already */
     struct loop_timer *timer;
@@ -108,6 +110,7 @@ unlink_flight(struct outbox *o, struct flight *f)
     for (struct flight **pp = &o->flying; *pp; pp = &(*pp)->next) {
         if (*pp == f) {
             *pp = f->next;
+            o->nflying--;
             return;
         }
     }
@@ -438,7 +441,10 @@ mark_done(void *arg)
     }
     unlink_flight(o, f);
     flight_free(f);
-    o->dirty = 1;
+    /* a pass costs a look at every lane's head: with many in flight, one
+     * for every free lane was quadratic (10,000 DMs); refill once half
+     * are free */
+    o->marked = 1;
     outbox_kick(o);
 }
 
@@ -858,6 +864,7 @@ start(struct outbox *o, struct outbox_row *r, char *lane)
     snprintf(f->key, sizeof(f->key), "pmbot-%lld", (long long)f->r.id);
     f->next = o->flying;
     o->flying = f;
+    o->nflying++;
     perform(f);
 }
 
@@ -925,6 +932,8 @@ outbox_kick(void *arg)
     /* only committed rows and marks count: inside a transaction (a group
      * still open) a pass would see what may yet be rolled back; the
      * commit's hook kicks again */
+    if (o->marked && o->nflying < PASS_LANES / 2)
+        o->dirty = 1;
     if (!o->dirty || store_tx_depth(o->c->store))
         return;
     /* a platform that answers at once (the terminal) finishes rows inside
@@ -933,8 +942,10 @@ outbox_kick(void *arg)
         return;
     o->kicking = 1;
     do {
-        o->dirty = 0;
+        o->dirty = o->marked = 0;
         pass(o);
+        if (o->marked && o->nflying < PASS_LANES / 2)
+            o->dirty = 1;
     } while (o->dirty && !store_tx_depth(o->c->store));
     o->kicking = 0;
 }

@@ -142,6 +142,8 @@ int bot_remind(struct bot *b, int64_t now, struct strbuf *dry, int *ran);
 /* bot_watch_outbox - the daemon also looks for outbox rows every 2 s:
  * those `pmbot remind` wrote while it ran. */
 int bot_watch_outbox(struct bot *b);
+/* bot_outbox_pending - *n outbox rows not yet sent (BOT_EDB). */
+int bot_outbox_pending(struct bot *b, long *n);
 /* bot_outbox_idle - 1 when the outbox has nothing in flight. */
 int bot_outbox_idle(const struct bot *b);
 
