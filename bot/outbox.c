@@ -133,6 +133,7 @@ outbox_free(struct outbox *o)
             flight_free(f);
     }
     o->flying = NULL;
+    o->nflying = 0;
     loop_timer_free(o->timer);
     loop_timer_free(o->watch);
     bot_free(o);
@@ -1005,5 +1006,6 @@ outbox_send_now(struct outbox *o, struct chat_platform *p,
     f->r.flags = to->flags;
     f->next = o->flying;
     o->flying = f;
+    o->nflying++;
     perform(f);
 }
