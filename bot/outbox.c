@@ -234,45 +234,26 @@ add(struct outbox *o, struct outbox_row *r, int64_t *id)
     return store_outbox_add(o->c->store, r, core_now_ms(o->c), id);
 }
 
-int
-outbox_post(struct outbox *o, const char *platform,
-            const struct chat_target *to, const struct chat_msg *m,
-            int64_t *id)
-{
-    struct outbox_row r = {0};
-    int rc;
-
-    r.platform = (char *)platform;
-    r.kind = OUTBOX_POST;
-    r.room = (char *)to->room;
-    r.thread_id = (char *)to->thread_id;
-    r.user = (char *)to->user;
-    r.flags = to->flags;
-    rc = outbox_msg_json(m, &r.body);
-    if (!rc)
-        rc = add(o, &r, id);
-    bot_free(r.body);
-    return rc;
-}
-
-int
-outbox_post_about(struct outbox *o, const char *platform,
-                  const struct chat_target *to, const struct chat_msg *m,
-                  const char *about, int64_t *id)
+/* post - a post row; about (nullable) what it is about */
+static int
+post(struct outbox *o, const char *platform, const struct chat_target *to,
+     const struct chat_msg *m, const char *about, int64_t ref, int64_t *id)
 {
     struct outbox_row r = {0};
     struct strbuf tag;
     int rc;
 
     strbuf_init(&tag, 0);
-    strbuf_printf(&tag, "about:%s", about);
+    if (about)
+        strbuf_printf(&tag, "about:%s", about);
     r.platform = (char *)platform;
     r.kind = OUTBOX_POST;
     r.room = (char *)to->room;
     r.thread_id = (char *)to->thread_id;
     r.user = (char *)to->user;
     r.flags = to->flags;
-    r.extra = (char *)strbuf_str(&tag);
+    r.ref = ref;
+    r.extra = about ? (char *)strbuf_str(&tag) : NULL;
     rc = strbuf_error(&tag);
     if (!rc)
         rc = outbox_msg_json(m, &r.body);
@@ -284,21 +265,29 @@ outbox_post_about(struct outbox *o, const char *platform,
 }
 
 int
+outbox_post(struct outbox *o, const char *platform,
+            const struct chat_target *to, const struct chat_msg *m,
+            int64_t *id)
+{
+    return post(o, platform, to, m, NULL, 0, id);
+}
+
+int
+outbox_post_about(struct outbox *o, const char *platform,
+                  const struct chat_target *to, const struct chat_msg *m,
+                  const char *about, int64_t *id)
+{
+    return post(o, platform, to, m, about, 0, id);
+}
+
+int
 outbox_reply(struct outbox *o, const char *platform, const char *room,
              int64_t parent, const struct chat_msg *m, int64_t *id)
 {
-    struct outbox_row r = {0};
-    int rc;
+    struct chat_target to = {0};
 
-    r.platform = (char *)platform;
-    r.kind = OUTBOX_POST;
-    r.room = (char *)room;
-    r.ref = parent;
-    rc = outbox_msg_json(m, &r.body);
-    if (!rc)
-        rc = add(o, &r, id);
-    bot_free(r.body);
-    return rc;
+    to.room = room;
+    return post(o, platform, &to, m, NULL, parent, id);
 }
 
 int
