@@ -376,6 +376,66 @@ failed__an_unreachable_assignee_and_a_gone_channel(void **state)
     assert_int_equal(to(w, "C1", "@bob cannot be reached by DM"), 1);
 }
 
+/* a year of passes each hour of every Sunday and Monday (UTC), with
+ * assignees in four zones: each gets exactly one DM every ISO week, at the
+ * first pass from Monday 09:00 in their zone, across both DST changes */
+static void
+weekly__a_year_in_four_zones_once_a_week(void **state)
+{
+    struct world *w = *state;
+    static const char *const zones[] = {"UTC", "America/New_York",
+                                        "Asia/Tokyo", "Australia/Lord_Howe"};
+    static const char *const users[] = {"u1", "u2", "u3", "u4"};
+    char cmd[128], room[16];
+    int64_t day, start, end;
+    size_t before[4] = {0}, weeks = 0;
+
+    send(w, "alice", "general", "/incident start sev2 Zones");
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof(cmd), "/pm action Check the %s runbook @%s "
+                                   "2028-01-01",
+                 zones[i], users[i]);
+        send(w, "alice", "C1", cmd);
+        assert_int_equal(store_user_put(w->b->core.store, "fake", users[i],
+                                        users[i], T0),
+                         BOT_OK);
+        assert_int_equal(store_user_set_tz(w->b->core.store, "fake",
+                                           users[i], zones[i]),
+                         BOT_OK);
+    }
+    assert_int_equal(timeutil_parse_iso("2026-11-08T00:00:00Z", &start),
+                     BOT_OK); /* a Sunday */
+    assert_int_equal(timeutil_parse_iso("2027-11-08T00:00:00Z", &end),
+                     BOT_OK);
+    /* the week the actions were opened in is said first, once */
+    w->b->core.fixed_now = start - HOUR;
+    assert_int_equal(bot_remind(w->b, start - HOUR, NULL, NULL), BOT_OK);
+    for (int i = 0; i < 4; i++) {
+        snprintf(room, sizeof(room), "D-%s", users[i]);
+        before[i] = to(w, room, "Your open follow-up action");
+        assert_int_equal(before[i], 1);
+    }
+    for (day = start; day < end; day += 7 * DAY) {
+        for (int64_t t = day; t < day + 2 * DAY; t += HOUR) {
+            w->b->core.fixed_now = t;
+            assert_int_equal(bot_remind(w->b, t, NULL, NULL), BOT_OK);
+        }
+        weeks++;
+        for (int i = 0; i < 4; i++) {
+            size_t n;
+
+            snprintf(room, sizeof(room), "D-%s", users[i]);
+            n = to(w, room, "Your open follow-up action");
+            /* exactly one more this week (a Lord_Howe Monday 09:00 is a
+             * Sunday evening in UTC, a Tokyo one Monday 00:00) */
+            if (n != before[i] + 1)
+                fail_msg("%s: %zu DMs after week %zu", zones[i], n, weeks);
+            before[i] = n;
+        }
+    }
+    assert_int_equal(weeks, 53);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -393,6 +453,7 @@ main(void)
         T(weekly__snooze_1w_leaves_the_next_one_out),
         T(dm__a_reply_is_no_incident),
         T(failed__an_unreachable_assignee_and_a_gone_channel),
+        T(weekly__a_year_in_four_zones_once_a_week),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
