@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e_remind_slack.sh PMBOT - a reminder pass to 2,000 assignees against
+# e2e_remind_slack.sh PMBOT - a reminder pass to 10,000 assignees against
 # the loopback Slack fake with chat.postMessage rate limited (429 with
 # Retry-After) part of the way: every assignee gets their DM exactly once
 # (a header and their action's line), none is lost or doubled, and every
@@ -7,7 +7,7 @@
 . tests/lib.sh
 pmbot=$1
 build=$(dirname "$pmbot")
-USERS=${E2E_ASSIGNEES:-2000}
+USERS=${E2E_ASSIGNEES:-10000}
 unset PMBOT_NOW PMBOT_FAULT PMBOT_PLATFORM PMBOT_WEBHOOK_TOKEN
 export PMBOT_DB="$dir/pmbot.db" PMBOT_LOG_LEVEL=error
 db() { sqlite3 "$PMBOT_DB" "$1"; }
