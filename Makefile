@@ -11,7 +11,7 @@ DEB_PKGS := gcc make libc6-dev pkg-config libsqlite3-dev libinih-dev \
             libuv1-dev libwebsockets-dev libwebsockets-evlib-uv \
             libcurl4-openssl-dev libjansson-dev libyajl-dev libssl-dev libcmocka-dev \
             libhttp-parser-dev ca-certificates sqlite3 valgrind curl jq \
-            openssl python3 clang libclang-rt-dev tzdata time
+            openssl python3 python3-venv clang libclang-rt-dev tzdata time
 PKGS     := sqlite3 inih libuv libcurl libwebsockets jansson yajl openssl
 
 # pkg-config runs once, after `deps` has had its chance to install
