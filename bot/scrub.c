@@ -167,6 +167,18 @@ one(char **text, const regex_t *re, int group, int *hits)
     return *text ? BOT_OK : BOT_ENOMEM;
 }
 
+char *
+scrub_dup(const char *text)
+{
+    char *s = bot_strdup(text);
+
+    if (s && scrub(&s)) {
+        bot_free(s);
+        return NULL;
+    }
+    return s;
+}
+
 int
 scrub(char **text)
 {

@@ -49,37 +49,10 @@ do_action(struct cmd *c)
 static int
 refuse_who(struct cmd *c, const struct action *a, const char *commander)
 {
-    const char *admins = c->core->cfg->admins;
     struct chat_msg m;
-    int any = 0;
 
     chat_msg_init(&m);
-    chat_msg_text(&m, "Only ACT-%lld's assignee ", (long long)a->id);
-    chat_msg_user(&m, a->assignee);
-    if (commander) {
-        chat_msg_text(&m, "%s INC-%lld's commander ",
-                      admins && *admins ? "," : " or",
-                      (long long)a->incident_id);
-        chat_msg_user(&m, commander);
-    }
-    for (const char *p = admins; p && *p;) {
-        size_t n;
-        char *id;
-
-        p += strspn(p, ", \t");
-        n = strcspn(p, ", \t");
-        if (!n)
-            break;
-        id = bot_strndup(p, n);
-        if (id) {
-            chat_msg_text(&m, any ? ", " : " or an admin (");
-            chat_msg_user(&m, id);
-            any = 1;
-        }
-        bot_free(id);
-        p += n;
-    }
-    chat_msg_text(&m, "%s can change it.", any ? ")" : "");
+    action_who_can(c->in, a, commander, &m);
     incident_refuse(&c->asker, &m);
     return BOT_EINVAL;
 }

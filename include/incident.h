@@ -185,11 +185,6 @@ int action_add(struct incidents *in, struct chat_platform *p,
 int action_create(struct incidents *in, int64_t incident_id,
                   const char *text, const char *assignee,
                   const char *due_date, const char *by, int64_t *id);
-/* action_done - in tx: complete ACT-n (ref "ACT-3" or "3") as `by`.
- * BOT_EINVAL (no such id), BOT_ENOTFOUND, BOT_EEXIST (done already); *out
- * the action (new) on success. */
-int action_done(struct incidents *in, const char *ref, const char *by,
-                struct action *out);
 
 /* action_lookup - ACT-n (ref "ACT-3" or "3") into *out (new,
  * store_action_clear). BOT_EINVAL (not an action id), BOT_ENOTFOUND. */
@@ -207,6 +202,12 @@ int action_is_admin(const char *admins, const char *user);
  */
 int action_permit(struct incidents *in, const struct action *a,
                   const char *user, char **commander);
+
+/* action_who_can - append to m who may change a: "Only ACT-1's assignee
+ * @bob, INC-1's commander @alice or an admin (@root) can change it."
+ * (commander nullable, as action_permit gives it). */
+void action_who_can(struct incidents *in, const struct action *a,
+                    const char *commander, struct chat_msg *m);
 
 #define ACTION_SNOOZE_MAX_DAYS 366
 

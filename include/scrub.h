@@ -41,6 +41,10 @@ int scrub_configure(const char *extra);
  * BOT_ENOMEM leaves *text. */
 int scrub(char **text);
 
+/* scrub_dup - a new copy of text (not NULL) with every secret replaced,
+ * for text about to be published; NULL on ENOMEM. Free with bot_free. */
+char *scrub_dup(const char *text);
+
 /* scrub_free - the compiled tables (at exit, for leak checkers). */
 void scrub_free(void);
 

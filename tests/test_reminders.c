@@ -246,13 +246,16 @@ dry_run__describes_and_claims_nothing(void **state)
 
 /* react - user puts a ✅ on the fake's post n (1-based, "m<n>") in room */
 static void
-react(struct world *w, const char *user, const char *room, size_t n)
+react_as(struct world *w, const char *user, const char *room, size_t n,
+         const char *event_id)
 {
     struct chat_event ev = {0};
     char id[32], evid[32];
 
     snprintf(id, sizeof(id), "m%zu", n);
     snprintf(evid, sizeof(evid), "x%d", ++seq);
+    if (event_id)
+        snprintf(evid, sizeof(evid), "%s", event_id);
     ev.kind = CHAT_EV_REACTION_ADDED;
     ev.platform = w->p;
     ev.room = room;
@@ -262,6 +265,12 @@ react(struct world *w, const char *user, const char *room, size_t n)
     ev.reaction = "\xe2\x9c\x85";
     ev.at = bot_now_ms(w->b);
     bot_dispatch(w->b, &ev, NULL, NULL);
+}
+
+static void
+react(struct world *w, const char *user, const char *room, size_t n)
+{
+    react_as(w, user, room, n, NULL);
 }
 
 /* post_with - the number (1-based) of the fake's last post holding text */
@@ -289,14 +298,16 @@ weekly__a_check_mark_on_a_line_completes_that_action(void **state)
     at(w, "2026-11-09T09:00:00Z");
     line = post_with(w, "ACT-1 Add jitter to expiry (INC-1)");
     react(w, "mallory", "D-bob", line); /* not hers to complete */
-    assert_int_equal(to(w, "D-bob", "Only ACT-1's assignee @bob, INC-1's "
-                                    "commander @alice or an admin"),
+    assert_int_equal(to(w, "D-bob", "Only ACT-1's assignee @bob or INC-1's "
+                                    "commander @alice can change it."),
                      1);
     assert_int_equal(store_action_get(w->b->core.store, 1, &a), BOT_OK);
     assert_int_equal(a.status, ACTION_OPEN);
     store_action_clear(&a);
-    react(w, "bob", "D-bob", line);
+    react_as(w, "bob", "D-bob", line, "ev-check");
+    react_as(w, "bob", "D-bob", line, "ev-check"); /* redelivered: once */
     assert_int_equal(to(w, "D-bob", "ACT-1 done: Add jitter to expiry"), 1);
+    assert_int_equal(to(w, "D-bob", "ACT-1 was already done."), 0);
     assert_int_equal(store_action_get(w->b->core.store, 1, &a), BOT_OK);
     assert_int_equal(a.status, ACTION_DONE);
     assert_string_equal(a.completed_by, "bob");

@@ -164,21 +164,6 @@ action_add(struct incidents *in, struct chat_platform *p,
 }
 
 int
-action_done(struct incidents *in, const char *ref, const char *by,
-            struct action *out)
-{
-    int64_t id;
-    int rc;
-
-    if (incident_parse_ref(ref, "ACT", &id))
-        return BOT_EINVAL;
-    rc = store_action_complete(in->c->store, id, core_now_ms(in->c), by);
-    if (!rc)
-        rc = store_action_get(in->c->store, id, out);
-    return rc;
-}
-
-int
 action_lookup(struct incidents *in, const char *ref, struct action *out)
 {
     int64_t id;
@@ -305,6 +290,41 @@ action_apply(struct incidents *in, struct action *a, int what,
     return store_action_get(in->c->store, id, a);
 }
 
+void
+action_who_can(struct incidents *in, const struct action *a,
+               const char *commander, struct chat_msg *m)
+{
+    const char *admins = in->c->cfg->admins;
+    int any = 0;
+
+    chat_msg_text(m, "Only ACT-%lld's assignee ", (long long)a->id);
+    chat_msg_user(m, a->assignee);
+    if (commander) {
+        chat_msg_text(m, "%s INC-%lld's commander ",
+                      admins && *admins ? "," : " or",
+                      (long long)a->incident_id);
+        chat_msg_user(m, commander);
+    }
+    for (const char *p = admins; p && *p;) {
+        size_t n;
+        char *id;
+
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+        if (!n)
+            break;
+        id = bot_strndup(p, n);
+        if (id) {
+            chat_msg_text(m, any ? ", " : " or an admin (");
+            chat_msg_user(m, id);
+            any = 1;
+        }
+        bot_free(id);
+        p += n;
+    }
+    chat_msg_text(m, "%s can change it.", any ? ")" : "");
+}
+
 /* --- ✅ on a reminder's line --- */
 
 int
@@ -368,14 +388,7 @@ react_work(void *arg)
     if (ok < 0) {
         rc = ok;
     } else if (!ok) {
-        chat_msg_text(&m, "Only ACT-%lld's assignee ", (long long)a.id);
-        chat_msg_user(&m, a.assignee);
-        if (commander) {
-            chat_msg_text(&m, ", INC-%lld's commander ",
-                          (long long)a.incident_id);
-            chat_msg_user(&m, commander);
-        }
-        chat_msg_text(&m, " or an admin can complete it.");
+        action_who_can(r->in, &a, commander, &m);
         rc = react_say(r, &m);
     } else {
         rc = action_apply(r->in, &a, ACH_DONE, NULL, r->ev->user, &why);

@@ -751,8 +751,7 @@ incident_summary(struct incidents *in, const struct incident *inc,
     if (rc)
         goto out;
     /* posted, so published: no pasted secret in it (scrub.h) */
-    title = bot_strdup(inc->title);
-    if (!title || (rc = scrub(&title))) {
+    if (!(title = scrub_dup(inc->title))) {
         rc = BOT_ENOMEM;
         goto out;
     }

@@ -103,13 +103,24 @@ claim(struct pass *ps, const char *kind, const char *subject,
     return store_period_claim(ps->st, kind, subject, period, ps->now, ours);
 }
 
+/* say - post m (taken) to `to`, about `about` (nullable; see
+ * outbox_post_about), or in a dry run describe it; a reminder (not each
+ * line of one) is counted */
 static int
 say(struct pass *ps, const char *platform, const struct chat_target *to,
-    struct chat_msg *m)
+    struct chat_msg *m, const char *about, int reminder)
 {
-    int rc = incident_say(ps->in, platform, to, m, ps->dry);
+    int rc;
 
-    if (!rc)
+    if (!about || ps->dry) {
+        rc = incident_say(ps->in, platform, to, m, ps->dry);
+    } else {
+        rc = m->err ? m->err
+                    : outbox_post_about(ps->in->c->outbox, platform, to, m,
+                                        about, NULL);
+        chat_msg_cleanup(m);
+    }
+    if (!rc && reminder)
         ps->sent++;
     return rc;
 }
@@ -119,10 +130,9 @@ static void
 action_line(struct chat_msg *m, const struct action_row *a,
             const char *today, int with_incident)
 {
-    char *text = bot_strdup(a->text);
+    char *text = scrub_dup(a->text);
 
-    if (!text || scrub(&text)) {
-        bot_free(text);
+    if (!text) {
         m->err = m->err ? m->err : BOT_ENOMEM;
         return;
     }
@@ -204,14 +214,7 @@ weekly_one(struct pass *ps)
         char about[300];
 
         snprintf(about, sizeof(about), "dm:%s", user);
-        if (ps->dry)
-            rc = say(ps, platform, &to, &m);
-        else if (!(rc = m.err) &&
-                 !(rc = outbox_post_about(ps->in->c->outbox, platform, &to,
-                                          &m, about, NULL)))
-            ps->sent++;
-        if (!ps->dry)
-            chat_msg_cleanup(&m);
+        rc = say(ps, platform, &to, &m, about, 1);
     }
     for (size_t i = 0, lines = 0; !rc && i < n; i++) {
         char about[32];
@@ -223,18 +226,12 @@ weekly_one(struct pass *ps)
             chat_msg_text(&m, "\xe2\x80\xa6 and %zu more: `actions` lists "
                               "them.",
                           shown - WEEKLY_LINES);
-            rc = incident_say(ps->in, platform, &to, &m, ps->dry);
+            rc = say(ps, platform, &to, &m, NULL, 0);
             break;
         }
         action_line(&m, &e[i], ps->zones[k].today, 1);
         snprintf(about, sizeof(about), "ACT-%lld", (long long)e[i].id);
-        if (ps->dry)
-            rc = incident_say(ps->in, platform, &to, &m, ps->dry);
-        else if (!(rc = m.err))
-            rc = outbox_post_about(ps->in->c->outbox, platform, &to, &m,
-                                   about, NULL);
-        if (!ps->dry)
-            chat_msg_cleanup(&m);
+        rc = say(ps, platform, &to, &m, about, 0);
     }
     return rc;
 }
@@ -357,11 +354,8 @@ overdue_one(void *ctx, const struct action_row *a)
     rc = claim(ps, "overdue", subject, period, &ours);
     if (rc || !ours)
         return rc;
-    text = bot_strdup(a->text);
-    if (!text || scrub(&text)) {
-        bot_free(text);
+    if (!(text = scrub_dup(a->text)))
         return BOT_ENOMEM;
-    }
     pre = incident_prefix(ps->in, a->platform);
     chat_msg_init(&m);
     chat_msg_bold(&m, "Overdue");
@@ -385,18 +379,10 @@ overdue_one(void *ctx, const struct action_row *a)
         chat_msg_cleanup(&m);
         return rc;
     }
-    if (ps->dry)
-        return say(ps, a->platform, &to, &m);
     /* about the action: an archived channel hands it to the review
      * channel (reminders_failed) */
     snprintf(subject, sizeof(subject), "overdue:ACT-%lld", (long long)a->id);
-    rc = m.err ? m.err
-               : outbox_post_about(ps->in->c->outbox, a->platform, &to, &m,
-                                   subject, NULL);
-    chat_msg_cleanup(&m);
-    if (!rc)
-        ps->sent++;
-    return rc;
+    return say(ps, a->platform, &to, &m, subject, 1);
 }
 
 static int
@@ -546,7 +532,7 @@ monthly(struct pass *ps)
     }
     to.room = ps->cfg->review_channel;
     if (!rc && l.platform_copy)
-        rc = say(ps, l.platform_copy, &to, &m);
+        rc = say(ps, l.platform_copy, &to, &m, NULL, 1);
     else
         chat_msg_cleanup(&m);
     bot_free(l.platform_copy);

@@ -175,13 +175,9 @@ new_action(struct talk *t, const char *text, int days, int64_t *id,
 static char *
 shown(const char *text, size_t max)
 {
-    char *s = bot_strdup(text);
+    char *s = scrub_dup(text);
     size_t n;
 
-    if (s && scrub(&s)) {
-        bot_free(s);
-        return NULL;
-    }
     if (s && max && (n = strlen(s)) > max) {
         char *cut;
 
@@ -948,13 +944,11 @@ static int
 intro(struct talk *t)
 {
     struct chat_msg m;
-    char *title = bot_strdup(t->inc.title);
+    char *title = scrub_dup(t->inc.title);
     int rc;
 
-    if (!title || scrub(&title)) {
-        bot_free(title);
+    if (!title)
         return BOT_ENOMEM;
-    }
     chat_msg_init(&m);
     chat_msg_bold(&m, "%s of INC-%lld", t->r.layers_only
                                            ? "Security-layer analysis"
@@ -1088,12 +1082,10 @@ review_summary(struct incidents *in, const struct incident *inc,
         rc = store_action_list(st, inc->id, 0, &acts, &nact);
     if (rc)
         goto out;
-    if (inc->root_cause && !(root = bot_strdup(inc->root_cause))) {
+    if (inc->root_cause && !(root = scrub_dup(inc->root_cause))) {
         rc = BOT_ENOMEM;
         goto out;
     }
-    if (root && (rc = scrub(&root)))
-        goto out;
     chat_msg_nl(m);
     chat_msg_text(m, "Root cause: %s", root ? root
                                        : have && r.root_action
@@ -1120,10 +1112,9 @@ review_summary(struct incidents *in, const struct incident *inc,
         chat_msg_text(m, "not yet assessed");
     }
     for (size_t i = 0; i < nact; i++) {
-        char *text = bot_strdup(acts[i].text);
+        char *text = scrub_dup(acts[i].text);
 
-        if (!text || scrub(&text)) {
-            bot_free(text);
+        if (!text) {
             rc = BOT_ENOMEM;
             goto out;
         }
