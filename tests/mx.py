@@ -17,6 +17,7 @@ call fails or a wait times out, so a test can `check` it.
     state TOKEN ROOM TYPE [KEY]                         -> content JSON
     event TOKEN ROOM EVENT                              -> event JSON
     messages TOKEN ROOM [--limit N]                     -> chunk JSON (newest first)
+    sync-next TOKEN [SINCE]                             -> the next_batch after SINCE
     notices TOKEN ROOM PYREGEX [--sender U] [--msgtype T] [--limit N]
                                                         -> how many match
     wait-notice TOKEN ROOM PYREGEX [--timeout S] [--after EVENT]
@@ -219,6 +220,8 @@ def main(argv):
     p = cmd("wait-invite")
     p.add_argument("--name", default="")
     p.add_argument("--timeout", type=float, default=10)
+    p = cmd("sync-next")
+    p.add_argument("since", nargs="?")
     cmd("alias", "alias")
     cmd("download", "mxc")
     cmd("joined")
@@ -269,8 +272,13 @@ def main(argv):
         json.dump(c.call("GET", "%s/event/%s" % (room_path(a.room), q(a.event))), out)
         print()
     elif a.cmd == "messages":
-        json.dump(messages(c, a.room, min(a.limit, 1000)), out)
+        json.dump(messages(c, a.room, 100, (a.limit + 99) // 100)[:a.limit], out)
         print()
+    elif a.cmd == "sync-next":
+        path = C + "/sync?timeout=0"
+        if a.since:
+            path += "&since=" + q(a.since)
+        print(c.call("GET", path)["next_batch"])
     elif a.cmd == "notices":
         chunk = messages(c, a.room, 100, max(1, a.limit // 100))
         print(len(matching(chunk, a.regex, a.sender, a.msgtype, a.after)))
