@@ -129,7 +129,12 @@ stop_pmbot() {
 # user, one from a disallowed user
 lobby=$(mx create "$B" --name lobby --invite @pmbot:localhost)
 start_pmbot
-check "pmbot starts and syncs as @pmbot:localhost" synced
+if ! synced; then
+    fail "pmbot starts and syncs as @pmbot:localhost"
+    sed 's/^/# /' "$log" | tail -n 20
+    exit 1
+fi
+ok "pmbot starts and syncs as @pmbot:localhost"
 check "an invite waiting before the first start is accepted" \
     mx wait-member "$B" "$lobby" @pmbot:localhost join --timeout 10
 gen=$(mx create "$A" --name general --invite @pmbot:localhost)
@@ -520,4 +525,8 @@ check "no access token in any pmbot log" \
     [ "$(cat "$log" "$slog" "$dir/remind.err" "$dir/remind.out" | grep -c 'syt_')" = 0 ]
 check "no sanitizer report in any log" \
     sh -c "! grep -l 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' '$log' '$slog' '$blog' '$plog' '$dir/remind.err'"
+if [ "$fails" -ne 0 ]; then
+    echo "# the end of pmbot's log:"
+    sed 's/^/# /' "$log" | tail -n 30
+fi
 [ "$fails" -eq 0 ]
