@@ -45,7 +45,7 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         storage/store.c storage/migrate.c storage/store_incident.c \
         storage/store_action.c storage/store_user.c \
         storage/store_prune.c storage/store_outbox.c storage/store_review.c \
-        storage/store_remind.c
+        storage/store_remind.c storage/store_platform.c
 MAIN  := bot/main.c
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # fakes every unit test may link: real implementations, not mock scripts
