@@ -18,7 +18,6 @@
 #include "strbuf.h"
 
 #include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -172,10 +171,12 @@ mx_error_parse(const char *buf, size_t len, char **errcode, long *retry_ms)
         *retry_ms = json_integer_value(r) > RETRY_MAX_MS
                         ? RETRY_MAX_MS
                         : (long)json_integer_value(r);
-    else if (json_is_real(r) && json_real_value(r) >= 0)
-        *retry_ms = json_real_value(r) > RETRY_MAX_MS
-                        ? RETRY_MAX_MS
-                        : (long)ceil(json_real_value(r));
+    else if (json_is_real(r) && json_real_value(r) >= 0) {
+        double d = json_real_value(r);
+        long whole = d > RETRY_MAX_MS ? RETRY_MAX_MS : (long)d;
+
+        *retry_ms = whole + (whole < RETRY_MAX_MS && (double)whole < d);
+    }
     code = str(json_object_get(root, "errcode"));
     if (errcode && id_ok(code)) {
         *errcode = bot_strdup(code);
@@ -277,7 +278,7 @@ entity(const char *s, size_t n, struct strbuf *out)
                  {"quot", "\""}, {"apos", "'"}, {"nbsp", "\xc2\xa0"}};
     size_t semi, i;
 
-    for (semi = 1; semi < n && semi < 12 && s[semi] != ';'; semi++)
+    for (semi = 1; semi < n && semi < 32 && s[semi] != ';'; semi++)
         ;
     if (semi >= n || s[semi] != ';' || semi < 2)
         return 0;
@@ -407,20 +408,20 @@ skip_to_close(struct h2t *x, size_t from, const char *close, int *none)
     return gt ? (size_t)(gt - x->s) + 1 : x->n;
 }
 
+/* line_break - 2 for <br> and <hr> (always a line break), 1 for a block
+ * that starts or ends (one unless the text is at a line start already) */
 static int
-is_block_end(const char *name, int close)
+line_break(const char *name)
 {
-    static const char *const ends[] = {"p", "div", "li", "tr", "pre",
-                                       "blockquote", "h1", "h2", "h3",
-                                       "h4", "h5", "h6", "ul", "ol",
-                                       "table", "details"};
+    static const char *const blocks[] = {"p", "div", "li", "tr", "pre",
+                                         "blockquote", "h1", "h2", "h3",
+                                         "h4", "h5", "h6", "ul", "ol",
+                                         "table", "details"};
 
     if (!strcmp(name, "br") || !strcmp(name, "hr"))
-        return 1;
-    if (!close)
-        return 0;
-    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-        if (!strcmp(name, ends[i]))
+        return 2;
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+        if (!strcmp(name, blocks[i]))
             return 1;
     }
     return 0;
@@ -474,7 +475,9 @@ mx_html_to_text(struct strbuf *out, const char *html, size_t len)
                 if (!x.no_close_a)
                     i = end;
             }
-        } else if (is_block_end(name, close)) {
+        } else if (line_break(name) == 2 ||
+                   (line_break(name) && out->len &&
+                    out->buf[out->len - 1] != '\n')) {
             strbuf_putc(out, '\n');
         }
         text = i;
