@@ -39,6 +39,7 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/incident/report.c bot/alarm.c \
         bot/metrics.c bot/chunked.c bot/webhook.c \
         bot/adapters/console.c bot/adapters/slack_json.c \
+        bot/adapters/matrix_json.c \
         bot/adapters/slack.c bot/adapters/slack_history.c \
         bot/adapters/slack_socket.c bot/webapi.c \
         bot/adapters/matrix.c bot/adapters/matrix_sync.c bot/adapters/matrix_json.c \
