@@ -42,7 +42,7 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/adapters/matrix_json.c \
         bot/adapters/slack.c bot/adapters/slack_history.c \
         bot/adapters/slack_socket.c bot/webapi.c \
-        bot/adapters/matrix.c bot/adapters/matrix_sync.c bot/adapters/matrix_json.c \
+        bot/adapters/matrix.c bot/adapters/matrix_sync.c \
         commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \
         storage/store.c storage/migrate.c storage/store_incident.c \
         storage/store_action.c storage/store_user.c \
