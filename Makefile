@@ -39,13 +39,15 @@ SRCS := bot/err.c bot/mem.c bot/log.c bot/strbuf.c bot/timeutil.c \
         bot/incident/report.c bot/alarm.c \
         bot/metrics.c bot/chunked.c bot/webhook.c \
         bot/adapters/console.c bot/adapters/slack_json.c \
+        bot/adapters/matrix_json.c \
         bot/adapters/slack.c bot/adapters/slack_history.c \
         bot/adapters/slack_socket.c bot/webapi.c \
+        bot/adapters/matrix.c bot/adapters/matrix_sync.c \
         commands/registry.c commands/cmd_incident.c commands/cmd_pm.c \
         storage/store.c storage/migrate.c storage/store_incident.c \
         storage/store_action.c storage/store_user.c \
         storage/store_prune.c storage/store_outbox.c storage/store_review.c \
-        storage/store_remind.c
+        storage/store_remind.c storage/store_platform.c
 MAIN  := bot/main.c
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # fakes every unit test may link: real implementations, not mock scripts

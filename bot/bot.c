@@ -593,6 +593,9 @@ prune_batch(void *arg)
     if (!rc)
         rc = store_prune_periods(b->core.store, p->now - 400 * DAY_MS,
                                  PRUNE_BATCH, &p->periods);
+    if (!rc)
+        rc = store_prune_reactions(b->core.store, p->now - 400 * DAY_MS,
+                                   PRUNE_BATCH, &p->periods);
     return rc;
 }
 

@@ -132,6 +132,12 @@ static const struct key keys[] = {
         "MATRIX_ACCESS_TOKEN", 1, "the bot's access token"),
     STR("matrix", "password", matrix_password, NULL, "MATRIX_PASSWORD", 1,
         "or its password, to log in"),
+    STR("matrix", "allow_invites_from", matrix_allow_invites, NULL,
+        "MATRIX_ALLOW_INVITES_FROM", 0,
+        "comma-separated @user:server or server names whose invites the "
+        "bot accepts; unset: its own server"),
+    STR("matrix", "device_id", matrix_device_id, "PMBOT", "MATRIX_DEVICE_ID",
+        0, "the device a password login uses"),
     STR("webhook", "listen", webhook_listen, "127.0.0.1:8088", "PMBOT_LISTEN",
         0, "address:port of the alarm listener"),
     STR("webhook", "token", webhook_token, NULL, "PMBOT_WEBHOOK_TOKEN", 1,

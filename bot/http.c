@@ -359,7 +359,7 @@ http_send(struct http *h, const struct http_request *q, http_done_fn *cb,
         curl_easy_setopt(r->easy, CURLOPT_CAINFO, tls_ca_file());
         curl_easy_setopt(r->easy, CURLOPT_CAPATH, tls_ca_dir());
     }
-    if (!strcmp(q->method, "POST")) {
+    if (!strcmp(q->method, "POST") || !strcmp(q->method, "PUT")) {
         r->body = bot_malloc(q->body_len + 1);
         if (!r->body)
             goto fail;
@@ -369,6 +369,8 @@ http_send(struct http *h, const struct http_request *q, http_done_fn *cb,
         curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
         curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)q->body_len);
+        if (q->method[1] == 'U') /* a PUT, with its body as POST sends it */
+            curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, "PUT");
     }
     if (curl_multi_add_handle(h->multi, r->easy))
         goto fail;

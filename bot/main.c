@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "platforms.h"
 #include "report.h"
+#include "matrix.h"
 #include "slack.h"
 #include "store.h"
 #include "webhook.h"
@@ -176,6 +177,16 @@ make_platform(const char *name, const struct config *cfg, struct loop *loop,
         slack_start(p);
         return 0;
     }
+    if (!strcmp(name, "matrix")) {
+        if (matrix_new(loop, cfg, &p))
+            return fail_setup("cannot start the Matrix platform", NULL);
+        if (bot_set_platform(b, p)) {
+            p->ops->destroy(p);
+            return fail_setup("out of memory", NULL);
+        }
+        matrix_start(p);
+        return 0;
+    }
     if (strcmp(name, "terminal")) {
         fprintf(stderr, "pmbot: the %s platform is not available yet\n",
                 name);
@@ -214,11 +225,6 @@ connect(struct config *cfg, struct loop *loop, struct ws_ctx *ws,
     if (platforms_choose(cfg, &chosen, &why))
         return fail_setup("platforms", why);
     for (int i = 0; !rc && i < chosen.n; i++) {
-        if (!strcmp(chosen.v[i].name, "matrix") && chosen.n > 1) {
-            log_warn("not connecting %s: Matrix is not available in this "
-                     "version yet", chosen.v[i].reason);
-            continue;
-        }
         log_info("connecting %s", chosen.v[i].reason);
         rc = make_platform(chosen.v[i].name, cfg, loop, ws, b, stdin_fd, 0);
     }

@@ -767,18 +767,19 @@ perform(struct flight *f)
             finish(f, BOT_EINVAL, NULL);
             return;
         }
-        p->ops->update(p, to.room, f->r.msg_id, &m, on_done, f);
+        p->ops->update(p, to.room, f->r.msg_id, &m, to.key, on_done, f);
         chat_msg_cleanup(&m);
         return;
     case OUTBOX_REACT:
         if (!chat_can(p, CHAT_CAN_REACT))
             break;
-        p->ops->react(p, to.room, f->r.msg_id, f->r.body, on_done, f);
+        p->ops->react(p, to.room, f->r.msg_id, f->r.body, to.key, on_done,
+                       f);
         return;
     case OUTBOX_REDACT:
         if (!chat_can(p, CHAT_CAN_REDACT))
             break;
-        p->ops->redact(p, to.room, f->r.msg_id, on_done, f);
+        p->ops->redact(p, to.room, f->r.msg_id, to.key, on_done, f);
         return;
     }
     finish(f, BOT_OK, NULL); /* the platform cannot: nothing to retry */

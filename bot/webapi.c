@@ -29,6 +29,7 @@ struct webapi {
     struct webapi_call *tail;
     int inflight; /* calls out now */
     struct loop_timer *timer;
+    int held; /* webapi_hold */
     struct gate gates[WEBAPI_MAX_GATES];
 };
 
@@ -66,6 +67,7 @@ static void
 call_free(struct webapi_call *c)
 {
     bot_free(c->url);
+    bot_free(c->path);
     bot_free(c->query);
     bot_free(c->body);
     bot_free(c->extra);
@@ -134,14 +136,18 @@ on_http(void *arg, const struct http_response *r)
           : r->status < 300 ? "answered"
                             : "http_error");
     if (r->status == 429) {
-        long secs = r->retry_after > 0 ? r->retry_after : 30;
+        long ms = r->retry_after > 0 ? r->retry_after * 1000 : -1;
 
+        if (ms < 0 && q->d->retry_ms)
+            ms = q->d->retry_ms(q->d->arg, r->body, r->len);
+        if (ms < 0)
+            ms = 30000;
         if (gt)
-            gt->until = now_ms() + secs * 1000;
+            gt->until = now_ms() + ms;
         else
-            c->not_before = now_ms() + secs * 1000;
-        log_warn("%s: %s rate limited, retrying in %ld s", q->d->name,
-                 c->url ? "upload" : c->method, secs);
+            c->not_before = now_ms() + ms;
+        log_warn("%s: %s rate limited, retrying in %ld ms", q->d->name,
+                 c->url ? "upload" : c->method, ms);
         /* the gate holds every call of the key; keeping not_before keeps
          * this one ahead of those queued after it */
         queue_at(q, c, 1);
@@ -196,9 +202,10 @@ send_call(struct webapi *q, struct webapi_call *c)
     if (c->url)
         strbuf_puts(&url, c->url);
     else
-        strbuf_printf(&url, "%s%s%s%s", q->d->base_url, c->method,
-                      c->query ? "?" : "", c->query ? c->query : "");
-    hr.method = c->body ? "POST" : "GET";
+        strbuf_printf(&url, "%s%s%s%s", q->d->base_url,
+                      c->path ? c->path : c->method, c->query ? "?" : "",
+                      c->query ? c->query : "");
+    hr.method = c->verb ? c->verb : c->body ? "POST" : "GET";
     hr.url = strbuf_str(&url);
     if (!c->url)
         hr.auth_bearer = c->token ? c->token : q->d->token;
@@ -223,6 +230,8 @@ queue_run(void *arg)
     struct webapi_call **pp = &q->queue, *c;
     int64_t now = now_ms(), next = 0;
 
+    if (q->held)
+        return;
     while ((c = *pp) && q->inflight < WEBAPI_INFLIGHT) {
         struct gate *g = gate_of(q, c);
         int64_t at = c->not_before;
@@ -279,6 +288,27 @@ webapi_call(struct webapi *q, const char *method, char *body,
     c->arg = arg;
     queue_at(q, c, 0);
     return c;
+}
+
+void
+webapi_hold(struct webapi *q, int on)
+{
+    q->held = on;
+    if (!on && q->queue)
+        loop_timer_start(q->timer, 0, 0);
+}
+
+void
+webapi_fail_all(struct webapi *q, int rc)
+{
+    struct webapi_call *c;
+
+    while ((c = q->queue)) {
+        q->queue = c->next;
+        if (!q->queue)
+            q->tail = NULL;
+        finish(c, rc, NULL, 0);
+    }
 }
 
 static void

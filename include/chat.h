@@ -277,17 +277,21 @@ struct chat_platform_ops {
     /* open_dm - the direct room with user (room_id; room_name NULL). */
     void (*open_dm)(struct chat_platform *p, const char *user,
                     chat_room_fn *cb, void *arg);
-    /* update - replace the text of the bot's own message. */
+    /* update - replace the text of the bot's own message. key (nullable)
+     * as chat_target.key: a platform whose edits are events (Matrix)
+     * makes the same key one edit. */
     void (*update)(struct chat_platform *p, const char *room,
                    const char *msg_id, const struct chat_msg *msg,
-                   chat_done_fn *cb, void *arg);
-    /* react - add the bot's reaction emoji (a character, e.g. ✅). */
+                   const char *key, chat_done_fn *cb, void *arg);
+    /* react - add the bot's reaction emoji (a character, e.g. ✅); key as
+     * for update. */
     void (*react)(struct chat_platform *p, const char *room,
-                  const char *msg_id, const char *emoji, chat_done_fn *cb,
-                  void *arg);
-    /* redact - delete the bot's own message. */
+                  const char *msg_id, const char *emoji, const char *key,
+                  chat_done_fn *cb, void *arg);
+    /* redact - delete the bot's own message; key as for update. */
     void (*redact)(struct chat_platform *p, const char *room,
-                   const char *msg_id, chat_done_fn *cb, void *arg);
+                   const char *msg_id, const char *key, chat_done_fn *cb,
+                   void *arg);
     void (*fetch_message)(struct chat_platform *p, const char *room,
                           const char *msg_id, chat_fetched_fn *cb, void *arg);
     void (*pin)(struct chat_platform *p, const char *room, const char *msg_id,

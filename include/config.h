@@ -59,6 +59,8 @@ struct config {
     char *matrix_user_id;
     char *matrix_access_token; /* secret */
     char *matrix_password;     /* secret */
+    char *matrix_allow_invites; /* NULL: the bot's own server */
+    char *matrix_device_id;
     /* [webhook] */
     char *webhook_listen;
     char *webhook_token; /* secret */

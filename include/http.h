@@ -18,7 +18,7 @@ struct http;
 struct loop;
 
 struct http_request {
-    const char *method; /* "GET" or "POST" */
+    const char *method; /* "GET", "POST" or "PUT" */
     const char *url;
     const char *auth_bearer;  /* token for Authorization; nullable */
     const char *content_type; /* nullable */

@@ -26,7 +26,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 enum incident_state { INCIDENT_OPEN = 0, INCIDENT_RESOLVED = 1 };
 
@@ -376,6 +376,35 @@ int store_user_tz(struct store *s, const char *platform, const char *user_id,
  * bot_free); BOT_ENOTFOUND if the user is unknown. */
 int store_user_name(struct store *s, const char *platform,
                     const char *user_id, char **name);
+
+/* --- what a platform keeps (storage/store_platform.c) --- */
+
+/* store_state_get - *value = a new copy of platform's key; BOT_ENOTFOUND
+ * if it was never put. */
+int store_state_get(struct store *s, const char *platform, const char *key,
+                    char **value);
+/* store_state_put - set platform's key to value (inside a unit). */
+int store_state_put(struct store *s, const char *platform, const char *key,
+                    const char *value, int64_t at);
+
+/* A reaction, by its own id (reaction_refs). Strings owned. */
+struct store_reaction {
+    char *room, *msg_id, *emoji, *user;
+};
+
+/* store_reaction_put - remember a reaction (kept once: a redelivered one
+ * changes nothing). */
+int store_reaction_put(struct store *s, const char *platform,
+                       const char *reaction_id, const char *room,
+                       const char *msg_id, const char *emoji,
+                       const char *user, int64_t at);
+/* store_reaction_get - BOT_ENOTFOUND if reaction_id is not one. */
+int store_reaction_get(struct store *s, const char *platform,
+                       const char *reaction_id, struct store_reaction *out);
+void store_reaction_clear(struct store_reaction *r);
+/* store_prune_reactions - reactions made before `before`. */
+int store_prune_reactions(struct store *s, int64_t before, int limit,
+                          int *n);
 
 /* --- the outbox: what the bot will do on a platform, written in the
  * transaction of the change that caused it (bot/outbox.c performs it) --- */

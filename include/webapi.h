@@ -59,6 +59,9 @@ struct webapi_desc {
     /* count - one answer of key with outcome "answered", "ratelimited",
      * "transport_error" or "http_error" (metrics); nullable */
     void (*count)(void *arg, const char *key, const char *outcome);
+    /* retry_ms - a 429's wait read from its body (Matrix's
+     * retry_after_ms), in ms, or -1; nullable. Retry-After wins. */
+    long (*retry_ms)(void *arg, const char *body, size_t len);
     void *arg;
 };
 
@@ -69,6 +72,9 @@ struct webapi_call {
     struct webapi_call *next;
     struct webapi *q;
     char method[48]; /* also the gate's key */
+    char *path;      /* appended to base_url instead of method (taken;
+                        already %-escaped): a Matrix room's path */
+    const char *verb; /* "PUT", or NULL: POST with a body, else GET */
     char *url;       /* raw: the whole URL (an upload), no token, no gate */
     char *query;     /* query string of a GET; nullable */
     char *body;      /* POST body; nullable (then a GET) */
@@ -105,5 +111,13 @@ struct http *webapi_http(struct webapi *q);
 struct webapi_call *webapi_call(struct webapi *q, const char *method,
                                 char *body, const char *ctype, webapi_fn *fn,
                                 void *ctx, void *cb, void *arg);
+
+/* webapi_hold - on: calls are queued but none leaves (a login under way);
+ * off: they go. */
+void webapi_hold(struct webapi *q, int on);
+
+/* webapi_fail_all - every queued call gets rc now (a token refused for
+ * good: they would all fail the same way). */
+void webapi_fail_all(struct webapi *q, int rc);
 
 #endif

@@ -195,6 +195,23 @@ static const char *const migrations[] = {
     " PRIMARY KEY (kind, subject, period)) WITHOUT ROWID;"
     "CREATE INDEX outbox_about ON outbox (platform, msg_id)"
     " WHERE extra LIKE 'about:%';",
+    /* 9 -> 10: what a platform keeps between runs (issue 12, Matrix) */
+    "CREATE TABLE platform_state ("
+    " platform TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (platform, key)) WITHOUT ROWID;"
+    "CREATE TABLE reaction_refs ("
+    " platform TEXT NOT NULL,"
+    " reaction_id TEXT NOT NULL,"
+    " room TEXT NOT NULL,"
+    " msg_id TEXT NOT NULL,"
+    " emoji TEXT NOT NULL,"
+    " user TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " PRIMARY KEY (platform, reaction_id)) WITHOUT ROWID;"
+    "CREATE INDEX reaction_refs_by_age ON reaction_refs (at);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -225,3 +225,30 @@ CREATE TABLE reviews (
     started_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
+
+-- what a platform keeps between runs, by key (Matrix: since, the /sync
+-- position; user_id, device_id; access_token only when it came from a
+-- password login; txn_nonce, which keeps send txnIds unique to this
+-- database)
+CREATE TABLE platform_state (
+    platform   TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    value      TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, key)
+) WITHOUT ROWID;
+
+-- reactions in incident rooms by their own id, for platforms whose
+-- removal names only the reaction (a Matrix redaction); pruned after 400
+-- days
+CREATE TABLE reaction_refs (
+    platform    TEXT    NOT NULL,
+    reaction_id TEXT    NOT NULL,
+    room        TEXT    NOT NULL,
+    msg_id      TEXT    NOT NULL,
+    emoji       TEXT    NOT NULL,
+    user        TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (platform, reaction_id)
+) WITHOUT ROWID;
+CREATE INDEX reaction_refs_by_age ON reaction_refs (at);

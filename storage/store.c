@@ -180,6 +180,22 @@ static const char *const sql[ST__COUNT] = {
                      " (SELECT id FROM actions WHERE status = 'open'"
                      "  ORDER BY created_at, id LIMIT 1)"
                      " FROM actions",
+    [ST_STATE_GET] = "SELECT value FROM platform_state"
+                     " WHERE platform = ?1 AND key = ?2",
+    [ST_STATE_PUT] = "INSERT INTO platform_state (platform, key, value,"
+                     " updated_at) VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT (platform, key) DO UPDATE SET"
+                     " value = excluded.value,"
+                     " updated_at = excluded.updated_at",
+    [ST_REACTION_PUT] = "INSERT OR IGNORE INTO reaction_refs (platform,"
+                        " reaction_id, room, msg_id, emoji, user, at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_REACTION_GET] = "SELECT room, msg_id, emoji, user FROM"
+                        " reaction_refs WHERE platform = ?1"
+                        " AND reaction_id = ?2",
+    [ST_PRUNE_REACTIONS] = "DELETE FROM reaction_refs WHERE (platform,"
+                           " reaction_id) IN (SELECT platform, reaction_id"
+                           " FROM reaction_refs WHERE at < ?1 LIMIT ?2)",
     [ST_USER_NAME] = "SELECT name FROM users"
                      " WHERE platform = ?1 AND user_id = ?2",
     /* both walk an index by age (schema 5) and stop at the limit */

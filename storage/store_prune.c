@@ -40,6 +40,12 @@ store_prune_jobs(struct store *s, int64_t before, int limit, int *n)
 }
 
 int
+store_prune_reactions(struct store *s, int64_t before, int limit, int *n)
+{
+    return prune(s, ST_PRUNE_REACTIONS, before, limit, n);
+}
+
+int
 store_prune_periods(struct store *s, int64_t before, int limit, int *n)
 {
     return prune(s, ST_PRUNE_PERIODS, before, limit, n);

@@ -136,8 +136,10 @@ op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
 
 static void
 op_update(struct chat_platform *p, const char *room, const char *msg_id,
-          const struct chat_msg *msg, chat_done_fn *cb, void *arg)
+          const struct chat_msg *msg, const char *key,
+          chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     (void)room;
     (void)msg_id;
     (void)msg;
@@ -148,8 +150,9 @@ op_update(struct chat_platform *p, const char *room, const char *msg_id,
 
 static void
 op_react(struct chat_platform *p, const char *room, const char *msg_id,
-         const char *emoji, chat_done_fn *cb, void *arg)
+         const char *emoji, const char *key, chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     (void)room;
     (void)msg_id;
     (void)emoji;
@@ -160,8 +163,9 @@ op_react(struct chat_platform *p, const char *room, const char *msg_id,
 
 static void
 op_redact(struct chat_platform *p, const char *room, const char *msg_id,
-          chat_done_fn *cb, void *arg)
+          const char *key, chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     (void)room;
     (void)msg_id;
     fake_of(p)->nredacts++;

@@ -530,7 +530,7 @@ update__replaces_the_bots_text_and_refuses_others(void **state)
     assert_int_equal(r.rc, BOT_OK);
     chat_msg_init(&m);
     chat_msg_text(&m, "final <text>");
-    w->p->ops->update(w->p, "CT1", r.id, &m, done, &u);
+    w->p->ops->update(w->p, "CT1", r.id, &m, NULL, done, &u);
     assert_true(run(w, &u.done, 10));
     assert_int_equal(u.rc, BOT_OK);
     st = ctl(w, "state", NULL);
@@ -540,11 +540,11 @@ update__replaces_the_bots_text_and_refuses_others(void **state)
     json_decref(st);
     /* someone else's message: final (cant_update_message) */
     user_message(w, "not yours", ts, sizeof(ts));
-    w->p->ops->update(w->p, "CT1", ts, &m, done, &v);
+    w->p->ops->update(w->p, "CT1", ts, &m, NULL, done, &v);
     assert_true(run(w, &v.done, 10));
     assert_int_equal(v.rc, BOT_EINVAL);
     /* no such message */
-    w->p->ops->update(w->p, "CT1", "1700000000.000001", &m, done, &x);
+    w->p->ops->update(w->p, "CT1", "1700000000.000001", &m, NULL, done, &x);
     assert_true(run(w, &x.done, 10));
     assert_int_equal(x.rc, BOT_ENOTFOUND);
     chat_msg_cleanup(&m);
@@ -559,7 +559,7 @@ react__maps_the_character_to_its_name_once(void **state)
     json_t *st, *rs, *calls_before, *calls_after;
 
     assert_int_equal(r.rc, BOT_OK);
-    w->p->ops->react(w->p, "CT1", r.id, "\u2705", done, &a);
+    w->p->ops->react(w->p, "CT1", r.id, "\u2705", NULL, done, &a);
     assert_true(run(w, &a.done, 10));
     assert_int_equal(a.rc, BOT_OK);
     st = ctl(w, "state", NULL);
@@ -572,12 +572,12 @@ react__maps_the_character_to_its_name_once(void **state)
         "UBOT");
     json_decref(st);
     /* already_reacted is done */
-    w->p->ops->react(w->p, "CT1", r.id, "\u2705", done, &b);
+    w->p->ops->react(w->p, "CT1", r.id, "\u2705", NULL, done, &b);
     assert_true(run(w, &b.done, 10));
     assert_int_equal(b.rc, BOT_OK);
     /* an emoji without a known name: refused, nothing sent */
     calls_before = calls(w, "reactions.add");
-    w->p->ops->react(w->p, "CT1", r.id, "\U0001F984", done, &c);
+    w->p->ops->react(w->p, "CT1", r.id, "\U0001F984", NULL, done, &c);
     assert_true(run(w, &c.done, 10));
     assert_int_equal(c.rc, BOT_EINVAL);
     calls_after = calls(w, "reactions.add");
@@ -596,13 +596,13 @@ redact__deletes_the_bots_message(void **state)
     json_t *st;
 
     assert_int_equal(r.rc, BOT_OK);
-    w->p->ops->redact(w->p, "CT1", r.id, done, &d);
+    w->p->ops->redact(w->p, "CT1", r.id, NULL, done, &d);
     assert_true(run(w, &d.done, 10));
     assert_int_equal(d.rc, BOT_OK);
     st = ctl(w, "state", NULL);
     assert_null(message(st, "CT1", r.id));
     json_decref(st);
-    w->p->ops->redact(w->p, "CT1", r.id, done, &e);
+    w->p->ops->redact(w->p, "CT1", r.id, NULL, done, &e);
     assert_true(run(w, &e.done, 10));
     assert_int_equal(e.rc, BOT_ENOTFOUND);
 }

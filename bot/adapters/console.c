@@ -340,8 +340,10 @@ op_pin(struct chat_platform *p, const char *room, const char *msg_id,
 
 static void
 op_update(struct chat_platform *p, const char *room, const char *msg_id,
-          const struct chat_msg *msg, chat_done_fn *cb, void *arg)
+          const struct chat_msg *msg, const char *key,
+          chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     struct console *c = con(p);
     struct cmsg *m = find(c, msg_id, NULL);
     struct strbuf sb;
@@ -359,8 +361,9 @@ op_update(struct chat_platform *p, const char *room, const char *msg_id,
 
 static void
 op_react(struct chat_platform *p, const char *room, const char *msg_id,
-         const char *emoji, chat_done_fn *cb, void *arg)
+         const char *emoji, const char *key, chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     struct cmsg *m = find(con(p), msg_id, NULL);
 
     if (m && !strcmp(m->room, room))
@@ -371,8 +374,9 @@ op_react(struct chat_platform *p, const char *room, const char *msg_id,
 
 static void
 op_redact(struct chat_platform *p, const char *room, const char *msg_id,
-          chat_done_fn *cb, void *arg)
+          const char *key, chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     struct console *c = con(p);
     struct cmsg *m = find(c, msg_id, NULL);
     int rc = BOT_ENOTFOUND;

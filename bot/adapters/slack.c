@@ -485,8 +485,10 @@ op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
 
 static void
 op_update(struct chat_platform *p, const char *room, const char *msg_id,
-          const struct chat_msg *msg, chat_done_fn *cb, void *arg)
+          const struct chat_msg *msg, const char *key,
+          chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     slack_api(sl(p), "chat.update", slack_update_body(room, msg_id, msg), 0,
               done_done, cb, arg);
 }
@@ -523,8 +525,9 @@ emoji_name(const struct slack *s, const char *emoji)
 
 static void
 op_react(struct chat_platform *p, const char *room, const char *msg_id,
-         const char *emoji, chat_done_fn *cb, void *arg)
+         const char *emoji, const char *key, chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     const char *name = emoji_name(sl(p), emoji);
     const char *const pairs[] = {"channel", room, "timestamp", msg_id,
                                  "name",    name, NULL};
@@ -541,8 +544,9 @@ op_react(struct chat_platform *p, const char *room, const char *msg_id,
 
 static void
 op_redact(struct chat_platform *p, const char *room, const char *msg_id,
-          chat_done_fn *cb, void *arg)
+          const char *key, chat_done_fn *cb, void *arg)
 {
+    (void)key; /* idempotent by itself, or find_sent */
     const char *const pairs[] = {"channel", room, "ts", msg_id, NULL};
 
     slack_api(sl(p), "chat.delete", slack_json_body(pairs), 0, done_done, cb,

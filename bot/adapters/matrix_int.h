@@ -1,0 +1,108 @@
+/*
+ * matrix_int.h - what the Matrix adapter's files share; no one else
+ * includes it.
+ *
+ * matrix.c owns struct matrix, the platform operations, the descriptor of
+ * the Web API queue (what a homeserver's answers mean), the login and the
+ * DM rooms; matrix_sync.c the /sync loop, its batches and their
+ * position, invites, and events turned into chat events. The JSON is
+ * matrix_json.c's (include/matrix_json.h).
+ */
+#ifndef PMBOT_MATRIX_INT_H
+#define PMBOT_MATRIX_INT_H
+
+#include "chat.h"
+#include "matrix_json.h"
+#include "webapi.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct loop;
+struct loop_timer;
+struct mx_batch;
+struct mx_dm_wait;
+
+#define MX_WARNED 16
+
+struct matrix {
+    struct chat_platform *p;
+    struct loop *loop;
+    const struct config *cfg;
+    struct webapi *api;
+    struct webapi_desc desc;
+    char *base;      /* "<homeserver>/_matrix/" */
+    char *token;     /* the access token in use; never logged */
+    int token_stored; /* it came from platform_state (a password login) */
+    char *self;      /* @pmbot:server, from whoami or login */
+    const char *server; /* in self, after ':' */
+    char *device;
+    char *nonce;     /* platform_state txn_nonce: txnIds of this database */
+    uint64_t txn_seq; /* txnIds of sends without an outbox key */
+    int64_t started_ms;
+    /* the login and the sync (matrix_sync.c) */
+    int authing;     /* whoami or login under way, the queue held */
+    int stopped;     /* the token was refused for good: nothing is sent */
+    int destroying;
+    int logged_in_once; /* a password login happened this run */
+    unsigned backoff_ms;
+    struct loop_timer *timer; /* login and sync retries */
+    char *since;     /* the position: NULL before the first sync */
+    int syncing;     /* a /sync is out */
+    int synced;      /* at least one /sync answered this run */
+    int64_t last_sync_ms; /* when the last /sync answered */
+    int sync_failing; /* the last /sync failed: backing off */
+    struct mx_batch *batch; /* the batch being handled, if any */
+    /* DMs: the m.direct account data */
+    char *direct_json;
+    struct mx_direct *direct;
+    size_t ndirect;
+    struct mx_dm_wait *dm_waits; /* open_dm calls waiting for a room */
+    /* warn_once */
+    char warned[MX_WARNED][96];
+    unsigned nwarned;
+};
+
+/* --- matrix.c --- */
+
+/* mx_api - queue a call: key names its gate ("send", "join", ...), verb
+ * "PUT" or NULL (POST with a body, else GET), body taken (NULL: none),
+ * path a printf-like format whose every %s argument is %-escaped (ids in
+ * paths), appended to base. NULL when fn already ran (BOT_ENOMEM, or
+ * BOT_EIO once the token was refused). */
+struct webapi_call *mx_api(struct matrix *m, const char *key,
+                           const char *verb, char *body, webapi_fn *fn,
+                           void *cb, void *arg, const char *fmt, ...);
+/* mx_warn_once - one log line per kind of failure */
+void mx_warn_once(struct matrix *m, const char *what, const char *line);
+/* mx_token_refused - the homeserver refused the token (M_UNKNOWN_TOKEN):
+ * log in again with the password if there is one, else stop. */
+void mx_token_refused(struct matrix *m);
+/* mx_is_dm - 1 when room is one of the bot's DM rooms */
+int mx_is_dm(const struct matrix *m, const char *room);
+/* mx_direct_set - new m.direct content (json, from /sync) */
+void mx_direct_set(struct matrix *m, const char *json);
+/* mx_direct_add - user's DM is room: the map, and the account data */
+void mx_direct_add(struct matrix *m, const char *user, const char *room);
+/* mx_direct_drop - user left room */
+void mx_direct_drop(struct matrix *m, const char *user, const char *room);
+/* mx_logged_in - whoami or login answered: the queue goes, sync starts */
+void mx_logged_in(struct matrix *m);
+/* mx_auth_retry - the timer while logging in: whoami or login again */
+void mx_auth_retry(struct matrix *m);
+
+/* --- matrix_sync.c --- */
+
+/* mx_sync_start - the first /sync (or the next) */
+void mx_sync_start(struct matrix *m);
+/* mx_sync_timer - the retry timer's callback (arg: m): login or sync */
+void mx_sync_timer(void *arg);
+/* mx_backoff - schedule the timer with capped exponential backoff and
+ * jitter (or after ms when ms > 0) */
+void mx_backoff(struct matrix *m, long ms);
+/* mx_sync_cancel - at destroy: the batch forgets m */
+void mx_sync_cancel(struct matrix *m);
+int mx_sync_connected(struct matrix *m, const char **why);
+
+#endif
