@@ -193,8 +193,8 @@ cmd=$(mx send "$A" "$inc" '!pm action Rotate the disks @alice:localhost 2027-01-
 mx wait-notice "$A" "$inc" 'ACT-2 added' --after "$cmd" --timeout 10 >/dev/null
 check "both are assigned to @alice:localhost" \
     [ "$(db "select group_concat(assignee, ' ') from actions")" = "@alice:localhost @alice:localhost" ]
-cmd=$(mx send "$A" "$gen" '!help')
-check "!help answers" mxq wait-notice "$A" "$gen" 'incident' --after "$cmd" --timeout 10
+cmd=$(mx send "$A" "$gen" '!pm help')
+check "!pm help answers" mxq wait-notice "$A" "$gen" '!pm action' --after "$cmd" --timeout 10
 
 # 2. 📌 on a message pmbot has seen, also with U+FE0F
 m1=$(mx send "$B" "$inc" 'db cpu at 100%')
@@ -350,11 +350,12 @@ remind() {
         "$pmbot" remind --now "$1" >>"$dir/remind.out" 2>>"$dir/remind.err"
 }
 check "pmbot remind exits 0" remind 2026-12-07T09:30:00Z
+dm_of_alice() { mx account-data "$BT" m.direct 2>/dev/null | jq -r '.["@alice:localhost"][0] // empty'; }
 check "the running pmbot opens a DM room, in the bot's m.direct for alice" \
-    until_ok 30 sh -c "python3 tests/mx.py account-data '$BT' m.direct | jq -e '.[\"@alice:localhost\"][0]'"
-dm=$(mx account-data "$BT" m.direct | jq -r '.["@alice:localhost"][0] // empty')
+    until_ok 30 sh -c "[ -n \"\$(python3 tests/mx.py account-data '$BT' m.direct 2>/dev/null | jq -r '.[\"@alice:localhost\"][0] // empty')\" ]"
+dm=$(dm_of_alice)
 check "alice is invited to it as a DM" \
-    sh -c "python3 tests/mx.py state '$A' '$dm' m.room.member @alice:localhost | jq -e '.membership == \"invite\" and .is_direct == true'"
+    sh -c "python3 tests/mx.py state '$BT' '$dm' m.room.member @alice:localhost | jq -e '.membership == \"invite\" and .is_direct == true' >/dev/null"
 mx join "$A" "$dm" >/dev/null
 check "the reminder is there" \
     mxq wait-notice "$A" "$dm" 'Your open follow-up actions' --timeout 10
