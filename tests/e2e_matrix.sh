@@ -244,7 +244,11 @@ check "a redacted message leaves the timeline" \
     until_db 10 0 "select count(*) from timeline where msg_id = '$m4'"
 
 # 3. 📌 on a message pmbot never saw: sent while it was stopped, its /sync
-# cursor then moved past it (as after a gap beyond what is kept)
+# cursor then moved past it (as after a gap beyond what is kept); and a
+# 📌 made before the stop, taken back after the restart
+m7=$(mx send "$B" "$inc" 'tagged before the restart')
+r7=$(mx react "$A" "$inc" "$m7" '📌')
+until_db 10 1 "select count(*) from timeline where kind = 'tagged' and msg_id = '$m7'" >/dev/null
 check "pmbot stops cleanly on SIGTERM" stop_pmbot
 m6=$(mx send "$B" "$inc" 'never seen by pmbot')
 since=$(db "select value from platform_state where platform = 'matrix' and key = 'since'")
@@ -261,6 +265,9 @@ check "a 📌 on a message never seen tags it, at its own time" \
 hs_flush
 check "it was fetched with GET /rooms/{id}/event/{id}" \
     sh -c "tail -n +$((hsmark + 1)) '$hslog' | grep -q 'GET /_matrix/client/v3/rooms/[^ ]*/event/[^ ]*${m6#?}'"
+mx redact "$A" "$inc" "$r7" >/dev/null
+check "a 📌 from before the restart, redacted after it, untags (the reaction is remembered)" \
+    until_db 10 0 "select count(*) from timeline where msg_id = '$m7'"
 
 # 6. a limited /sync gap: 150 messages while pmbot is stopped, the 3rd
 # tagged; the restart back-fills the gap
@@ -318,10 +325,15 @@ start_pmbot
 synced >/dev/null
 bar=$(mx send "$A" "$inc" '!pm actions')
 mx wait-notice "$A" "$inc" 'Open actions' --after "$bar" --timeout 15 >/dev/null
-check "the reply is in the room exactly once (the txnId deduplicates it)" \
-    [ "$(mx notices "$A" "$inc" 'Status: open' --after "$cmd")" = 1 ]
+ncopies=$(mx notices "$A" "$inc" 'Status: open' --after "$cmd")
+check "the reply is in the room exactly once, the txnId deduplicates it ($ncopies)" \
+    [ "$ncopies" = 1 ]
 check "every outbox row is done" \
     until_db 10 0 "select count(*) from outbox where state <> 1"
+
+check "after four restarts and a crash no command ran twice" \
+    sh -c "[ \$(python3 tests/mx.py notices '$A' '$gen' 'declared; opening') = 1 ] && [ \$(python3 tests/mx.py notices '$A' '$inc' 'ACT-1 added' --limit 1000) = 1 ] && [ \$(python3 tests/mx.py notices '$A' '$inc' 'ACT-2 added' --limit 1000) = 1 ]"
+check "and INC-1 is the only incident so far" [ "$(db "select count(*) from incidents")" = 1 ]
 
 # 1b. the document
 cmd=$(mx send "$A" "$inc" '!pm report')
