@@ -295,6 +295,8 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
     struct store_reaction sr = {0};
     struct mx_ref *ref;
 
+    if (e->not_joined)
+        return; /* from before the bot was in the room */
     ev.platform = m->p;
     ev.event_id = e->event_id;
     ev.room = room;
