@@ -149,6 +149,9 @@ event_done(void *arg, int rc)
 
     if (!ackable(rc) && !b->failed)
         b->failed = rc;
+    if (ackable(rc) && b->m)
+        metrics_add(&b->m->p->bot->metrics, "pmbot_events_acked_total",
+                    "platform=\"matrix\"", 1);
     batch_release(b);
 }
 
@@ -369,6 +372,8 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
         return;
     }
     ev.is_dm = mx_is_dm(m, room);
+    metrics_add(&bot->metrics, "pmbot_events_received_total",
+                "platform=\"matrix\"", 1);
     b->pending++;
     bot_dispatch(bot, &ev, event_done, b);
     store_reaction_clear(&sr);
