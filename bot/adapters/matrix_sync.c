@@ -33,6 +33,10 @@
 #define POLL_MS        30000 /* the long-poll's timeout */
 #define FILL_PAGE      100
 #define FILL_MAX       5000  /* events read back in one room's gap */
+/* a batch that failed this often (each after the Web API's own retries)
+ * while the database is healthy is one event that cannot succeed: it
+ * must not hold up every later one */
+#define FAIL_STREAK_MAX 8
 
 /* A reaction seen in a batch: a redaction later in it, or in a later
  * batch (reaction_refs), names only its id. */
@@ -132,10 +136,16 @@ batch_release(struct mx_batch *b)
         batch_free(b);
         return;
     }
-    if (b->failed) {
+    if (b->failed && (b->m->fail_streak < FAIL_STREAK_MAX ||
+                      !bot_healthy(b->m->p->bot, NULL))) {
+        b->m->fail_streak++;
         batch_fail(b->m, b, bot_strerror(b->failed));
         return;
     }
+    if (b->failed)
+        log_err("matrix: an event of this batch failed %d times (%s) with "
+                "the database healthy: skipped, so the rest can go on",
+                FAIL_STREAK_MAX, bot_strerror(b->failed));
     /* the position is written from the timer: dones run inside a commit,
      * and a unit is not run from there */
     b->ready = 1;
@@ -187,6 +197,7 @@ cursor_committed(void *arg)
         batch_free(b);
         return;
     }
+    m->fail_streak = 0;
     bot_free(m->since);
     m->since = b->s.next_batch;
     b->s.next_batch = NULL;
