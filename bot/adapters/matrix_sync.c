@@ -532,10 +532,15 @@ fill_release(struct mx_batch *b)
         batch_free(b);
         return;
     }
-    if (b->fill_failed) {
+    if (b->fill_failed && (b->m->fail_streak < FAIL_STREAK_MAX ||
+                           !bot_healthy(b->m->p->bot, NULL))) {
+        b->m->fail_streak++;
         batch_fail(b->m, b, bot_strerror(b->fill_failed));
         return;
     }
+    if (b->fill_failed)
+        log_err("matrix: a gap could not be read back %d times (%s): "
+                "skipped", FAIL_STREAK_MAX, bot_strerror(b->fill_failed));
     batch_dispatch(b);
 }
 
@@ -545,7 +550,11 @@ fill_end(struct mx_fill *f, int rc)
     struct mx_batch *b = f->b;
     struct mx_room *r = &b->s.rooms[f->room];
 
-    if (rc) {
+    if (rc && ackable(rc)) {
+        /* refused for good (not visible to the bot): no gap to read */
+        log_warn("matrix: cannot read back the gap in %s: %s", r->id,
+                 bot_strerror(rc));
+    } else if (rc) {
         b->fill_failed = rc;
     } else if (f->nev) {
         /* the gap, then the timeline, each event once */
