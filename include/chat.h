@@ -208,7 +208,11 @@ struct chat_target {
 
 enum {
     CHAT_POST_EPHEMERAL = 1, /* only target.user sees it */
-    CHAT_POST_NOTICE = 2     /* from the bot, not a person (Matrix m.notice) */
+    CHAT_POST_NOTICE = 2,    /* from the bot, not a person (Matrix m.notice) */
+    /* meant to reach the people it names (a reminder, an escalation):
+     * where the bot's messages notify no one (Matrix's m.notice), it goes
+     * as a person's would, notifying its USER spans and no one else */
+    CHAT_POST_NOTIFY = 4
 };
 
 enum {

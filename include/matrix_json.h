@@ -95,6 +95,10 @@ struct mx_event {
     char *membership;
     int is_direct;
     int redacted;      /* unsigned.redacted_because is there (a fetch) */
+    /* unsigned.membership (the bot's, when the event was sent) is there
+     * and not "join": an event from before the bot joined, which the
+     * homeserver shows it once it is in (an old command is not for it) */
+    int not_joined;
 };
 
 void mx_event_clear(struct mx_event *e);
@@ -202,6 +206,11 @@ int mx_render(const struct chat_msg *m, struct strbuf *body,
  * root). NULL on ENOMEM.
  */
 char *mx_message_content(const struct chat_msg *m, const char *thread_id);
+/* mx_notify_content - mx_message_content as msgtype m.text whose
+ * m.mentions names the message's USER spans (valid ids, once each) and
+ * never the room: a message meant to reach those people (CHAT_POST_NOTIFY;
+ * a notice notifies no one). NULL on ENOMEM. */
+char *mx_notify_content(const struct chat_msg *m, const char *thread_id);
 /* mx_edit_content - an m.replace of event_id with msg as m.new_content
  * (body "* " + the plain text). NULL on ENOMEM. */
 char *mx_edit_content(const struct chat_msg *m, const char *event_id);

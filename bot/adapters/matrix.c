@@ -248,12 +248,79 @@ done_done(struct webapi_call *c, int rc, const char *body, size_t len)
         cb(c->arg, rc);
 }
 
+static void create_room(struct matrix *m, const char *name, int alias,
+                        chat_room_fn *cb, void *arg);
+
+static void
+room_mine(struct webapi_call *c, int rc, const char *body, size_t len)
+{
+    chat_room_fn *cb = c->cb;
+
+    (void)body;
+    (void)len;
+    /* joined: the room an earlier attempt of this call made */
+    if (cb)
+        cb(c->arg, rc ? BOT_EEXIST : BOT_OK, rc ? NULL : c->extra2,
+           rc ? NULL : c->extra);
+}
+
+static void
+room_alias(struct webapi_call *c, int rc, const char *body, size_t len)
+{
+    struct matrix *m = c->ctx;
+    chat_room_fn *cb = c->cb;
+    char *id = NULL;
+    struct webapi_call *j;
+
+    if (!rc && mx_answer_string(body, len, "room_id", &id))
+        rc = BOT_EPROTO;
+    if (rc) {
+        if (cb)
+            cb(c->arg, BOT_EEXIST, NULL, NULL);
+        return;
+    }
+    j = mx_api(m, "state", NULL, NULL, room_mine, cb, c->arg,
+               "client/v3/rooms/%s/joined_members", id);
+    if (j) {
+        j->extra = c->extra;
+        c->extra = NULL;
+        j->extra2 = id;
+        id = NULL;
+    }
+    bot_free(id);
+}
+
 static void
 room_done(struct webapi_call *c, int rc, const char *body, size_t len)
 {
+    struct matrix *m = c->ctx;
     chat_room_fn *cb = c->cb;
     char *id = NULL;
 
+    if (rc == BOT_EEXIST && c->attempt > 0 && c->extra && !c->extra2) {
+        /* taken, after an attempt that may have made it (a timeout): the
+         * alias's room is ours if the bot is in it */
+        struct webapi_call *a;
+        struct strbuf alias;
+
+        strbuf_init(&alias, 0);
+        strbuf_printf(&alias, "#%s:%s", c->extra, m->server);
+        a = strbuf_error(&alias)
+                ? NULL
+                : mx_api(m, "directory", NULL, NULL, room_alias, cb, c->arg,
+                         "client/v3/directory/room/%s", strbuf_str(&alias));
+        strbuf_cleanup(&alias);
+        if (a) {
+            a->extra = c->extra;
+            c->extra = NULL;
+        }
+        return;
+    }
+    if (rc == BOT_EINVAL && c->extra && !c->extra2) {
+        /* a server that gives the bot no aliases: the room without one */
+        create_room(m, c->extra, 0, cb, c->arg);
+        return;
+    }
     if (!rc && mx_answer_string(body, len, "room_id", &id))
         rc = BOT_EPROTO;
     if (cb)
@@ -262,18 +329,28 @@ room_done(struct webapi_call *c, int rc, const char *body, size_t len)
 }
 
 static void
+create_room(struct matrix *m, const char *name, int alias, chat_room_fn *cb,
+            void *arg)
+{
+    struct webapi_call *c =
+        mx_api(m, "createRoom", NULL,
+               mx_create_room_body(name, alias ? name : NULL, NULL, NULL, 0,
+                                   0),
+               room_done, cb, arg, "client/v3/createRoom");
+
+    if (c) {
+        c->extra = bot_strdup(name);
+        c->extra2 = alias ? NULL : bot_strdup("no alias");
+    }
+}
+
+static void
 op_open_channel(struct chat_platform *p, const char *name, int flags,
                 chat_room_fn *cb, void *arg)
 {
-    struct webapi_call *c;
-
     /* always private: a public Matrix room is open to the federation */
     (void)flags;
-    c = mx_api(mx(p), "createRoom", NULL,
-               mx_create_room_body(name, name, NULL, NULL, 0, 0), room_done,
-               cb, arg, "client/v3/createRoom");
-    if (c)
-        c->extra = bot_strdup(name);
+    create_room(mx(p), name, 1, cb, arg);
 }
 
 /* One invite call per user; the worst answer is the result. */
@@ -388,7 +465,10 @@ op_post(struct chat_platform *p, const struct chat_target *to,
         const struct chat_msg *msg, chat_posted_fn *cb, void *arg)
 {
     send_event(mx(p), to->room, "m.room.message", to->key,
-               mx_message_content(msg, to->thread_id), posted_done, cb, arg);
+               to->flags & CHAT_POST_NOTIFY
+                   ? mx_notify_content(msg, to->thread_id)
+                   : mx_message_content(msg, to->thread_id),
+               posted_done, cb, arg);
 }
 
 static void

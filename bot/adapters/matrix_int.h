@@ -53,6 +53,7 @@ struct matrix {
     int synced;      /* at least one /sync answered this run */
     int64_t last_sync_ms; /* when the last /sync answered */
     int sync_failing; /* the last /sync failed: backing off */
+    int fail_streak; /* batches of the same position that failed */
     struct mx_batch *batch; /* the batch being handled, if any */
     /* DMs: the m.direct account data */
     char *direct_json;

@@ -656,6 +656,11 @@ parse_event(json_t *ev, const char *self, int bundled, struct mx_event *e)
     e->ts = json_integer_value(ts);
     unsig = at(ev, "unsigned");
     e->redacted = json_is_object(at(unsig, "redacted_because"));
+    {
+        const char *mb = str(at(unsig, "membership"));
+
+        e->not_joined = mb && strcmp(mb, "join");
+    }
     c = at(ev, "content");
     rel = at(c, "m.relates_to");
     rt = str(at(rel, "rel_type"));
@@ -1271,6 +1276,26 @@ char *
 mx_message_content(const struct chat_msg *m, const char *thread_id)
 {
     return dump(thread(notice(m, ""), thread_id));
+}
+
+char *
+mx_notify_content(const struct chat_msg *m, const char *thread_id)
+{
+    json_t *c = notice(m, ""), *ids = json_array();
+
+    if (c && ids) {
+        for (size_t i = 0; i < m->n; i++) {
+            const char *u = m->spans[i].text;
+
+            if (m->spans[i].kind == CHAT_SPAN_USER && u &&
+                mx_user_valid(u) && !has_string(ids, u))
+                json_array_append_new(ids, json_string(u));
+        }
+        c = set(c, "msgtype", json_string("m.text"));
+        c = set(c, "m.mentions", json_pack("{s:O}", "user_ids", ids));
+    }
+    json_decref(ids);
+    return dump(thread(c, thread_id));
 }
 
 char *

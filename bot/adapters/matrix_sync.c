@@ -33,6 +33,10 @@
 #define POLL_MS        30000 /* the long-poll's timeout */
 #define FILL_PAGE      100
 #define FILL_MAX       5000  /* events read back in one room's gap */
+/* a batch that failed this often (each after the Web API's own retries)
+ * while the database is healthy is one event that cannot succeed: it
+ * must not hold up every later one */
+#define FAIL_STREAK_MAX 8
 
 /* A reaction seen in a batch: a redaction later in it, or in a later
  * batch (reaction_refs), names only its id. */
@@ -132,10 +136,16 @@ batch_release(struct mx_batch *b)
         batch_free(b);
         return;
     }
-    if (b->failed) {
+    if (b->failed && (b->m->fail_streak < FAIL_STREAK_MAX ||
+                      !bot_healthy(b->m->p->bot, NULL))) {
+        b->m->fail_streak++;
         batch_fail(b->m, b, bot_strerror(b->failed));
         return;
     }
+    if (b->failed)
+        log_err("matrix: an event of this batch failed %d times (%s) with "
+                "the database healthy: skipped, so the rest can go on",
+                FAIL_STREAK_MAX, bot_strerror(b->failed));
     /* the position is written from the timer: dones run inside a commit,
      * and a unit is not run from there */
     b->ready = 1;
@@ -149,6 +159,9 @@ event_done(void *arg, int rc)
 
     if (!ackable(rc) && !b->failed)
         b->failed = rc;
+    if (ackable(rc) && b->m)
+        metrics_add(&b->m->p->bot->metrics, "pmbot_events_acked_total",
+                    "platform=\"matrix\"", 1);
     batch_release(b);
 }
 
@@ -184,6 +197,7 @@ cursor_committed(void *arg)
         batch_free(b);
         return;
     }
+    m->fail_streak = 0;
     bot_free(m->since);
     m->since = b->s.next_batch;
     b->s.next_batch = NULL;
@@ -295,6 +309,8 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
     struct store_reaction sr = {0};
     struct mx_ref *ref;
 
+    if (e->not_joined)
+        return; /* from before the bot was in the room */
     ev.platform = m->p;
     ev.event_id = e->event_id;
     ev.room = room;
@@ -367,6 +383,8 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
         return;
     }
     ev.is_dm = mx_is_dm(m, room);
+    metrics_add(&bot->metrics, "pmbot_events_received_total",
+                "platform=\"matrix\"", 1);
     b->pending++;
     bot_dispatch(bot, &ev, event_done, b);
     store_reaction_clear(&sr);
@@ -514,10 +532,15 @@ fill_release(struct mx_batch *b)
         batch_free(b);
         return;
     }
-    if (b->fill_failed) {
+    if (b->fill_failed && (b->m->fail_streak < FAIL_STREAK_MAX ||
+                           !bot_healthy(b->m->p->bot, NULL))) {
+        b->m->fail_streak++;
         batch_fail(b->m, b, bot_strerror(b->fill_failed));
         return;
     }
+    if (b->fill_failed)
+        log_err("matrix: a gap could not be read back %d times (%s): "
+                "skipped", FAIL_STREAK_MAX, bot_strerror(b->fill_failed));
     batch_dispatch(b);
 }
 
@@ -527,7 +550,11 @@ fill_end(struct mx_fill *f, int rc)
     struct mx_batch *b = f->b;
     struct mx_room *r = &b->s.rooms[f->room];
 
-    if (rc) {
+    if (rc && ackable(rc)) {
+        /* refused for good (not visible to the bot): no gap to read */
+        log_warn("matrix: cannot read back the gap in %s: %s", r->id,
+                 bot_strerror(rc));
+    } else if (rc) {
         b->fill_failed = rc;
     } else if (f->nev) {
         /* the gap, then the timeline, each event once */

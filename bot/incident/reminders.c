@@ -110,8 +110,14 @@ static int
 say(struct pass *ps, const char *platform, const struct chat_target *to,
     struct chat_msg *m, const char *about, int reminder)
 {
+    struct chat_target t = *to;
     int rc;
 
+    /* a reminder is for the people it names, whatever the platform's
+     * bots usually do */
+    if (reminder)
+        t.flags |= CHAT_POST_NOTIFY;
+    to = &t;
     if (!about || ps->dry) {
         rc = incident_say(ps->in, platform, to, m, ps->dry);
     } else {

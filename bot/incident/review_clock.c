@@ -108,6 +108,7 @@ review_clock_fire(struct incidents *in, int64_t incident_id,
     chat_msg_text(&m, "start it here with %cpm start.",
                   incident_prefix(in, inc.platform));
     to.room = inc.channel;
+    to.flags = CHAT_POST_NOTIFY; /* for the commander it names */
     rc = incident_say(in, inc.platform, &to, &m, dry);
     if (!rc && lead) {
         to.room = NULL;
