@@ -369,18 +369,22 @@ dm=$(dm_of_alice)
 check "alice is invited to it as a DM" \
     sh -c "python3 tests/mx.py state '$BT' '$dm' m.room.member @alice:localhost | jq -e '.membership == \"invite\" and .is_direct == true' >/dev/null"
 mx join "$A" "$dm" >/dev/null
-check "the reminder is there" \
-    mxq wait-notice "$A" "$dm" 'Your open follow-up actions' --timeout 10
+rem=$(mx wait-notice "$A" "$dm" 'Your open follow-up actions' --msgtype any --timeout 10)
+check "the reminder is there" [ -n "$rem" ]
+check "it notifies alice, and only her (m.mentions.user_ids)" \
+    sh -c 'printf "%s" "$1" | jq -e ".content[\"m.mentions\"] == {\"user_ids\": [\"@alice:localhost\"]}" >/dev/null' _ "$rem"
 ans=$(mx send "$A" "$dm" 'done ACT-1')
 check "answered in place: done ACT-1 completes it" \
     until_db 15 "done @alice:localhost" "select status || ' ' || completed_by from actions where id = 1"
 check "ACT-2 stays open" [ "$(db "select status from actions where id = 2")" = open ]
 check "a second pass, the next week, exits 0" remind 2026-12-14T09:30:00Z
 check "its reminder reuses the DM room" \
-    mxq wait-notice "$A" "$dm" 'Your open follow-up action' --after "$ans" --timeout 10
+    mxq wait-notice "$A" "$dm" 'Your open follow-up action' --msgtype any --after "$ans" --timeout 10
 check "m.direct still holds one room for alice" \
     sh -c "python3 tests/mx.py account-data '$BT' m.direct | jq -e '.[\"@alice:localhost\"] == [\"$dm\"]'"
 check "and alice has no other invite" [ -z "$(mx invites "$A")" ]
+mx messages "$A" "$dm" --limit 100 >"$dir/dm.json"
+check "no DM message can ping @room either" jq -e "$nopings" "$dir/dm.json"
 
 # 10. an alarm opens a Matrix room
 hport=$(listen_port "$log")

@@ -18,10 +18,10 @@ call fails or a wait times out, so a test can `check` it.
     event TOKEN ROOM EVENT                              -> event JSON
     messages TOKEN ROOM [--limit N]                     -> chunk JSON (newest first)
     sync-next TOKEN [SINCE]                             -> the next_batch after SINCE
-    notices TOKEN ROOM PYREGEX [--sender U] [--msgtype T] [--limit N]
+    notices TOKEN ROOM PYREGEX [--sender U] [--msgtype T|any] [--limit N]
                                                         -> how many match
     wait-notice TOKEN ROOM PYREGEX [--timeout S] [--after EVENT]
-                [--sender U] [--msgtype T]              -> the event JSON
+                [--sender U] [--msgtype T|any]          -> the event JSON
     wait-member TOKEN ROOM USER MEMBERSHIP [--timeout S]
     wait-invite TOKEN [--name PYREGEX] [--timeout S]    -> room id
     alias TOKEN '#alias:server'                         -> room id
@@ -152,7 +152,7 @@ def matching(chunk, regex, sender, msgtype, after=None):
         if ev.get("type") != "m.room.message" or ev.get("sender") != sender:
             continue
         content = ev.get("content", {})
-        if msgtype and content.get("msgtype") != msgtype:
+        if msgtype != "any" and content.get("msgtype") != msgtype:
             continue
         if "m.new_content" in content:
             continue
