@@ -138,6 +138,8 @@ break_room(struct strbuf *out, const char *s, size_t n)
 {
     size_t i, last = 0;
 
+    if (!n)
+        return strbuf_error(out);
     for (i = 0; i < n; i++) {
         if (s[i] == '@' && starts_ci(s + i + 1, n - i - 1, "room")) {
             strbuf_append(out, s + last, i + 1 - last);
