@@ -1014,7 +1014,8 @@ mx_parse_user__forms(void **state)
     };
     const char *bad[] = {"alice", "@", "@:hs", "<@alice:hs>", "@al ice",
                          "@alice:h s", "https://matrix.to/#/!room", "", ",",
-                         "@a<b:hs", "https://example.org/#/@a:hs"};
+                         "@a<b:hs", "https://example.org/#/@a:hs",
+                         "https://matrix.to/#/@a:hs%00x"};
     char *out;
 
     (void)state;

@@ -358,6 +358,8 @@ pill_user(const char *href, size_t n, char *id, size_t cap)
 
         if (href[i] == '%' && i + 2 < n &&
             (hi = hexval(href[i + 1])) >= 0 && (lo = hexval(href[i + 2])) >= 0) {
+            if (!hi && !lo)
+                return 0; /* %00 would cut the id short */
             id[k++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
