@@ -45,7 +45,8 @@ struct strbuf;
  * "soft_logout"}: *errcode a new string or NULL when the body has none (not
  * JSON, or JSON without errcode); *retry_ms the retry_after_ms rounded up
  * (-1 when absent). Never fails but for BOT_ENOMEM; errcode is nullable
- * in the arguments (then only retry_ms is read).
+ * in the arguments (then only retry_ms is read). A negative
+ * retry_after_ms counts as absent; more than an hour is an hour.
  */
 int mx_error_parse(const char *buf, size_t len, char **errcode,
                    long *retry_ms);
@@ -116,7 +117,8 @@ struct mx_room {
 /* An invite of the bot (rooms.invite, from invite_state). */
 struct mx_invite {
     char *room;
-    char *sender;   /* who invited: the m.room.member for self's sender */
+    char *sender;   /* who invited: the m.room.member for self's sender
+                     * (NULL when invite_state has none: refuse it) */
     int is_direct;
     int encrypted;  /* m.room.encryption in invite_state */
 };
@@ -164,7 +166,8 @@ void mx_room_clear(struct mx_room *r);
 int mx_event_parse(const char *buf, size_t len, struct mx_event *out);
 
 /* mx_html_to_text - append formatted_body HTML as plain text: tags
- * dropped (<br>, </p>, </li>, </tr> and block ends a line break), an
+ * dropped (<br>, and where a block such as <p>, <li>, <tr> starts or ends,
+ * a line break), an
  * <mx-reply>…</mx-reply> dropped whole, entities decoded (the named ones
  * HTML has for & < > " ' and nbsp, and numeric ones; others kept as
  * written), a matrix.to user link becoming its user id. Not cleaned (the
@@ -221,8 +224,8 @@ char *mx_reaction_content(const char *event_id, const char *key);
 char *mx_file_content(const char *title, const char *filename,
                       const char *mxc, const char *mimetype, size_t size,
                       const char *thread_id);
-/* mx_topic_content - {"topic": t} with t cut to 250 bytes on a UTF-8
- * boundary and "@room" broken. */
+/* mx_topic_content - {"topic": t, "m.topic": {"m.text": [{"body": t}]}}
+ * with t cut to 250 bytes on a UTF-8 boundary and "@room" broken. */
 char *mx_topic_content(const char *topic);
 /*
  * mx_create_room_body - createRoom for an incident room: preset

@@ -651,6 +651,23 @@ mx_message_content__notice_with_empty_mentions(void **state)
     chat_msg_cleanup(&m);
 }
 
+/* found by fuzz_matrix_error: an empty message (no span) */
+static void
+mx_message_content__empty_message(void **state)
+{
+    struct chat_msg m;
+    char *c;
+
+    (void)state;
+    chat_msg_init(&m);
+    c = mx_message_content(&m, NULL);
+    assert_string_equal(c, "{\"msgtype\":\"m.notice\",\"body\":\"\","
+                           "\"format\":\"org.matrix.custom.html\","
+                           "\"formatted_body\":\"\",\"m.mentions\":{}}");
+    bot_free(c);
+    chat_msg_cleanup(&m);
+}
+
 static void
 mx_edit_content__new_content_has_mentions_too(void **state)
 {
@@ -997,7 +1014,8 @@ mx_parse_user__forms(void **state)
     };
     const char *bad[] = {"alice", "@", "@:hs", "<@alice:hs>", "@al ice",
                          "@alice:h s", "https://matrix.to/#/!room", "", ",",
-                         "@a<b:hs", "https://example.org/#/@a:hs"};
+                         "@a<b:hs", "https://example.org/#/@a:hs",
+                         "https://matrix.to/#/@a:hs%00x"};
     char *out;
 
     (void)state;
@@ -1044,6 +1062,7 @@ main(void)
         cmocka_unit_test(mx_render__spans),
         cmocka_unit_test(mx_render__hostile_title_is_escaped_and_pings_no_one),
         cmocka_unit_test(mx_message_content__notice_with_empty_mentions),
+        cmocka_unit_test(mx_message_content__empty_message),
         cmocka_unit_test(mx_edit_content__new_content_has_mentions_too),
         cmocka_unit_test(mx_file_and_reaction_content),
         cmocka_unit_test(mx_topic_content__cut_on_utf8_and_room_broken),

@@ -224,7 +224,7 @@ txn_id(struct matrix *m, const char *key)
 
     strbuf_init(&sb, 0);
     if (key)
-        strbuf_printf(&sb, "%s.%s", key, m->nonce ? m->nonce : "0");
+        strbuf_printf(&sb, "%s.%s", key, m->nonce);
     else
         strbuf_printf(&sb, "pmbot-now-%lld-%llu", (long long)m->started_ms,
                       (unsigned long long)++m->txn_seq);
@@ -942,12 +942,6 @@ mx_logged_in(struct matrix *m)
     }
     m->server = mx_server_of(m->self);
     m->desc.token = m->token;
-    if (load_nonce(m)) {
-        log_err("matrix: cannot keep the send nonce in the database");
-        mx_backoff(m, 0);
-        m->authing = 1;
-        return;
-    }
     webapi_hold(m->api, 0);
     c = mx_api(m, "account_data", NULL, NULL, direct_loaded, NULL, NULL,
                "client/v3/user/%s/account_data/m.direct", m->self);
@@ -1211,6 +1205,14 @@ matrix_start(struct chat_platform *p)
 
     bot_set_group_commit(p->bot, 1);
     m->started_ms = timeutil_now_ms();
+    /* before any send is queued: the outbox resends what a crash left
+     * as soon as the bot starts, and its txnIds must be those of before */
+    if (load_nonce(m)) {
+        log_err("matrix: cannot keep the send nonce in the database; "
+                "nothing is sent");
+        m->stopped = 1;
+        return;
+    }
     login_start(m);
 }
 

@@ -138,6 +138,8 @@ break_room(struct strbuf *out, const char *s, size_t n)
 {
     size_t i, last = 0;
 
+    if (!n)
+        return strbuf_error(out);
     for (i = 0; i < n; i++) {
         if (s[i] == '@' && starts_ci(s + i + 1, n - i - 1, "room")) {
             strbuf_append(out, s + last, i + 1 - last);
@@ -356,6 +358,8 @@ pill_user(const char *href, size_t n, char *id, size_t cap)
 
         if (href[i] == '%' && i + 2 < n &&
             (hi = hexval(href[i + 1])) >= 0 && (lo = hexval(href[i + 2])) >= 0) {
+            if (!hi && !lo)
+                return 0; /* %00 would cut the id short */
             id[k++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
