@@ -401,6 +401,67 @@ check "the alarm's details are posted there" \
 check "the incident is on Matrix" \
     [ "$(db "select platform || ' ' || channel from incidents where title = 'Bridge paused by guardian'")" = "matrix $aroom" ]
 
+# 10b. the blameless review on Matrix: its questions in a thread under one
+# parent notice, the thread's replies are the answers, the room's chatter
+# is not
+cmd=$(mx send "$A" "$gen" '!incident start Cache stampede')
+rv=$(mx wait-invite "$A" --name "^inc-$day-cache-stampede" --timeout 15)
+check "an incident to review has its room" [ -n "$rv" ]
+mx join "$A" "$rv" >/dev/null
+mx join "$B" "$rv" >/dev/null
+rinc=$(db "select id from incidents where channel = '$rv'")
+cmd=$(mx send "$A" "$rv" '!incident resolve')
+mxq wait-notice "$A" "$rv" 'resolved' --after "$cmd" --timeout 10
+cmd=$(mx send "$A" "$rv" '!pm start')
+parent=$(mx wait-notice "$A" "$rv" 'One question at a time' --after "$cmd" --timeout 10 | jq -r .event_id)
+check "the review's parent notice is posted in the room" [ -n "$parent" ]
+check "the first question is in its thread (m.thread)" \
+    mxq wait-notice "$A" "$rv" 'Question 1 of 5' --thread "$parent" --timeout 10
+mx send "$A" "$rv" next --thread "$parent" >/dev/null
+check "a reply in the thread steers it" \
+    mxq wait-notice "$A" "$rv" 'Question 2 of 5' --thread "$parent" --timeout 10
+mx send "$A" "$rv" 'The cache expired for every key at once' --thread "$parent" >/dev/null
+check "a reply in the thread answers it" \
+    mxq wait-notice "$A" "$rv" 'Question 3 of 5' --thread "$parent" --timeout 10
+mx send "$B" "$rv" 'coffee anyone?' >/dev/null
+a1=$(mx send "$A" "$rv" 'the breaker held' --thread "$parent")
+a2=$(mx send "$B" "$rv" 'the breaker held' --thread "$parent")
+check "two people answering are both recorded; the chatter is not" \
+    until_db 10 2 "select count(*) from answers where incident_id = $rinc and question = 'worked_well'"
+check "each answer gets a ✅ reaction" \
+    until_ok 10 sh -c "[ \"\$(python3 tests/mx.py messages '$A' '$rv' --limit 200 | jq '[.[] | select(.type == \"m.reaction\" and .sender == \"@pmbot:localhost\" and (.content[\"m.relates_to\"].event_id == \"$a1\" or .content[\"m.relates_to\"].event_id == \"$a2\"))] | length')\" = 2 ]"
+cmd=$(mx send "$A" "$rv" status --thread "$parent")
+check "status answers in the thread" \
+    mxq wait-notice "$A" "$rv" 'question 3 of 5' --thread "$parent" --after "$cmd" --timeout 10
+
+# 10c. what people type is escaped in formatted_body
+cmd=$(mx send "$A" "$gen" '!incident start Escape <b>me</b> & co')
+ev=$(mx wait-notice "$A" "$gen" 'declared: Escape' --after "$cmd" --timeout 15)
+check "a title's HTML is escaped in formatted_body" \
+    sh -c 'printf "%s" "$1" | jq -e ".content.formatted_body | contains(\"Escape &lt;b&gt;me&lt;/b&gt; &amp; co\") and (contains(\"<b>me\") | not)" >/dev/null' _ "$ev"
+check "and kept as typed in body" \
+    sh -c 'printf "%s" "$1" | jq -e ".content.body | contains(\"Escape <b>me</b> & co\")" >/dev/null' _ "$ev"
+
+# 10d. rate limited: Synapse holds the bot to 1 message a second (an
+# admin's override); a burst of replies is retried after retry_after_ms,
+# each arrives once and in order
+AD=$(synapse_register admin admin-pw admin)
+ovr=$hs/_synapse/admin/v1/users/%40pmbot%3Alocalhost/override_ratelimit
+curl -fs -X POST -H "Authorization: Bearer $AD" -d '{"messages_per_second":1,"burst_count":1}' "$ovr" >/dev/null
+check "an admin limits the bot to 1 message a second" \
+    sh -c "curl -fs -H 'Authorization: Bearer $AD' '$ovr' | jq -e '.messages_per_second == 1' >/dev/null"
+hsmark=$(lines "$hslog")
+first=$(mx send "$A" "$inc" '!pm action rate 1 @alice:localhost 2027-02-01')
+for i in 2 3 4 5; do mx send "$A" "$inc" "!pm action rate $i @alice:localhost 2027-02-01" >/dev/null; done
+check "all five replies arrive" \
+    until_ok 30 sh -c "[ \$(python3 tests/mx.py notices '$A' '$inc' 'rate [1-5]' --after '$first') -ge 5 ]"
+check "each once" [ "$(mx notices "$A" "$inc" 'rate [1-5]' --after "$first")" = 5 ]
+check "in order" [ "$(mx messages "$A" "$inc" --limit 30 | jq -r '[.[] | select(.sender == "@pmbot:localhost") | .content.body | select(test("rate [1-5]")) | capture("rate (?<n>[1-5])").n] | reverse | join("")')" = 12345 ]
+hs_flush
+n429=$(tail -n +$((hsmark + 1)) "$hslog" | grep '{@pmbot:localhost}' | grep -c ' 429 "PUT ')
+check "the homeserver did answer 429 ($n429 times)" [ "$n429" -ge 1 ]
+curl -fs -X DELETE -H "Authorization: Bearer $AD" "$ovr" >/dev/null
+
 # 12. the homeserver hangs (SIGSTOP 5 s), then is down (killed, a port
 # that hangs up on every connection), then back: pmbot stays up, does not
 # spin, resumes

@@ -6,7 +6,7 @@ human's access token first and prints what the shell needs: an event or
 room id, or JSON. Exit status 1 (with the server's answer on stderr) when a
 call fails or a wait times out, so a test can `check` it.
 
-    send TOKEN ROOM TEXT [--html HTML] [--notice]       -> event id
+    send TOKEN ROOM TEXT [--html HTML] [--notice] [--thread ROOT] -> event id
     send-many TOKEN ROOM N PREFIX                       -> N event ids
     react TOKEN ROOM EVENT KEY                          -> event id
     react-many TOKEN ROOM KEY < EVENT IDS               -> reaction ids
@@ -21,7 +21,7 @@ call fails or a wait times out, so a test can `check` it.
     notices TOKEN ROOM PYREGEX [--sender U] [--msgtype T|any] [--limit N]
                                                         -> how many match
     wait-notice TOKEN ROOM PYREGEX [--timeout S] [--after EVENT]
-                [--sender U] [--msgtype T|any]          -> the event JSON
+                [--sender U] [--msgtype T|any] [--thread ROOT] -> the event JSON
     wait-member TOKEN ROOM USER MEMBERSHIP [--timeout S]
     wait-invite TOKEN [--name PYREGEX] [--timeout S]    -> room id
     alias TOKEN '#alias:server'                         -> room id
@@ -141,9 +141,10 @@ def messages(c, room, limit=100, pages=1):
     return out
 
 
-def matching(chunk, regex, sender, msgtype, after=None):
+def matching(chunk, regex, sender, msgtype, after=None, thread=None):
     """The matching events of a newest-first chunk, newest first; with
-    after, only those newer than that event."""
+    after, only those newer than that event; with thread, only those in
+    that thread."""
     pat = re.compile(regex, re.S)
     found = []
     for ev in chunk:
@@ -155,6 +156,9 @@ def matching(chunk, regex, sender, msgtype, after=None):
         if msgtype != "any" and content.get("msgtype") != msgtype:
             continue
         if "m.new_content" in content:
+            continue
+        rel = content.get("m.relates_to") or {}
+        if thread and (rel.get("rel_type") != "m.thread" or rel.get("event_id") != thread):
             continue
         if pat.search(content.get("body", "")):
             found.append(ev)
@@ -194,6 +198,7 @@ def main(argv):
     p = cmd("send", "room", "text")
     p.add_argument("--html")
     p.add_argument("--notice", action="store_true")
+    p.add_argument("--thread")
     cmd("send-many", "room", "n", "prefix")
     cmd("react", "room", "event", "key")
     cmd("react-many", "room", "key")
@@ -218,6 +223,7 @@ def main(argv):
         p.add_argument("--limit", type=int, default=100)
         p.add_argument("--timeout", type=float, default=10)
         p.add_argument("--after")
+        p.add_argument("--thread")
     p = cmd("wait-member", "room", "user", "membership")
     p.add_argument("--timeout", type=float, default=10)
     p = cmd("wait-invite")
@@ -236,7 +242,12 @@ def main(argv):
     out = sys.stdout
 
     if a.cmd == "send":
-        print(send_content(c, a.room, "m.room.message", text_content(a.text, a.html, a.notice)))
+        content = text_content(a.text, a.html, a.notice)
+        if a.thread:
+            content["m.relates_to"] = {"rel_type": "m.thread", "event_id": a.thread,
+                                       "is_falling_back": True,
+                                       "m.in_reply_to": {"event_id": a.thread}}
+        print(send_content(c, a.room, "m.room.message", content))
     elif a.cmd == "send-many":
         for i in range(1, int(a.n) + 1):
             print(send_content(c, a.room, "m.room.message",
@@ -284,11 +295,11 @@ def main(argv):
         print(c.call("GET", path)["next_batch"])
     elif a.cmd == "notices":
         chunk = messages(c, a.room, 100, max(1, a.limit // 100))
-        print(len(matching(chunk, a.regex, a.sender, a.msgtype, a.after)))
+        print(len(matching(chunk, a.regex, a.sender, a.msgtype, a.after, a.thread)))
     elif a.cmd == "wait-notice":
         for _ in deadline_loop(a.timeout):
             found = matching(messages(c, a.room, a.limit), a.regex, a.sender,
-                             a.msgtype, a.after)
+                             a.msgtype, a.after, a.thread)
             if found:
                 json.dump(found[-1], out)  # the oldest match after --after
                 print()
