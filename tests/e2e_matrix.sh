@@ -155,6 +155,18 @@ check "an invite from a disallowed user (eve) is rejected" \
 check "with one info line naming the inviter" \
     sh -c "[ \$(grep -c '^.*matrix: .*@eve:localhost' '$log') -eq 1 ]"
 
+# 8b. an encrypted room (as Element makes DMs): pmbot cannot read it and
+# says so once, not once per event
+enc=$(mx create "$A" --name secret --encrypted --invite @pmbot:localhost)
+mxq wait-member "$A" "$enc" @pmbot:localhost join --timeout 10
+megolm='{"algorithm":"m.megolm.v1.aes-sha2","ciphertext":"AwgAEnACgAkL","sender_key":"c2VuZGVy","session_id":"c2Vzc2lvbg","device_id":"ALICEDEV"}'
+mx send-raw "$A" "$enc" m.room.encrypted "$megolm" >/dev/null
+mx send-raw "$A" "$enc" m.room.encrypted "$megolm" >/dev/null
+cmd=$(mx send "$A" "$enc" '!pm help')
+mxq wait-notice "$A" "$enc" '!pm action' --after "$cmd" --timeout 10
+check "an encrypted room is named in one warning for two encrypted events" \
+    [ "$(grep -c "matrix: .*$enc.* encrypted" "$log")" = 1 ]
+
 # 1. a whole incident, declared in alice's room, with @room in the title
 cmd=$(mx send "$A" "$gen" '!incident start Disk full @room')
 check "!incident start is answered in the room, as a notice" \

@@ -12,7 +12,8 @@ call fails or a wait times out, so a test can `check` it.
     react-many TOKEN ROOM KEY < EVENT IDS               -> reaction ids
     redact TOKEN ROOM EVENT                             -> event id
     edit TOKEN ROOM EVENT TEXT                          -> event id
-    create TOKEN [--invite USER...] [--name N] [--direct] -> room id
+    create TOKEN [--invite USER...] [--name N] [--direct] [--encrypted] -> room id
+    send-raw TOKEN ROOM TYPE JSON                       -> event id
     invite TOKEN ROOM USER | join TOKEN ROOM | leave TOKEN ROOM
     state TOKEN ROOM TYPE [KEY]                         -> content JSON
     event TOKEN ROOM EVENT                              -> event JSON
@@ -208,6 +209,8 @@ def main(argv):
     p.add_argument("--invite", nargs="*", default=[])
     p.add_argument("--name")
     p.add_argument("--direct", action="store_true")
+    p.add_argument("--encrypted", action="store_true")
+    cmd("send-raw", "room", "type", "json")
     cmd("invite", "room", "user")
     cmd("join", "room")
     cmd("leave", "room")
@@ -257,6 +260,8 @@ def main(argv):
         for ev in events:
             print(send_content(c, a.room, "m.reaction", {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": ev, "key": a.key}}))
+    elif a.cmd == "send-raw":
+        print(send_content(c, a.room, a.type, json.loads(a.json)))
     elif a.cmd == "redact":
         r = c.call("PUT", "%s/redact/%s/%s" % (room_path(a.room), q(a.event), c.txn()), {})
         print(r["event_id"])
@@ -271,6 +276,9 @@ def main(argv):
                 "invite": a.invite, "is_direct": a.direct}
         if a.name:
             body["name"] = a.name
+        if a.encrypted:
+            body["initial_state"] = [{"type": "m.room.encryption", "state_key": "",
+                                      "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
         print(c.call("POST", C + "/createRoom", body)["room_id"])
     elif a.cmd == "invite":
         c.call("POST", room_path(a.room) + "/invite", {"user_id": a.user})
