@@ -1228,6 +1228,7 @@ op_destroy(struct chat_platform *p)
     while (m->dm_waits)
         dm_answer(m, m->dm_waits->user, BOT_ECANCELED, NULL);
     loop_timer_free(m->timer);
+    loop_timer_free(m->cursor);
     mx_direct_free(m->direct, m->ndirect);
     bot_free(m->direct_json);
     bot_free(m->base);
@@ -1300,7 +1301,8 @@ matrix_new(struct loop *loop, const struct config *cfg,
                                    .retry_ms = retry_ms,
                                    .arg = m};
     if (webapi_new(loop, &m->desc, &m->api) ||
-        loop_timer_new(loop, mx_sync_timer, m, &m->timer))
+        loop_timer_new(loop, mx_sync_timer, m, &m->timer) ||
+        loop_timer_new(loop, mx_cursor_timer, m, &m->cursor))
         goto fail;
     webapi_hold(m->api, 1); /* until the bot knows who it is */
     *out = p;
@@ -1310,6 +1312,7 @@ fail:
     if (m) {
         webapi_free(m->api);
         loop_timer_free(m->timer);
+        loop_timer_free(m->cursor);
         bot_free(m->base);
         bot_free(m);
     }

@@ -48,6 +48,7 @@ struct matrix {
     int logged_in_once; /* a password login happened this run */
     unsigned backoff_ms;
     struct loop_timer *timer; /* login and sync retries */
+    struct loop_timer *cursor; /* a batch's position to write */
     char *since;     /* the position: NULL before the first sync */
     int syncing;     /* a /sync is out */
     int synced;      /* at least one /sync answered this run */
@@ -102,6 +103,8 @@ void mx_sync_timer(void *arg);
 /* mx_backoff - schedule the timer with capped exponential backoff and
  * jitter (or after ms when ms > 0) */
 void mx_backoff(struct matrix *m, long ms);
+/* mx_cursor_timer - the position timer's callback (arg: m) */
+void mx_cursor_timer(void *arg);
 /* mx_sync_cancel - at destroy: the batch forgets m */
 void mx_sync_cancel(struct matrix *m);
 int mx_sync_connected(struct matrix *m, const char **why);

@@ -53,6 +53,7 @@ struct mx_batch {
     size_t pending;   /* dones still due (+1 while dispatching) */
     int failed;       /* what an event answered that redelivery may change */
     int ready;        /* every event done: the position can be written */
+    int committing;   /* its position's unit waits for the commit */
     size_t filling;   /* rooms being read back */
     int fill_failed;
     struct mx_ref *refs;
@@ -146,10 +147,10 @@ batch_release(struct mx_batch *b)
         log_err("matrix: an event of this batch failed %d times (%s) with "
                 "the database healthy: skipped, so the rest can go on",
                 FAIL_STREAK_MAX, bot_strerror(b->failed));
-    /* the position is written from the timer: dones run inside a commit,
+    /* the position is written from a timer: dones run inside a commit,
      * and a unit is not run from there */
     b->ready = 1;
-    loop_timer_start(b->m->timer, 0, 0);
+    loop_timer_start(b->m->cursor, 0, 0);
 }
 
 static void
@@ -225,6 +226,7 @@ cursor_write(struct matrix *m, struct mx_batch *b)
     int rc;
 
     b->ready = 0;
+    b->committing = 1;
     w.source = "matrix-sync";
     w.fn = cursor_work;
     w.arg = b;
@@ -236,6 +238,16 @@ cursor_write(struct matrix *m, struct mx_batch *b)
                         cursor_dropped, b);
     else
         batch_fail(m, b, bot_strerror(rc));
+    /* unit_after's ENOMEM has run cursor_dropped */
+}
+
+void
+mx_cursor_timer(void *arg)
+{
+    struct matrix *m = arg;
+
+    if (m->batch && m->batch->ready)
+        cursor_write(m, m->batch);
 }
 
 /* --- events --- */
@@ -817,10 +829,6 @@ mx_sync_timer(void *arg)
         mx_auth_retry(m);
         return;
     }
-    if (m->batch && m->batch->ready) {
-        cursor_write(m, m->batch);
-        return;
-    }
     mx_sync_start(m);
 }
 
@@ -833,10 +841,10 @@ mx_sync_cancel(struct matrix *m)
     if (!b)
         return;
     b->m = NULL;
-    if (!b->pending && !b->filling && !b->ready)
+    /* what is still out (events, gaps, the position's commit) frees it
+     * when it comes back; a position waiting for its timer never will */
+    if (!b->pending && !b->filling && !b->committing)
         batch_free(b);
-    else if (b->ready && b->pending == 0)
-        batch_free(b); /* its position waits for the timer, which is gone */
 }
 
 int
