@@ -121,6 +121,8 @@ int chat_text_show(struct strbuf *out, const char *s, int flags);
  * can show it by the person's current name and a platform can render it
  * as its own mention. IDs are [A-Za-z0-9._-], 1 to 64 of them; a room
  * name is [a-z0-9_-], at most 80. Anything else with '<' is plain text.
+ * Matrix needs no token: its mentions are written as its ids
+ * ("@alice:example.org"), which read the same in any document.
  */
 struct chat_mention {
     int kind;         /* CHAT_SPAN_USER or CHAT_SPAN_ROOM */

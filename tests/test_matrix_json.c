@@ -615,6 +615,63 @@ mx_render__hostile_title_is_escaped_and_pings_no_one(void **state)
 }
 
 static void
+mx_notify_content__text_naming_its_people_only(void **state)
+{
+    struct chat_msg m;
+    json_t *j, *ids;
+    char *c;
+
+    (void)state;
+    chat_msg_init(&m);
+    chat_msg_user(&m, "@alice:hs");
+    chat_msg_text(&m, ", ACT-1 is overdue (@room). ");
+    chat_msg_user(&m, "@bob:hs");
+    chat_msg_user(&m, "@alice:hs");
+    chat_msg_user(&m, "not an id");
+    c = mx_notify_content(&m, "$root");
+    j = jparse(c);
+    /* a notice would notify no one; this is for the people it names */
+    assert_string_equal(jstr(j, "msgtype"), "m.text");
+    ids = json_object_get(json_object_get(j, "m.mentions"), "user_ids");
+    assert_int_equal(json_array_size(ids), 2);
+    assert_string_equal(json_string_value(json_array_get(ids, 0)),
+                        "@alice:hs");
+    assert_string_equal(json_string_value(json_array_get(ids, 1)), "@bob:hs");
+    assert_null(json_object_get(json_object_get(j, "m.mentions"), "room"));
+    assert_non_null(strstr(jstr(j, "body"), "@\xe2\x81\xa0room"));
+    assert_string_equal(jstr(j, "m.relates_to/rel_type"), "m.thread");
+    json_decref(j);
+    bot_free(c);
+    chat_msg_cleanup(&m);
+}
+
+static void
+mx_event_parse__before_the_bot_joined(void **state)
+{
+    static const char *const ev[] = {
+        "{\"type\":\"m.room.message\",\"event_id\":\"$a\",\"sender\":"
+        "\"@u:hs\",\"origin_server_ts\":1,\"content\":{\"msgtype\":"
+        "\"m.text\",\"body\":\"!incident start old\"},\"unsigned\":"
+        "{\"membership\":\"leave\"}}",
+        "{\"type\":\"m.room.message\",\"event_id\":\"$b\",\"sender\":"
+        "\"@u:hs\",\"origin_server_ts\":1,\"content\":{\"msgtype\":"
+        "\"m.text\",\"body\":\"new\"},\"unsigned\":{\"membership\":"
+        "\"join\"}}",
+        "{\"type\":\"m.room.message\",\"event_id\":\"$c\",\"sender\":"
+        "\"@u:hs\",\"origin_server_ts\":1,\"content\":{\"msgtype\":"
+        "\"m.text\",\"body\":\"no membership said\"}}"};
+    const int want[] = {1, 0, 0};
+    struct mx_event e;
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(mx_event_parse(ev[i], strlen(ev[i]), &e), BOT_OK);
+        assert_int_equal(e.not_joined, want[i]);
+        mx_event_clear(&e);
+    }
+}
+
+static void
 mx_message_content__notice_with_empty_mentions(void **state)
 {
     struct chat_msg m;
@@ -1062,6 +1119,8 @@ main(void)
         cmocka_unit_test(mx_render__spans),
         cmocka_unit_test(mx_render__hostile_title_is_escaped_and_pings_no_one),
         cmocka_unit_test(mx_message_content__notice_with_empty_mentions),
+        cmocka_unit_test(mx_notify_content__text_naming_its_people_only),
+        cmocka_unit_test(mx_event_parse__before_the_bot_joined),
         cmocka_unit_test(mx_message_content__empty_message),
         cmocka_unit_test(mx_edit_content__new_content_has_mentions_too),
         cmocka_unit_test(mx_file_and_reaction_content),

@@ -27,12 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* a token refused again this soon after a login is not an expiry: stop
+ * rather than log in in a loop (homeservers allow a few logins a minute) */
+#define RELOGIN_MS (10 * 60 * 1000)
+
 /* An open_dm waiting for the room of its user (one createRoom a user). */
 struct mx_dm_wait {
     struct mx_dm_wait *next;
     char *user;
     chat_room_fn *cb;
     void *arg;
+    int started; /* its user's room is being made */
 };
 
 static struct matrix *
@@ -145,11 +150,12 @@ count_call(void *arg, const char *key, const char *outcome)
 }
 
 /* serial - createRoom is not idempotent: one at a time, so a 429 or a
- * retry never races another room into being */
+ * retry never races another room into being; account data likewise */
 static int
 serial(const char *key)
 {
-    return !strcmp(key, "createRoom");
+    /* m.direct is written whole: an older write must not land last */
+    return !strcmp(key, "createRoom") || !strcmp(key, "account_data");
 }
 
 /* mx_pathv - fmt with every %s argument %-escaped */
@@ -309,6 +315,8 @@ room_done(struct webapi_call *c, int rc, const char *body, size_t len)
                 ? NULL
                 : mx_api(m, "directory", NULL, NULL, room_alias, cb, c->arg,
                          "client/v3/directory/room/%s", strbuf_str(&alias));
+        if (strbuf_error(&alias) && cb)
+            cb(c->arg, BOT_ENOMEM, NULL, NULL);
         strbuf_cleanup(&alias);
         if (a) {
             a->extra = c->extra;
@@ -600,8 +608,7 @@ op_upload(struct chat_platform *p, const struct chat_target *to,
     c = mx_api(m, "upload", NULL, bot_strndup(content, len), uploaded, cb, arg,
                "media/v3/upload");
     if (c) {
-        c->ctype = "text/markdown; charset=utf-8";
-        c->len = len;
+        c->ctype = "text/markdown; charset=utf-8"; /* len: up to a NUL */
         c->query = fn;
         fn = NULL;
         if (c->query) {
@@ -633,7 +640,8 @@ fetched(struct webapi_call *c, int rc, const char *body, size_t len)
         rc = BOT_ENOTFOUND;
     if (!rc)
         rc = mx_event_parse(body, len, &e);
-    if (!rc && (e.redacted || e.type != MX_EV_MESSAGE || !e.text))
+    if (!rc && (e.redacted || !e.text ||
+                (e.type != MX_EV_MESSAGE && e.type != MX_EV_NOTICE)))
         rc = BOT_ENOTFOUND;
     if (!rc) {
         msg.room = c->extra;
@@ -788,14 +796,28 @@ dm_created(struct webapi_call *c, int rc, const char *body, size_t len)
 }
 
 static void
+dm_start(struct matrix *m, const char *user)
+{
+    const char *invite[1] = {user};
+    struct webapi_call *c =
+        mx_api(m, "createRoom", NULL,
+               mx_create_room_body(NULL, NULL, NULL, invite, 1, 1),
+               dm_created, NULL, NULL, "client/v3/createRoom");
+
+    if (c) {
+        c->extra = bot_strdup(user);
+        if (!c->extra) /* dm_created would not find the waiters */
+            dm_answer(m, user, BOT_ENOMEM, NULL);
+    }
+}
+
+static void
 op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
            void *arg)
 {
     struct matrix *m = mx(p);
-    const char *room = dm_room_of(m, user);
-    const char *invite[1] = {user};
+    const char *room = m->direct_ready ? dm_room_of(m, user) : NULL;
     struct mx_dm_wait *w;
-    struct webapi_call *c;
     int asked = 0;
 
     if (room) {
@@ -823,17 +845,47 @@ op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
     w->arg = arg;
     w->next = m->dm_waits;
     m->dm_waits = w;
-    if (asked)
-        return; /* one room a user: the call out answers every waiter */
-    c = mx_api(m, "createRoom", NULL,
-               mx_create_room_body(NULL, NULL, NULL, invite, 1, 1),
-               dm_created, NULL, NULL, "client/v3/createRoom");
-    if (c) {
-        c->extra = bot_strdup(user);
-        if (!c->extra) /* dm_created would not find the waiters */
-            dm_answer(m, user, BOT_ENOMEM, NULL);
+    /* one room a user: the call out answers every waiter; until m.direct
+     * is read, none (the room may be there already) */
+    if (!asked && m->direct_ready)
+        dm_start(m, user);
+}
+
+/* direct_now_ready - m.direct is known: the DMs waiting for it go */
+static void
+direct_now_ready(struct matrix *m)
+{
+    if (m->direct_ready)
+        return;
+    m->direct_ready = 1;
+    /* one user at a time: answering takes that user's waiters off */
+    for (;;) {
+        struct mx_dm_wait *w = m->dm_waits;
+        const char *room;
+        char *user;
+
+        while (w && w->started)
+            w = w->next;
+        if (!w)
+            return;
+        room = dm_room_of(m, w->user);
+        if (room) {
+            user = bot_strdup(w->user);
+            if (!user) {
+                dm_answer(m, w->user, BOT_ENOMEM, NULL);
+                continue;
+            }
+            dm_answer(m, user, BOT_OK, room);
+            bot_free(user);
+            continue;
+        }
+        for (struct mx_dm_wait *o = m->dm_waits; o; o = o->next)
+            o->started |= !strcmp(o->user, w->user);
+        dm_start(m, w->user);
     }
 }
+
+static void load_direct(struct matrix *m);
 
 static void
 direct_loaded(struct webapi_call *c, int rc, const char *body, size_t len)
@@ -848,9 +900,25 @@ direct_loaded(struct webapi_call *c, int rc, const char *body, size_t len)
         if (json)
             mx_direct_set(m, json);
         bot_free(json);
+    } else if (rc == BOT_EIO || rc == BOT_ETIMEDOUT || rc == BOT_ENOMEM) {
+        /* not known yet: a DM made now could be a second one */
+        log_warn("matrix: could not read m.direct (%s); trying again",
+                 bot_strerror(rc));
+        load_direct(m);
+        return;
     } else if (rc != BOT_ENOTFOUND) {
         log_warn("matrix: could not read m.direct: %s", bot_strerror(rc));
     }
+    if (!m->direct_json)
+        mx_direct_set(m, "{}");
+    direct_now_ready(m);
+}
+
+static void
+load_direct(struct matrix *m)
+{
+    mx_api(m, "account_data", NULL, NULL, direct_loaded, NULL, NULL,
+           "client/v3/user/%s/account_data/m.direct", m->self);
 }
 
 /* --- the login --- */
@@ -923,8 +991,6 @@ load_nonce(struct matrix *m)
 void
 mx_logged_in(struct matrix *m)
 {
-    struct webapi_call *c;
-
     m->authing = 0;
     m->backoff_ms = 0;
     if (!mx_user_valid(m->self)) {
@@ -943,9 +1009,8 @@ mx_logged_in(struct matrix *m)
     m->server = mx_server_of(m->self);
     m->desc.token = m->token;
     webapi_hold(m->api, 0);
-    c = mx_api(m, "account_data", NULL, NULL, direct_loaded, NULL, NULL,
-               "client/v3/user/%s/account_data/m.direct", m->self);
-    (void)c;
+    if (!m->direct_ready)
+        load_direct(m);
     mx_sync_start(m);
 }
 
@@ -955,7 +1020,8 @@ mx_token_refused(struct matrix *m)
     if (m->stopped || m->authing)
         return;
     if (m->cfg->matrix_password && m->cfg->matrix_user_id &&
-        !m->logged_in_once) {
+        (!m->logged_in_once ||
+         timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS)) {
         log_warn("matrix: the access token was refused; logging in again");
         m->authing = 1;
         webapi_hold(m->api, 1);
@@ -998,6 +1064,7 @@ direct(struct matrix *m, const char *method, const char *path, char *body,
                             : http_send(webapi_http(m->api), &q, fn, m);
     strbuf_cleanup(&url);
     bot_free(body);
+    m->auth_out = !rc;
     return rc;
 }
 
@@ -1032,7 +1099,9 @@ answer_final(struct matrix *m, const struct http_response *r,
                      "MATRIX_USER_ID and MATRIX_PASSWORD), then restart "
                      "pmbot");
     } else if (e && token_error(e) && m->cfg->matrix_password &&
-               m->cfg->matrix_user_id && !m->logged_in_once) {
+               m->cfg->matrix_user_id &&
+               (!m->logged_in_once ||
+                timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS)) {
         bot_free(e);
         login(m); /* a stored token that expired: log in again */
         return 2;
@@ -1061,6 +1130,7 @@ on_login(void *arg, const struct http_response *r)
     struct matrix *m = arg;
     char *token = NULL, *user = NULL, *device = NULL;
 
+    m->auth_out = 0;
     if (r->status == 0 && r->error && !strcmp(r->error, "canceled"))
         return;
     if (r->status < 200 || r->status >= 300) {
@@ -1106,6 +1176,9 @@ on_login(void *arg, const struct http_response *r)
 static void
 login(struct matrix *m)
 {
+    if (m->auth_out)
+        return;
+    m->last_login_ms = timeutil_now_ms();
     char *body = mx_login_body(m->cfg->matrix_user_id,
                                m->cfg->matrix_password,
                                m->device ? m->device
@@ -1122,6 +1195,7 @@ on_whoami(void *arg, const struct http_response *r)
     struct matrix *m = arg;
     char *user = NULL, *device = NULL;
 
+    m->auth_out = 0;
     if (r->status == 0 && r->error && !strcmp(r->error, "canceled"))
         return;
     if (r->status < 200 || r->status >= 300) {
@@ -1193,7 +1267,8 @@ login_start(struct matrix *m)
 void
 mx_auth_retry(struct matrix *m)
 {
-    login_start(m);
+    if (!m->auth_out) /* one login or whoami at a time */
+        login_start(m);
 }
 
 /* --- start and destroy --- */
@@ -1211,6 +1286,8 @@ matrix_start(struct chat_platform *p)
         log_err("matrix: cannot keep the send nonce in the database; "
                 "nothing is sent");
         m->stopped = 1;
+        webapi_hold(m->api, 0);
+        webapi_fail_all(m->api, BOT_EIO);
         return;
     }
     login_start(m);
@@ -1228,6 +1305,8 @@ op_destroy(struct chat_platform *p)
     while (m->dm_waits)
         dm_answer(m, m->dm_waits->user, BOT_ECANCELED, NULL);
     loop_timer_free(m->timer);
+    loop_timer_free(m->cursor);
+    mx_done_forget(m);
     mx_direct_free(m->direct, m->ndirect);
     bot_free(m->direct_json);
     bot_free(m->base);
@@ -1300,7 +1379,8 @@ matrix_new(struct loop *loop, const struct config *cfg,
                                    .retry_ms = retry_ms,
                                    .arg = m};
     if (webapi_new(loop, &m->desc, &m->api) ||
-        loop_timer_new(loop, mx_sync_timer, m, &m->timer))
+        loop_timer_new(loop, mx_sync_timer, m, &m->timer) ||
+        loop_timer_new(loop, mx_cursor_timer, m, &m->cursor))
         goto fail;
     webapi_hold(m->api, 1); /* until the bot knows who it is */
     *out = p;
@@ -1310,6 +1390,7 @@ fail:
     if (m) {
         webapi_free(m->api);
         loop_timer_free(m->timer);
+        loop_timer_free(m->cursor);
         bot_free(m->base);
         bot_free(m);
     }

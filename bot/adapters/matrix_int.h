@@ -46,17 +46,26 @@ struct matrix {
     int stopped;     /* the token was refused for good: nothing is sent */
     int destroying;
     int logged_in_once; /* a password login happened this run */
+    int auth_out;    /* a login or whoami is out */
+    int64_t last_login_ms;
     unsigned backoff_ms;
     struct loop_timer *timer; /* login and sync retries */
+    struct loop_timer *cursor; /* a batch's position to write */
     char *since;     /* the position: NULL before the first sync */
     int syncing;     /* a /sync is out */
     int synced;      /* at least one /sync answered this run */
     int64_t last_sync_ms; /* when the last /sync answered */
+    int64_t sync_sent_ms; /* when the last /sync left */
+    int since_loaded; /* the stored position was read (once a run) */
     int sync_failing; /* the last /sync failed: backing off */
     int fail_streak; /* batches of the same position that failed */
+    int64_t fail_since_ms; /* the first of them */
+    char **done_ids; /* events of those that went through (not again) */
+    size_t ndone;
     struct mx_batch *batch; /* the batch being handled, if any */
     /* DMs: the m.direct account data */
     char *direct_json;
+    int direct_ready; /* m.direct was read: DMs can be looked up */
     struct mx_direct *direct;
     size_t ndirect;
     struct mx_dm_wait *dm_waits; /* open_dm calls waiting for a room */
@@ -102,6 +111,10 @@ void mx_sync_timer(void *arg);
 /* mx_backoff - schedule the timer with capped exponential backoff and
  * jitter (or after ms when ms > 0) */
 void mx_backoff(struct matrix *m, long ms);
+/* mx_cursor_timer - the position timer's callback (arg: m) */
+void mx_cursor_timer(void *arg);
+/* mx_done_forget - free done_ids */
+void mx_done_forget(struct matrix *m);
 /* mx_sync_cancel - at destroy: the batch forgets m */
 void mx_sync_cancel(struct matrix *m);
 int mx_sync_connected(struct matrix *m, const char **why);

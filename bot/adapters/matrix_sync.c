@@ -13,6 +13,7 @@
 #include "matrix_int.h"
 
 #include "bot.h"
+#include "command.h"
 #include "config.h"
 #include "err.h"
 #include "http.h"
@@ -31,12 +32,14 @@
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
 #define POLL_MS        30000 /* the long-poll's timeout */
+#define IDLE_MIN_MS    1000  /* between empty answers */
 #define FILL_PAGE      100
 #define FILL_MAX       5000  /* events read back in one room's gap */
-/* a batch that failed this often (each after the Web API's own retries)
- * while the database is healthy is one event that cannot succeed: it
- * must not hold up every later one */
+/* a batch that failed this often, for this long (each after the Web
+ * API's own retries) while the database is healthy is one event that
+ * cannot succeed: it must not hold up every later one forever */
 #define FAIL_STREAK_MAX 8
+#define FAIL_STREAK_MS  (3600 * 1000LL)
 
 /* A reaction seen in a batch: a redaction later in it, or in a later
  * batch (reaction_refs), names only its id. */
@@ -46,13 +49,24 @@ struct mx_ref {
     int keep; /* in an incident room: written to reaction_refs */
 };
 
+/* An event out in the bot: its done says how it went. */
+struct mx_slot {
+    struct mx_batch *b;
+    const char *id; /* borrowed from the batch's event */
+    int ok;         /* done, and redelivery would change nothing */
+};
+
 struct mx_batch {
     struct matrix *m; /* NULL once the platform is gone */
+    struct mx_slot *slots; /* one an event dispatched */
+    size_t nslots, capslots;
     struct mx_sync s;
     int first;        /* the first sync of a database: nothing dispatched */
     size_t pending;   /* dones still due (+1 while dispatching) */
     int failed;       /* what an event answered that redelivery may change */
     int ready;        /* every event done: the position can be written */
+    int committing;   /* its position's unit waits for the commit */
+    int dropped;      /* that unit was rolled back: read it again */
     size_t filling;   /* rooms being read back */
     int fill_failed;
     struct mx_ref *refs;
@@ -76,6 +90,7 @@ static const char timeline_types[] =
 static void
 batch_free(struct mx_batch *b)
 {
+    bot_free(b->slots);
     mx_sync_clear(&b->s);
     for (size_t i = 0; i < b->nrefs; i++) {
         bot_free(b->refs[i].id);
@@ -110,10 +125,53 @@ mx_backoff(struct matrix *m, long ms)
 }
 
 /* batch_fail - nothing of it is kept: the same position is read again */
+/* done_remember - the events of b that went through are not run again
+ * when the same position is read again: a refusal's reply (not kept in
+ * the outbox) would be sent twice */
+static void
+done_remember(struct matrix *m, struct mx_batch *b)
+{
+    for (size_t i = 0; i < b->nslots; i++) {
+        char **nd, *id;
+
+        if (!b->slots[i].ok || !b->slots[i].id)
+            continue;
+        nd = bot_realloc(m->done_ids, (m->ndone + 1) * sizeof(*nd));
+        if (!nd)
+            return;
+        m->done_ids = nd;
+        id = bot_strdup(b->slots[i].id);
+        if (!id)
+            return;
+        m->done_ids[m->ndone++] = id;
+    }
+}
+
+void
+mx_done_forget(struct matrix *m)
+{
+    for (size_t i = 0; i < m->ndone; i++)
+        bot_free(m->done_ids[i]);
+    bot_free(m->done_ids);
+    m->done_ids = NULL;
+    m->ndone = 0;
+}
+
+static int
+done_before(const struct matrix *m, const char *id)
+{
+    for (size_t i = 0; i < m->ndone; i++) {
+        if (!strcmp(m->done_ids[i], id))
+            return 1;
+    }
+    return 0;
+}
+
 static void
 batch_fail(struct matrix *m, struct mx_batch *b, const char *why)
 {
     log_warn("matrix: events not kept (%s); reading them again", why);
+    done_remember(m, b);
     m->batch = NULL;
     batch_free(b);
     mx_backoff(m, 0);
@@ -127,6 +185,20 @@ ackable(int rc)
            rc == BOT_EPROTO;
 }
 
+/* give_up - 1 when the batch at this position has failed often and long
+ * enough, with the database healthy, to pass it; else counts one more */
+static int
+give_up(struct matrix *m)
+{
+    int64_t now = timeutil_now_ms();
+
+    if (!m->fail_streak++)
+        m->fail_since_ms = now;
+    return m->fail_streak > FAIL_STREAK_MAX &&
+           now - m->fail_since_ms >= FAIL_STREAK_MS &&
+           bot_healthy(m->p->bot, NULL);
+}
+
 static void
 batch_release(struct mx_batch *b)
 {
@@ -136,27 +208,27 @@ batch_release(struct mx_batch *b)
         batch_free(b);
         return;
     }
-    if (b->failed && (b->m->fail_streak < FAIL_STREAK_MAX ||
-                      !bot_healthy(b->m->p->bot, NULL))) {
-        b->m->fail_streak++;
+    if (b->failed && !give_up(b->m)) {
         batch_fail(b->m, b, bot_strerror(b->failed));
         return;
     }
     if (b->failed)
-        log_err("matrix: an event of this batch failed %d times (%s) with "
-                "the database healthy: skipped, so the rest can go on",
-                FAIL_STREAK_MAX, bot_strerror(b->failed));
-    /* the position is written from the timer: dones run inside a commit,
+        log_err("matrix: an event failed for an hour (%s) with the "
+                "database healthy: skipped, so the rest can go on",
+                bot_strerror(b->failed));
+    /* the position is written from a timer: dones run inside a commit,
      * and a unit is not run from there */
     b->ready = 1;
-    loop_timer_start(b->m->timer, 0, 0);
+    loop_timer_start(b->m->cursor, 0, 0);
 }
 
 static void
 event_done(void *arg, int rc)
 {
-    struct mx_batch *b = arg;
+    struct mx_slot *sl = arg;
+    struct mx_batch *b = sl->b;
 
+    sl->ok = ackable(rc);
     if (!ackable(rc) && !b->failed)
         b->failed = rc;
     if (ackable(rc) && b->m)
@@ -166,6 +238,9 @@ event_done(void *arg, int rc)
 }
 
 /* --- the position --- */
+
+static void cursor_committed(void *arg);
+static void cursor_dropped(void *arg);
 
 static int
 cursor_work(void *arg)
@@ -184,6 +259,11 @@ cursor_work(void *arg)
             rc = store_reaction_put(st, "matrix", r->id, r->room, r->msg_id,
                                     r->emoji, r->user, r->at);
     }
+    /* the next /sync waits for this commit (an after item of the unit;
+     * its failure has run cursor_dropped) */
+    if (!rc)
+        rc = unit_after(b->m->p->bot->core.units, cursor_committed,
+                        cursor_dropped, b);
     return rc;
 }
 
@@ -192,18 +272,26 @@ cursor_committed(void *arg)
 {
     struct mx_batch *b = arg;
     struct matrix *m = b->m;
+    int idle;
 
     if (!m) {
         batch_free(b);
         return;
     }
     m->fail_streak = 0;
+    mx_done_forget(m);
     bot_free(m->since);
     m->since = b->s.next_batch;
     b->s.next_batch = NULL;
     m->batch = NULL;
+    idle = !b->first && !b->nslots && !b->s.ninvites;
     batch_free(b);
-    mx_sync_start(m);
+    /* a homeserver that answers at once with nothing must not make a
+     * loop of it: the long-poll should have waited */
+    if (idle && timeutil_now_ms() - m->sync_sent_ms < IDLE_MIN_MS)
+        loop_timer_start(m->timer, IDLE_MIN_MS, 0);
+    else
+        mx_sync_start(m);
 }
 
 static void
@@ -211,11 +299,14 @@ cursor_dropped(void *arg)
 {
     struct mx_batch *b = arg;
 
+    b->committing = 0;
     if (!b->m) {
         batch_free(b);
         return;
     }
-    batch_fail(b->m, b, "the database did not commit");
+    /* maybe inside cursor_write's unit_run: the timer reads it again */
+    b->dropped = 1;
+    loop_timer_start(b->m->cursor, 0, 0);
 }
 
 static void
@@ -225,17 +316,29 @@ cursor_write(struct matrix *m, struct mx_batch *b)
     int rc;
 
     b->ready = 0;
+    b->committing = 1;
     w.source = "matrix-sync";
     w.fn = cursor_work;
     w.arg = b;
     w.flags = UNIT_GROUPED;
     w.now = bot_now_ms(m->p->bot);
     rc = unit_run(m->p->bot->core.units, &w, NULL);
-    if (!rc)
-        rc = unit_after(m->p->bot->core.units, cursor_committed,
-                        cursor_dropped, b);
-    else
+    if (rc && !b->dropped) {
+        b->committing = 0;
         batch_fail(m, b, bot_strerror(rc));
+    }
+}
+
+void
+mx_cursor_timer(void *arg)
+{
+    struct matrix *m = arg;
+    struct mx_batch *b = m->batch;
+
+    if (b && b->dropped)
+        batch_fail(m, b, "the database did not commit");
+    else if (b && b->ready)
+        cursor_write(m, b);
 }
 
 /* --- events --- */
@@ -308,6 +411,7 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
     struct chat_event ev = {0};
     struct store_reaction sr = {0};
     struct mx_ref *ref;
+    struct mx_slot *sl;
 
     if (e->not_joined)
         return; /* from before the bot was in the room */
@@ -318,6 +422,17 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
     ev.at = e->ts;
     ev.cmd_prefix = '!';
     switch (e->type) {
+    case MX_EV_NOTICE:
+        /* another bot's notice (an alert) can be tagged; it is never a
+         * command, and a DM's notice is never an answer */
+        if (!e->text || command_is_command(e->text) || mx_is_dm(m, room) ||
+            !bot_is_incident_room(bot, m->p, room))
+            return;
+        ev.kind = CHAT_EV_MESSAGE;
+        ev.msg_id = e->event_id;
+        ev.text = e->text;
+        ev.thread_id = e->thread_id;
+        break;
     case MX_EV_MESSAGE:
         if (!e->text)
             return;
@@ -382,11 +497,22 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
     default:
         return;
     }
+    if (m->ndone && done_before(m, e->event_id)) {
+        store_reaction_clear(&sr);
+        return; /* went through when this position was read before */
+    }
     ev.is_dm = mx_is_dm(m, room);
     metrics_add(&bot->metrics, "pmbot_events_received_total",
                 "platform=\"matrix\"", 1);
+    if (b->nslots == b->capslots) { /* sized in batch_dispatch */
+        store_reaction_clear(&sr);
+        return;
+    }
+    sl = &b->slots[b->nslots++];
+    sl->b = b;
+    sl->id = e->event_id;
     b->pending++;
-    bot_dispatch(bot, &ev, event_done, b);
+    bot_dispatch(bot, &ev, event_done, sl);
     store_reaction_clear(&sr);
 }
 
@@ -498,8 +624,20 @@ static void
 batch_dispatch(struct mx_batch *b)
 {
     struct matrix *m = b->m;
+    size_t total = 0;
 
     b->pending = 1;
+    for (size_t i = 0; !b->first && i < b->s.nrooms; i++)
+        total += b->s.rooms[i].nev;
+    if (total) {
+        b->slots = bot_calloc(total, sizeof(*b->slots));
+        if (!b->slots) {
+            b->failed = BOT_ENOMEM;
+            batch_release(b);
+            return;
+        }
+        b->capslots = total;
+    }
     for (size_t i = 0; i < b->s.nleft; i++) {
         for (size_t k = m->ndirect; k-- > 0;) {
             if (!strcmp(m->direct[k].room, b->s.left[i]))
@@ -532,15 +670,13 @@ fill_release(struct mx_batch *b)
         batch_free(b);
         return;
     }
-    if (b->fill_failed && (b->m->fail_streak < FAIL_STREAK_MAX ||
-                           !bot_healthy(b->m->p->bot, NULL))) {
-        b->m->fail_streak++;
+    if (b->fill_failed && !give_up(b->m)) {
         batch_fail(b->m, b, bot_strerror(b->fill_failed));
         return;
     }
     if (b->fill_failed)
-        log_err("matrix: a gap could not be read back %d times (%s): "
-                "skipped", FAIL_STREAK_MAX, bot_strerror(b->fill_failed));
+        log_err("matrix: a gap could not be read back for an hour (%s): "
+                "skipped", bot_strerror(b->fill_failed));
     batch_dispatch(b);
 }
 
@@ -728,6 +864,19 @@ on_sync(void *arg, const struct http_response *r)
             mx_token_refused(m);
             return;
         }
+        if (r->status == 400 && m->since) {
+            /* a position the homeserver no longer knows (a restored
+             * database, a new server): only a fresh start gets past it */
+            log_err("matrix: the homeserver refused pmbot's /sync position "
+                    "(%s): starting again from now; what was said since "
+                    "the last answer is not read",
+                    e ? e : "HTTP 400");
+            bot_free(e);
+            bot_free(m->since);
+            m->since = NULL;
+            mx_backoff(m, 0);
+            return;
+        }
         if (r->status == 429 && retry < 0 && r->retry_after > 0)
             retry = r->retry_after * 1000;
         log_warn("matrix: /sync failed: %s",
@@ -770,10 +919,10 @@ mx_sync_start(struct matrix *m)
 
     if (m->syncing || m->batch || m->stopped || m->destroying || m->authing)
         return;
-    if (!m->since) {
+    if (!m->since && !m->since_loaded) {
         char *user = NULL;
 
-        m->since = NULL;
+        m->since_loaded = 1;
         if (store_state_get(m->p->bot->core.store, "matrix", "since_user",
                             &user) == BOT_OK &&
             !strcmp(user, m->self))
@@ -805,6 +954,7 @@ mx_sync_start(struct matrix *m)
         mx_backoff(m, 0);
     else
         m->syncing = 1;
+    m->sync_sent_ms = timeutil_now_ms();
     strbuf_cleanup(&url);
 }
 
@@ -815,10 +965,6 @@ mx_sync_timer(void *arg)
 
     if (m->authing) {
         mx_auth_retry(m);
-        return;
-    }
-    if (m->batch && m->batch->ready) {
-        cursor_write(m, m->batch);
         return;
     }
     mx_sync_start(m);
@@ -833,10 +979,10 @@ mx_sync_cancel(struct matrix *m)
     if (!b)
         return;
     b->m = NULL;
-    if (!b->pending && !b->filling && !b->ready)
+    /* what is still out (events, gaps, the position's commit) frees it
+     * when it comes back; a position waiting for its timer never will */
+    if (!b->pending && !b->filling && !b->committing)
         batch_free(b);
-    else if (b->ready && b->pending == 0)
-        batch_free(b); /* its position waits for the timer, which is gone */
 }
 
 int
