@@ -2,16 +2,19 @@
 # e2e_matrix.sh PMBOT - the real pmbot against a real Synapse (one for the
 # whole suite, tests/synapse.sh, on 127.0.0.1), driven by human users
 # through the client API (tests/mx.py): invites from allowed and
-# disallowed users; a whole incident from !incident start to !pm report
-# (room, alias, privacy, topic, responders, pin, no @room ping, the m.file
-# downloaded); 📌 on seen and unseen messages, with U+FE0F, two taggers,
-# edits (the author's and another's), redactions; a limited /sync gap of
-# 150 messages; kill -9 in the middle of 300 📌; a crash after a send (no
-# reply twice); a DM reminder answered in place and the DM reused; an alarm
-# opening a room; the homeserver hung and down; Slack and Matrix in one
-# process; a bad token; a password login stored and not repeated.
-# Prints ok / not ok lines. Synapse that cannot be installed or started is
-# a failure, never a skip.
+# disallowed users, an encrypted room warned about once; a whole incident
+# from !incident start to !pm report (room, alias, privacy, topic,
+# responders, pin, no @room ping, the m.file downloaded); 📌 on seen and
+# unseen messages, with U+FE0F, two taggers, edits (the author's and
+# another's), redactions, an untag after a restart; a limited /sync gap
+# of 150 messages; kill -9 in the middle of 300 📌; a crash after a send
+# (no reply twice) and no command run twice across restarts; a DM
+# reminder answered in place and the DM reused; an alarm opening a room;
+# the blameless review in a thread; HTML escaped in formatted_body; a
+# 1/s rate limit (429s, each reply once, in order); the homeserver hung
+# and down; Slack and Matrix in one process; a bad token; a password
+# login stored and not repeated. Prints ok / not ok lines. Synapse that
+# cannot be installed or started is a failure, never a skip.
 . tests/lib.sh
 . tests/synapse.sh
 pmbot=$1
