@@ -161,6 +161,7 @@ bench: build/pmbot build/fake_slack
 	@sh tests/bench_slack.sh build
 	@sh tests/bench_webhook.sh build
 	@sh tests/bench_remind.sh build
+	@sh tests/bench_matrix.sh build
 
 valgrind: build/pmbot
 	@sh tests/e2e_shell.sh build/pmbot valgrind
