@@ -20,7 +20,12 @@ struct gate {
     char key[48];
     int64_t until; /* Retry-After: nothing of this key before */
     int inflight;
+    /* after a 429, calls of the key leave pace_ms apart until pace_end:
+     * a server's steady limit is met instead of hit again at once */
+    int64_t pace_ms, pace_end;
 };
+
+#define PACE_FOR_MS 60000
 
 struct webapi {
     const struct webapi_desc *d;
@@ -142,10 +147,15 @@ on_http(void *arg, const struct http_response *r)
             ms = q->d->retry_ms(q->d->arg, r->body, r->len);
         if (ms < 0)
             ms = 30000;
-        if (gt)
+        if (gt) {
             gt->until = now_ms() + ms;
-        else
+            if (q->d->pace) {
+                gt->pace_ms = ms > 10000 ? 10000 : ms;
+                gt->pace_end = gt->until + PACE_FOR_MS;
+            }
+        } else {
             c->not_before = now_ms() + ms;
+        }
         log_warn("%s: %s rate limited, retrying in %ld ms", q->d->name,
                  c->url ? "upload" : c->method, ms);
         /* the gate holds every call of the key; keeping not_before keeps
@@ -256,8 +266,11 @@ queue_run(void *arg)
                                                    offsetof(struct webapi_call,
                                                             next));
         c->next = NULL;
-        if (g)
+        if (g) {
             g->inflight++;
+            if (g->pace_ms && now < g->pace_end)
+                g->until = now + g->pace_ms;
+        }
         q->inflight++;
         send_call(q, c);
     }

@@ -62,6 +62,10 @@ struct webapi_desc {
     /* retry_ms - a 429's wait read from its body (Matrix's
      * retry_after_ms), in ms, or -1; nullable. Retry-After wins. */
     long (*retry_ms)(void *arg, const char *body, size_t len);
+    /* pace - after a 429, the key's calls leave that wait apart for a
+     * minute (a token bucket such as Synapse's: met, not hit again at
+     * once); 0 for limits averaged over minutes (Slack's) */
+    int pace;
     void *arg;
 };
 

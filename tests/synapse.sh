@@ -2,7 +2,8 @@
 # tests/lib.sh, which gives $dir): Synapse from PyPI in a virtual
 # environment under the build folder (installed once, then cached there),
 # started on 127.0.0.1 only, SQLite, no federation and no outbound
-# traffic, rate limits relaxed, stopped by lib.sh's cleanup (kill $spid).
+# traffic, rate limits relaxed; the test stops it (kill $spid: lib.sh's
+# cleanup does not know it).
 #   synapse_install BUILD   the venv at BUILD/synapse-venv (once)
 #   synapse_start BUILD     a homeserver "localhost" in $dir/synapse on a
 #                           free port: sets $hs (its URL), $spid, $hsconf

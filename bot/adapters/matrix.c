@@ -1377,6 +1377,7 @@ matrix_new(struct loop *loop, const struct config *cfg,
                                    .judge = judge,
                                    .count = count_call,
                                    .retry_ms = retry_ms,
+                                   .pace = 1,
                                    .arg = m};
     if (webapi_new(loop, &m->desc, &m->api) ||
         loop_timer_new(loop, mx_sync_timer, m, &m->timer) ||

@@ -932,7 +932,8 @@ mx_sync_start(struct matrix *m)
     }
     first = m->since == NULL;
     /* the first sync of a database reads nothing old: its commands are
-     * not for this bot to run */
+     * not for this bot to run; the first of a run does not wait, so the
+     * bot is known to be connected at once */
     filter = mx_sync_filter(m->self, first ? 1 : 100);
     ef = filter ? http_url_escape(filter) : NULL;
     bot_free(filter);
@@ -941,7 +942,8 @@ mx_sync_start(struct matrix *m)
     strbuf_init(&url, 0);
     strbuf_printf(&url, "%sclient/v3/sync?timeout=%d&set_presence=offline"
                         "&filter=%s",
-                  m->base, first ? 0 : POLL_MS, ef ? ef : "");
+                  m->base, first || !m->synced ? 0 : POLL_MS,
+                  ef ? ef : "");
     if (es)
         strbuf_printf(&url, "&since=%s", es);
     bot_free(ef);
