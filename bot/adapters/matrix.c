@@ -738,8 +738,27 @@ direct_put_done(struct webapi_call *c, int rc, const char *body, size_t len)
 void
 mx_direct_add(struct matrix *m, const char *user, const char *room)
 {
-    char *json = mx_direct_body(m->direct_json, user, room);
+    char *json;
 
+    if (!m->direct_ready) {
+        /* written whole: not before the account's own is read */
+        struct mx_direct *np =
+            bot_realloc(m->direct_later, (m->nlater + 1) * sizeof(*np));
+
+        if (!np)
+            return;
+        m->direct_later = np;
+        np[m->nlater].user = bot_strdup(user);
+        np[m->nlater].room = bot_strdup(room);
+        if (!np[m->nlater].user || !np[m->nlater].room) {
+            bot_free(np[m->nlater].user);
+            bot_free(np[m->nlater].room);
+            return;
+        }
+        m->nlater++;
+        return;
+    }
+    json = mx_direct_body(m->direct_json, user, room);
     if (!json)
         return;
     mx_direct_set(m, json);
@@ -762,10 +781,25 @@ mx_direct_drop(struct matrix *m, const char *user, const char *room)
 }
 
 static void
-dm_answer(struct matrix *m, const char *user, int rc, const char *room)
+dm_answer(struct matrix *m, const char *name, int rc, const char *room)
 {
     struct mx_dm_wait **pp = &m->dm_waits;
+    char *user = bot_strdup(name); /* name may be a waiter's, freed here */
 
+    if (!user) { /* compare by hand rather than lose the waiters */
+        while (*pp && strcmp((*pp)->user, name))
+            pp = &(*pp)->next;
+        if (*pp) {
+            struct mx_dm_wait *w = *pp;
+
+            *pp = w->next;
+            if (w->cb)
+                w->cb(w->arg, BOT_ENOMEM, NULL, NULL);
+            bot_free(w->user);
+            bot_free(w);
+        }
+        return;
+    }
     while (*pp) {
         struct mx_dm_wait *w = *pp;
 
@@ -778,7 +812,9 @@ dm_answer(struct matrix *m, const char *user, int rc, const char *room)
             w->cb(w->arg, rc, rc ? NULL : room, NULL);
         bot_free(w->user);
         bot_free(w);
+        pp = &m->dm_waits; /* a callback may have changed the list */
     }
+    bot_free(user);
 }
 
 static void
@@ -787,6 +823,8 @@ dm_created(struct webapi_call *c, int rc, const char *body, size_t len)
     struct matrix *m = c->ctx;
     char *room = NULL;
 
+    if (!c->extra)
+        return; /* made no call: dm_start answers its waiters */
     if (!rc && mx_answer_string(body, len, "room_id", &room))
         rc = BOT_EPROTO;
     if (!rc && !m->destroying)
@@ -799,16 +837,21 @@ static void
 dm_start(struct matrix *m, const char *user)
 {
     const char *invite[1] = {user};
-    struct webapi_call *c =
-        mx_api(m, "createRoom", NULL,
+    struct webapi_call *c;
+
+    for (struct mx_dm_wait *w = m->dm_waits; w; w = w->next)
+        w->started |= !strcmp(w->user, user);
+    if (m->stopped || m->destroying) {
+        dm_answer(m, user, m->destroying ? BOT_ECANCELED : BOT_EIO, NULL);
+        return;
+    }
+    c = mx_api(m, "createRoom", NULL,
                mx_create_room_body(NULL, NULL, NULL, invite, 1, 1),
                dm_created, NULL, NULL, "client/v3/createRoom");
-
-    if (c) {
+    if (c)
         c->extra = bot_strdup(user);
-        if (!c->extra) /* dm_created would not find the waiters */
-            dm_answer(m, user, BOT_ENOMEM, NULL);
-    }
+    if (!c || !c->extra) /* dm_created will not find the waiters */
+        dm_answer(m, user, BOT_ENOMEM, NULL);
 }
 
 static void
@@ -831,7 +874,7 @@ op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
         return;
     }
     for (w = m->dm_waits; w; w = w->next)
-        asked |= !strcmp(w->user, user);
+        asked |= !strcmp(w->user, user) ? 1 + w->started : 0;
     w = bot_calloc(1, sizeof(*w));
     if (w)
         w->user = bot_strdup(user);
@@ -843,6 +886,7 @@ op_open_dm(struct chat_platform *p, const char *user, chat_room_fn *cb,
     }
     w->cb = cb;
     w->arg = arg;
+    w->started = asked > 1; /* its user's room is being made */
     w->next = m->dm_waits;
     m->dm_waits = w;
     /* one room a user: the call out answers every waiter; until m.direct
@@ -858,6 +902,11 @@ direct_now_ready(struct matrix *m)
     if (m->direct_ready)
         return;
     m->direct_ready = 1;
+    for (size_t i = 0; i < m->nlater; i++)
+        mx_direct_add(m, m->direct_later[i].user, m->direct_later[i].room);
+    mx_direct_free(m->direct_later, m->nlater);
+    m->direct_later = NULL;
+    m->nlater = 0;
     /* one user at a time: answering takes that user's waiters off */
     for (;;) {
         struct mx_dm_wait *w = m->dm_waits;
@@ -879,9 +928,13 @@ direct_now_ready(struct matrix *m)
             bot_free(user);
             continue;
         }
-        for (struct mx_dm_wait *o = m->dm_waits; o; o = o->next)
-            o->started |= !strcmp(o->user, w->user);
-        dm_start(m, w->user);
+        user = bot_strdup(w->user);
+        if (!user) {
+            dm_answer(m, w->user, BOT_ENOMEM, NULL);
+            continue;
+        }
+        dm_start(m, user); /* marks them started */
+        bot_free(user);
     }
 }
 
@@ -894,6 +947,11 @@ direct_loaded(struct webapi_call *c, int rc, const char *body, size_t len)
 
     if (rc == BOT_ECANCELED)
         return;
+    if (m->stopped) { /* nothing more will be sent: the DMs neither */
+        while (m->dm_waits)
+            dm_answer(m, m->dm_waits->user, BOT_EIO, NULL);
+        return;
+    }
     if (!rc && body) {
         char *json = bot_strndup(body, len);
 
@@ -1024,6 +1082,7 @@ mx_token_refused(struct matrix *m)
          timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS)) {
         log_warn("matrix: the access token was refused; logging in again");
         m->authing = 1;
+        m->relogin = 1; /* a retry logs in, it does not ask whoami */
         webapi_hold(m->api, 1);
         login(m);
         return;
@@ -1103,6 +1162,7 @@ answer_final(struct matrix *m, const struct http_response *r,
                (!m->logged_in_once ||
                 timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS)) {
         bot_free(e);
+        m->relogin = 1;
         login(m); /* a stored token that expired: log in again */
         return 2;
     } else {
@@ -1161,6 +1221,8 @@ on_login(void *arg, const struct http_response *r)
         }
     }
     m->logged_in_once = 1;
+    m->relogin = 0;
+    m->last_login_ms = timeutil_now_ms();
     bot_free(m->token);
     bot_free(m->self);
     bot_free(m->device);
@@ -1178,7 +1240,6 @@ login(struct matrix *m)
 {
     if (m->auth_out)
         return;
-    m->last_login_ms = timeutil_now_ms();
     char *body = mx_login_body(m->cfg->matrix_user_id,
                                m->cfg->matrix_password,
                                m->device ? m->device
@@ -1267,7 +1328,11 @@ login_start(struct matrix *m)
 void
 mx_auth_retry(struct matrix *m)
 {
-    if (!m->auth_out) /* one login or whoami at a time */
+    if (m->auth_out) /* one login or whoami at a time */
+        return;
+    if (m->relogin)
+        login(m);
+    else
         login_start(m);
 }
 
@@ -1308,6 +1373,7 @@ op_destroy(struct chat_platform *p)
     loop_timer_free(m->cursor);
     mx_done_forget(m);
     mx_direct_free(m->direct, m->ndirect);
+    mx_direct_free(m->direct_later, m->nlater);
     bot_free(m->direct_json);
     bot_free(m->base);
     bot_free(m->token);

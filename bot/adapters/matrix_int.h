@@ -47,6 +47,7 @@ struct matrix {
     int destroying;
     int logged_in_once; /* a password login happened this run */
     int auth_out;    /* a login or whoami is out */
+    int relogin;     /* the token was refused: retries log in */
     int64_t last_login_ms;
     unsigned backoff_ms;
     struct loop_timer *timer; /* login and sync retries */
@@ -66,6 +67,8 @@ struct matrix {
     /* DMs: the m.direct account data */
     char *direct_json;
     int direct_ready; /* m.direct was read: DMs can be looked up */
+    struct mx_direct *direct_later; /* DMs joined before that */
+    size_t nlater;
     struct mx_direct *direct;
     size_t ndirect;
     struct mx_dm_wait *dm_waits; /* open_dm calls waiting for a room */

@@ -564,7 +564,9 @@ joined(struct webapi_call *c, int rc, const char *body, size_t len)
     } else if (rc && rc != BOT_ECANCELED) {
         log_warn("matrix: could not join %s: %s", j->room, bot_strerror(rc));
     }
-    if (!ackable(rc) && !b->failed)
+    /* a join that fails (a room on a server out of reach) is not the
+     * batch's: the inviter can invite again; only a shutdown re-reads */
+    if (rc == BOT_ECANCELED && !b->failed)
         b->failed = rc;
     bot_free(j->user);
     bot_free(j->room);
@@ -864,7 +866,7 @@ on_sync(void *arg, const struct http_response *r)
             mx_token_refused(m);
             return;
         }
-        if (r->status == 400 && m->since) {
+        if (r->status == 400 && m->since && e) {
             /* a position the homeserver no longer knows (a restored
              * database, a new server): only a fresh start gets past it */
             log_err("matrix: the homeserver refused pmbot's /sync position "
