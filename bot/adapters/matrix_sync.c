@@ -199,23 +199,31 @@ give_up(struct matrix *m)
            bot_healthy(m->p->bot, NULL);
 }
 
+/* settle - the last of b's events or gaps is back: 1 when b goes on; 0
+ * when it is gone (freed after a shutdown, or to be read again) */
+static int
+settle(struct mx_batch *b, int failed, const char *what)
+{
+    if (!b->m) {
+        batch_free(b);
+        return 0;
+    }
+    if (failed && !give_up(b->m)) {
+        batch_fail(b->m, b, bot_strerror(failed));
+        return 0;
+    }
+    if (failed)
+        log_err("matrix: %s failed for an hour (%s) with the database "
+                "healthy: skipped, so the rest can go on",
+                what, bot_strerror(failed));
+    return 1;
+}
+
 static void
 batch_release(struct mx_batch *b)
 {
-    if (--b->pending)
+    if (--b->pending || !settle(b, b->failed, "an event"))
         return;
-    if (!b->m) {
-        batch_free(b);
-        return;
-    }
-    if (b->failed && !give_up(b->m)) {
-        batch_fail(b->m, b, bot_strerror(b->failed));
-        return;
-    }
-    if (b->failed)
-        log_err("matrix: an event failed for an hour (%s) with the "
-                "database healthy: skipped, so the rest can go on",
-                bot_strerror(b->failed));
     /* the position is written from a timer: dones run inside a commit,
      * and a unit is not run from there */
     b->ready = 1;
@@ -666,19 +674,8 @@ static void fill_page(struct mx_fill *f, const char *from);
 static void
 fill_release(struct mx_batch *b)
 {
-    if (--b->filling)
+    if (--b->filling || !settle(b, b->fill_failed, "reading back a gap"))
         return;
-    if (!b->m) {
-        batch_free(b);
-        return;
-    }
-    if (b->fill_failed && !give_up(b->m)) {
-        batch_fail(b->m, b, bot_strerror(b->fill_failed));
-        return;
-    }
-    if (b->fill_failed)
-        log_err("matrix: a gap could not be read back for an hour (%s): "
-                "skipped", bot_strerror(b->fill_failed));
     batch_dispatch(b);
 }
 
