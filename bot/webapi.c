@@ -141,10 +141,13 @@ on_http(void *arg, const struct http_response *r)
           : r->status < 300 ? "answered"
                             : "http_error");
     if (r->status == 429) {
-        long ms = r->retry_after > 0 ? r->retry_after * 1000 : -1;
+        /* the body's milliseconds where the platform has them (Synapse
+         * rounds its Retry-After up to whole seconds) */
+        long ms = q->d->retry_ms ? q->d->retry_ms(q->d->arg, r->body, r->len)
+                                 : -1;
 
-        if (ms < 0 && q->d->retry_ms)
-            ms = q->d->retry_ms(q->d->arg, r->body, r->len);
+        if (ms < 0 && r->retry_after > 0)
+            ms = r->retry_after * 1000;
         if (ms < 0)
             ms = 30000;
         if (gt) {

@@ -252,6 +252,9 @@ char *mx_login_body(const char *user, const char *password,
  * members, the timeline types pmbot reads, timeline limit `limit`, self's
  * events left out (not_senders). */
 char *mx_sync_filter(const char *self, int limit);
+/* mx_messages_filter - the filter of /messages: the timeline's types,
+ * self's events left out, lazy-loaded members (JSON text). */
+char *mx_messages_filter(const char *self);
 
 /* --- ids --- */
 

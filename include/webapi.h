@@ -60,7 +60,8 @@ struct webapi_desc {
      * "transport_error" or "http_error" (metrics); nullable */
     void (*count)(void *arg, const char *key, const char *outcome);
     /* retry_ms - a 429's wait read from its body (Matrix's
-     * retry_after_ms), in ms, or -1; nullable. Retry-After wins. */
+     * retry_after_ms), in ms, or -1; nullable. It wins over Retry-After,
+     * which is whole seconds. */
     long (*retry_ms)(void *arg, const char *body, size_t len);
     /* pace - after a 429, the key's calls leave that wait apart for a
      * minute (a token bucket such as Synapse's: met, not hit again at

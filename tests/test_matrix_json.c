@@ -896,6 +896,16 @@ mx_login_body__and_sync_filter(void **state)
                                                     "account_data"), "not_types"));
     json_decref(j);
     bot_free(c);
+
+    /* /messages reads the gap with the timeline's own filter, no limit */
+    c = mx_messages_filter(SELF);
+    j = jparse(c);
+    assert_null(json_object_get(j, "limit"));
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(j, "not_senders"), 0)), SELF);
+    assert_int_equal(json_array_size(json_object_get(j, "types")), 5);
+    json_decref(j);
+    bot_free(c);
 }
 
 /* --- errors, answers, m.direct, pins --- */

@@ -519,6 +519,8 @@ pinned_read(struct webapi_call *c, int rc, const char *body, size_t len)
     struct matrix *m = c->ctx;
     char *content = NULL;
 
+    if (!rc && (!c->extra || !c->extra2))
+        rc = BOT_ENOMEM; /* op_pin could not keep them */
     if (rc == BOT_ENOTFOUND) { /* never pinned anything here */
         rc = BOT_OK;
         body = NULL;
@@ -545,12 +547,6 @@ op_pin(struct chat_platform *p, const char *room, const char *msg_id,
     if (c) {
         c->extra = bot_strdup(room);
         c->extra2 = bot_strdup(msg_id);
-        if (!c->extra || !c->extra2) {
-            /* answered with ENOMEM when it comes back */
-            bot_free(c->extra);
-            bot_free(c->extra2);
-            c->extra = c->extra2 = NULL;
-        }
     }
 }
 
@@ -560,29 +556,27 @@ uploaded(struct webapi_call *c, int rc, const char *body, size_t len)
 {
     struct matrix *m = c->ctx;
     char *mxc = NULL, *content;
-    /* extra: "room\nthread\nkey\nfilename\ntitle", extra2: size */
+    /* extra: "room\nthread\nkey\nfilename\ntitle" (the title may hold
+     * line breaks: it is last) */
     char *f[5] = {0};
     char *s = c->extra;
 
     if (!rc && mx_answer_string(body, len, "content_uri", &mxc))
         rc = BOT_EPROTO;
-    for (int i = 0; !rc && i < 5; i++) {
-        if (!s) {
-            rc = BOT_ENOMEM;
-            break;
-        }
+    if (!rc && !s)
+        rc = BOT_ENOMEM;
+    for (int i = 0; !rc && i < 4; i++) {
         f[i] = s;
         s = strchr(s, '\n');
-        if (s)
-            *s++ = '\0';
+        *s++ = '\0'; /* op_upload wrote four */
     }
+    f[4] = s;
     if (rc) {
         bot_free(mxc);
         done_done(c, rc, NULL, 0);
         return;
     }
-    content = mx_file_content(f[4], f[3], mxc, "text/markdown",
-                              (size_t)strtoull(c->extra2, NULL, 10),
+    content = mx_file_content(f[4], f[3], mxc, "text/markdown", c->len,
                               *f[1] ? f[1] : NULL);
     send_event(m, f[0], "m.room.message", *f[2] ? f[2] : NULL, content,
                done_done, c->cb, c->arg);
@@ -594,38 +588,27 @@ op_upload(struct chat_platform *p, const struct chat_target *to,
           const char *filename, const char *title, const char *content,
           size_t len, chat_done_fn *cb, void *arg)
 {
-    struct matrix *m = mx(p);
     struct webapi_call *c;
-    struct strbuf carry, size;
+    struct strbuf carry, q;
     char *fn = http_url_escape(filename);
 
     strbuf_init(&carry, 0);
     strbuf_printf(&carry, "%s\n%s\n%s\n%s\n%s", to->room,
                   to->thread_id ? to->thread_id : "", to->key ? to->key : "",
                   filename, title);
-    strbuf_init(&size, 0);
-    strbuf_printf(&size, "%zu", len);
-    c = mx_api(m, "upload", NULL, bot_strndup(content, len), uploaded, cb, arg,
-               "media/v3/upload");
-    if (c) {
-        c->ctype = "text/markdown; charset=utf-8"; /* len: up to a NUL */
-        c->query = fn;
-        fn = NULL;
-        if (c->query) {
-            struct strbuf q;
-
-            strbuf_init(&q, 0);
-            strbuf_printf(&q, "filename=%s", c->query);
-            bot_free(c->query);
-            c->query = strbuf_steal(&q);
-            strbuf_cleanup(&q);
-        }
-        c->extra = strbuf_steal(&carry);
-        c->extra2 = strbuf_steal(&size);
-    }
+    strbuf_init(&q, 0);
+    strbuf_printf(&q, "filename=%s", fn ? fn : "document.md");
     bot_free(fn);
+    /* the body is the document up to a NUL: its size is the call's len */
+    c = mx_api(mx(p), "upload", NULL, bot_strndup(content, len), uploaded, cb,
+               arg, "media/v3/upload");
+    if (c) {
+        c->ctype = "text/markdown; charset=utf-8";
+        c->query = strbuf_steal(&q);
+        c->extra = strbuf_steal(&carry);
+    }
     strbuf_cleanup(&carry);
-    strbuf_cleanup(&size);
+    strbuf_cleanup(&q);
 }
 
 static void
@@ -724,14 +707,13 @@ mx_direct_set(struct matrix *m, const char *json)
     m->direct_json = copy;
 }
 
-static void
-direct_put_done(struct webapi_call *c, int rc, const char *body, size_t len)
+void
+mx_log_failure(struct webapi_call *c, int rc, const char *body, size_t len)
 {
-    (void)c;
     (void)body;
     (void)len;
     if (rc && rc != BOT_ECANCELED)
-        log_warn("matrix: could not record the DM in m.direct: %s",
+        log_warn("matrix: could not %s: %s", (const char *)c->arg,
                  bot_strerror(rc));
 }
 
@@ -762,7 +744,8 @@ mx_direct_add(struct matrix *m, const char *user, const char *room)
     if (!json)
         return;
     mx_direct_set(m, json);
-    mx_api(m, "account_data", "PUT", json, direct_put_done, NULL, NULL,
+    mx_api(m, "account_data", "PUT", json, mx_log_failure, NULL,
+           "record the DM in m.direct",
            "client/v3/user/%s/account_data/m.direct", m->self);
 }
 
@@ -1066,6 +1049,7 @@ mx_logged_in(struct matrix *m)
     }
     m->server = mx_server_of(m->self);
     m->desc.token = m->token;
+    mx_filters_free(m); /* they name self */
     webapi_hold(m->api, 0);
     if (!m->direct_ready)
         load_direct(m);
@@ -1372,6 +1356,7 @@ op_destroy(struct chat_platform *p)
     loop_timer_free(m->timer);
     loop_timer_free(m->cursor);
     mx_done_forget(m);
+    mx_filters_free(m);
     mx_direct_free(m->direct, m->ndirect);
     mx_direct_free(m->direct_later, m->nlater);
     bot_free(m->direct_json);

@@ -26,6 +26,8 @@ struct mx_dm_wait;
 
 #define MX_WARNED 16
 
+enum mx_filter { FILTER_FIRST, FILTER_SYNC, FILTER_MESSAGES };
+
 struct matrix {
     struct chat_platform *p;
     struct loop *loop;
@@ -53,6 +55,7 @@ struct matrix {
     struct loop_timer *timer; /* login and sync retries */
     struct loop_timer *cursor; /* a batch's position to write */
     char *since;     /* the position: NULL before the first sync */
+    char *filters[3]; /* %-escaped, by enum mx_filter; made for self */
     int syncing;     /* a /sync is out */
     int synced;      /* at least one /sync answered this run */
     int64_t last_sync_ms; /* when the last /sync answered */
@@ -87,6 +90,10 @@ struct matrix {
 struct webapi_call *mx_api(struct matrix *m, const char *key,
                            const char *verb, char *body, webapi_fn *fn,
                            void *cb, void *arg, const char *fmt, ...);
+/* mx_log_failure - a webapi_fn for calls nothing waits for: a failure
+ * is a warning "could not <arg>" (arg a static string) */
+void mx_log_failure(struct webapi_call *c, int rc, const char *body,
+                    size_t len);
 /* mx_warn_once - one log line per kind of failure */
 void mx_warn_once(struct matrix *m, const char *what, const char *line);
 /* mx_token_refused - the homeserver refused the token (M_UNKNOWN_TOKEN):
@@ -116,6 +123,8 @@ void mx_sync_timer(void *arg);
 void mx_backoff(struct matrix *m, long ms);
 /* mx_cursor_timer - the position timer's callback (arg: m) */
 void mx_cursor_timer(void *arg);
+/* mx_filters_free - the filters are for another self */
+void mx_filters_free(struct matrix *m);
 /* mx_done_forget - free done_ids */
 void mx_done_forget(struct matrix *m);
 /* mx_sync_cancel - at destroy: the batch forgets m */

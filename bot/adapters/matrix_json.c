@@ -1481,6 +1481,19 @@ mx_login_body(const char *user, const char *password, const char *device_id)
     return dump(root);
 }
 
+/* timeline - the room event filter of the timeline and of /messages */
+static json_t *
+timeline(const char *self, int limit)
+{
+    json_t *t = json_pack("{s:b, s:[s], s:[s, s, s, s, s]}",
+                          "lazy_load_members", 1, "not_senders", self,
+                          "types", "m.room.message", "m.reaction",
+                          "m.room.redaction", "m.room.member",
+                          "m.room.encrypted");
+
+    return limit ? set(t, "limit", json_integer(limit)) : t;
+}
+
 char *
 mx_sync_filter(const char *self, int limit)
 {
@@ -1488,8 +1501,7 @@ mx_sync_filter(const char *self, int limit)
         return NULL;
     return dump(json_pack(
         "{s:{s:[s]}, s:{s:[s]}, s:{s:b, s:{s:[s]}, s:{s:[s]},"
-        " s:{s:b, s:[s, s, s]},"
-        " s:{s:i, s:b, s:[s], s:[s, s, s, s, s]}}}",
+        " s:{s:b, s:[s, s, s]}, s:o}}",
         "presence", "not_types", "*",
         "account_data", "types", "m.direct",
         "room", "include_leave", 0,
@@ -1497,9 +1509,13 @@ mx_sync_filter(const char *self, int limit)
         "account_data", "not_types", "*",
         "state", "lazy_load_members", 1, "types", "m.room.member",
         "m.room.create", "m.room.encryption",
-        "timeline", "limit", limit, "lazy_load_members", 1, "not_senders",
-        self, "types", "m.room.message", "m.reaction", "m.room.redaction",
-        "m.room.member", "m.room.encrypted"));
+        "timeline", timeline(self, limit)));
+}
+
+char *
+mx_messages_filter(const char *self)
+{
+    return self ? dump(timeline(self, 0)) : NULL;
 }
 
 /* --- ids --- */

@@ -81,10 +81,6 @@ struct mx_fill {
     size_t nev;
 };
 
-static const char timeline_types[] =
-    "[\"m.room.message\",\"m.reaction\",\"m.room.redaction\","
-    "\"m.room.member\",\"m.room.encrypted\"]";
-
 /* --- the batch --- */
 
 static void
@@ -436,11 +432,7 @@ dispatch_event(struct mx_batch *b, const char *room, struct mx_event *e)
         if (!e->text || command_is_command(e->text) || mx_is_dm(m, room) ||
             !bot_is_incident_room(bot, m->p, room))
             return;
-        ev.kind = CHAT_EV_MESSAGE;
-        ev.msg_id = e->event_id;
-        ev.text = e->text;
-        ev.thread_id = e->thread_id;
-        break;
+        __attribute__((fallthrough));
     case MX_EV_MESSAGE:
         if (!e->text)
             return;
@@ -583,16 +575,6 @@ joined(struct webapi_call *c, int rc, const char *body, size_t len)
 }
 
 static void
-left(struct webapi_call *c, int rc, const char *body, size_t len)
-{
-    (void)c;
-    (void)body;
-    (void)len;
-    if (rc && rc != BOT_ECANCELED)
-        log_warn("matrix: could not reject an invite: %s", bot_strerror(rc));
-}
-
-static void
 handle_invite(struct mx_batch *b, const struct mx_invite *iv)
 {
     struct matrix *m = b->m;
@@ -602,8 +584,8 @@ handle_invite(struct mx_batch *b, const struct mx_invite *iv)
         log_info("matrix: rejected the invite to %s from %s: not in "
                  "[matrix] allow_invites_from",
                  iv->room, iv->sender ? iv->sender : "?");
-        mx_api(m, "leave", NULL, bot_strdup("{}"), left, NULL, NULL,
-               "client/v3/rooms/%s/leave", iv->room);
+        mx_api(m, "leave", NULL, bot_strdup("{}"), mx_log_failure, NULL,
+               "reject an invite", "client/v3/rooms/%s/leave", iv->room);
         return;
     }
     j = bot_calloc(1, sizeof(*j));
@@ -668,6 +650,7 @@ batch_dispatch(struct mx_batch *b)
 }
 
 static void fill_page(struct mx_fill *f, const char *from);
+static const char *filter_of(struct matrix *m, int which);
 
 /* fill_release - one room's gap is read (or the guard of fill_gaps):
  * after the last, the batch goes */
@@ -785,24 +768,15 @@ fill_page(struct mx_fill *f, const char *from)
     struct mx_batch *b = f->b;
     struct matrix *m = b->m;
     struct webapi_call *c;
-    char *efrom = http_url_escape(from), *eto = http_url_escape(m->since),
-         *efilter;
-    struct strbuf q, filter;
+    char *efrom = http_url_escape(from), *eto = http_url_escape(m->since);
+    struct strbuf q;
 
-    strbuf_init(&filter, 0);
-    /* a user id holds no '"' or '\\' (checked at login) */
-    strbuf_printf(&filter,
-                  "{\"types\":%s,\"lazy_load_members\":true,"
-                  "\"not_senders\":[\"%s\"]}",
-                  timeline_types, m->self);
-    efilter = http_url_escape(strbuf_str(&filter));
-    strbuf_cleanup(&filter);
     strbuf_init(&q, 0);
     strbuf_printf(&q, "dir=b&limit=%d&from=%s&to=%s&filter=%s", FILL_PAGE,
-                  efrom ? efrom : "", eto ? eto : "", efilter ? efilter : "");
+                  efrom ? efrom : "", eto ? eto : "",
+                  filter_of(m, FILTER_MESSAGES));
     bot_free(efrom);
     bot_free(eto);
-    bot_free(efilter);
     c = mx_api(m, "messages", NULL, NULL, filled, NULL, f,
                "client/v3/rooms/%s/messages", b->s.rooms[f->room].id);
     if (c)
@@ -840,6 +814,24 @@ fill_gaps(struct mx_batch *b)
 }
 
 /* --- the long-poll --- */
+
+/* filter_of - the filter of a request, %-escaped, made once a login */
+static const char *
+filter_of(struct matrix *m, int which)
+{
+    char *f;
+
+    if (!m->filters[which]) {
+        f = which == FILTER_MESSAGES ? mx_messages_filter(m->self)
+                                     : mx_sync_filter(m->self,
+                                                      which == FILTER_FIRST
+                                                          ? 1
+                                                          : 100);
+        m->filters[which] = f ? http_url_escape(f) : NULL;
+        bot_free(f);
+    }
+    return m->filters[which] ? m->filters[which] : "";
+}
 
 static void
 on_sync(void *arg, const struct http_response *r)
@@ -913,7 +905,7 @@ mx_sync_start(struct matrix *m)
 {
     struct http_request q = {0};
     struct strbuf url;
-    char *filter, *ef, *es = NULL;
+    char *es = NULL;
     int first;
 
     if (m->syncing || m->batch || m->stopped || m->destroying || m->authing)
@@ -933,19 +925,15 @@ mx_sync_start(struct matrix *m)
     /* the first sync of a database reads nothing old: its commands are
      * not for this bot to run; the first of a run does not wait, so the
      * bot is known to be connected at once */
-    filter = mx_sync_filter(m->self, first ? 1 : 100);
-    ef = filter ? http_url_escape(filter) : NULL;
-    bot_free(filter);
     if (m->since)
         es = http_url_escape(m->since);
     strbuf_init(&url, 0);
     strbuf_printf(&url, "%sclient/v3/sync?timeout=%d&set_presence=offline"
                         "&filter=%s",
                   m->base, first || !m->synced ? 0 : POLL_MS,
-                  ef ? ef : "");
+                  filter_of(m, first ? FILTER_FIRST : FILTER_SYNC));
     if (es)
         strbuf_printf(&url, "&since=%s", es);
-    bot_free(ef);
     bot_free(es);
     q.method = "GET";
     q.url = strbuf_str(&url);
@@ -957,6 +945,15 @@ mx_sync_start(struct matrix *m)
         m->syncing = 1;
     m->sync_sent_ms = timeutil_now_ms();
     strbuf_cleanup(&url);
+}
+
+void
+mx_filters_free(struct matrix *m)
+{
+    for (size_t i = 0; i < sizeof(m->filters) / sizeof(m->filters[0]); i++) {
+        bot_free(m->filters[i]);
+        m->filters[i] = NULL;
+    }
 }
 
 void
