@@ -540,6 +540,20 @@ check "pmbot resumes after the homeserver is back" \
     mxq wait-notice "$A" "$inc" 'Status: open' --after "$cmd" --timeout 60
 check "pmbot stops cleanly on SIGTERM after it all" stop_pmbot
 
+# 12b. a position the homeserver no longer knows (a restored database):
+# said once, then a fresh start, and commands are answered again
+db "update platform_state set value = 's999999_9_9_bad' where platform = 'matrix' and key = 'since'"
+start_pmbot
+check "a /sync position the homeserver refuses is said in the log" \
+    until_grep 20 "refused pmbot's /sync position" "$log" "$((mark + 1))"
+check "and pmbot syncs afresh" synced 30
+cmd=$(mx send "$A" "$inc" '!incident status')
+check "commands are answered after the fresh start" \
+    mxq wait-notice "$A" "$inc" 'Status: open' --after "$cmd" --timeout 30
+check "the refused position is replaced in the database" \
+    until_ok 10 sh -c "[ \"\$(sqlite3 '$dir/pmbot.db' \"select value from platform_state where platform = 'matrix' and key = 'since'\")\" != s999999_9_9_bad ]"
+check "pmbot stops cleanly after the fresh start" stop_pmbot
+
 # 11. Slack and Matrix in one process, each answered on its own platform
 start_fake "$build"
 check "the fake Slack listens on loopback" [ -n "$port" ]
