@@ -1056,14 +1056,21 @@ mx_logged_in(struct matrix *m)
     mx_sync_start(m);
 }
 
+/* can_relogin - a password to log in with, and no good login in the last
+ * RELOGIN_MS (last_login_ms is 0 before the first) */
+static int
+can_relogin(const struct matrix *m)
+{
+    return m->cfg->matrix_password && m->cfg->matrix_user_id &&
+           timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS;
+}
+
 void
 mx_token_refused(struct matrix *m)
 {
     if (m->stopped || m->authing)
         return;
-    if (m->cfg->matrix_password && m->cfg->matrix_user_id &&
-        (!m->logged_in_once ||
-         timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS)) {
+    if (can_relogin(m)) {
         log_warn("matrix: the access token was refused; logging in again");
         m->authing = 1;
         m->relogin = 1; /* a retry logs in, it does not ask whoami */
@@ -1141,10 +1148,7 @@ answer_final(struct matrix *m, const struct http_response *r,
                      "the homeserver refused the login (check "
                      "MATRIX_USER_ID and MATRIX_PASSWORD), then restart "
                      "pmbot");
-    } else if (e && token_error(e) && m->cfg->matrix_password &&
-               m->cfg->matrix_user_id &&
-               (!m->logged_in_once ||
-                timeutil_now_ms() - m->last_login_ms >= RELOGIN_MS)) {
+    } else if (e && token_error(e) && can_relogin(m)) {
         bot_free(e);
         m->relogin = 1;
         login(m); /* a stored token that expired: log in again */
@@ -1204,14 +1208,12 @@ on_login(void *arg, const struct http_response *r)
             return;
         }
     }
-    m->logged_in_once = 1;
     m->relogin = 0;
     m->last_login_ms = timeutil_now_ms();
     bot_free(m->token);
     bot_free(m->self);
     bot_free(m->device);
     m->token = token;
-    m->token_stored = 1;
     m->self = user;
     m->device = device;
     log_info("matrix: logged in as %s (device %s)", m->self,
@@ -1296,7 +1298,6 @@ login_start(struct matrix *m)
                 bot_free(m->device);
                 m->device = NULL;
             }
-            m->token_stored = m->token != NULL;
         }
         bot_free(user);
     }
@@ -1406,7 +1407,6 @@ matrix_new(struct loop *loop, const struct config *cfg,
     if (!p || !m)
         goto fail;
     m->p = p;
-    m->loop = loop;
     m->cfg = cfg;
     p->ops = &matrix_ops;
     p->priv = m;

@@ -30,13 +30,11 @@ enum mx_filter { FILTER_FIRST, FILTER_SYNC, FILTER_MESSAGES };
 
 struct matrix {
     struct chat_platform *p;
-    struct loop *loop;
     const struct config *cfg;
     struct webapi *api;
     struct webapi_desc desc;
     char *base;      /* "<homeserver>/_matrix/" */
     char *token;     /* the access token in use; never logged */
-    int token_stored; /* it came from platform_state (a password login) */
     char *self;      /* @pmbot:server, from whoami or login */
     const char *server; /* in self, after ':' */
     char *device;
@@ -47,10 +45,9 @@ struct matrix {
     int authing;     /* whoami or login under way, the queue held */
     int stopped;     /* the token was refused for good: nothing is sent */
     int destroying;
-    int logged_in_once; /* a password login happened this run */
     int auth_out;    /* a login or whoami is out */
     int relogin;     /* the token was refused: retries log in */
-    int64_t last_login_ms;
+    int64_t last_login_ms; /* the last good password login; 0: none */
     unsigned backoff_ms;
     struct loop_timer *timer; /* login and sync retries */
     struct loop_timer *cursor; /* a batch's position to write */
