@@ -58,6 +58,7 @@ struct matrix {
     int64_t last_sync_ms; /* when the last /sync answered */
     int64_t sync_sent_ms; /* when the last /sync left */
     int since_loaded; /* the stored position was read (once a run) */
+    int since_user_kept; /* platform_state since_user written this run */
     int sync_failing; /* the last /sync failed: backing off */
     int fail_streak; /* batches of the same position that failed */
     int64_t fail_since_ms; /* the first of them */

@@ -254,7 +254,8 @@ cursor_work(void *arg)
     int64_t now = bot_now_ms(b->m->p->bot);
     int rc = store_state_put(st, "matrix", "since", b->s.next_batch, now);
 
-    if (!rc)
+    /* whose position it is: once a run (self does not change) */
+    if (!rc && !b->m->since_user_kept)
         rc = store_state_put(st, "matrix", "since_user", b->m->self, now);
     for (size_t i = 0; !rc && i < b->nrefs; i++) {
         struct mx_ref *r = &b->refs[i];
@@ -283,6 +284,7 @@ cursor_committed(void *arg)
         return;
     }
     m->fail_streak = 0;
+    m->since_user_kept = 1;
     mx_done_forget(m);
     bot_free(m->since);
     m->since = b->s.next_batch;
